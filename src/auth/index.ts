@@ -1,0 +1,4 @@
+export { maskToken } from "./mask.js";
+export { resolveToken, describeTokenSource, type ResolvedToken, type TokenSource } from "./token-chain.js";
+export { readTokenFile, writeTokenFile, deleteTokenFile, tokenFilePath } from "./token-file.js";
+export { readOfficialCookieToken, officialCookiesPath } from "./official-cookies.js";

@@ -1,0 +1,174 @@
+// `modelscope login | logout | whoami | auth status`: thin shells over HubApi.
+import type { Command } from "commander";
+import { describeTokenSource, maskToken, tokenFilePath } from "../../auth/index.js";
+import { officialCookiesPath } from "../../auth/official-cookies.js";
+import { AbortedError, ModelScopeError, UsageError } from "../../errors.js";
+import { HubApi } from "../../hub/api.js";
+import type { UserInfo } from "../../hub/types.js";
+import { VERSION } from "../../version.js";
+import { explain, t } from "../messages.js";
+import { action, interruptSignal, lang, printError, writeJson } from "../run.js";
+
+interface HubFlags {
+  endpoint?: string;
+  token?: string;
+}
+
+function apiFrom(flags: HubFlags): HubApi {
+  return new HubApi({ endpoint: flags.endpoint, token: flags.token });
+}
+
+/** Reads the whole of stdin (for --token-stdin). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").trim();
+}
+
+/** Asks for the token without echo. Only on a terminal; Ctrl-C or EOF aborts. */
+async function promptToken(): Promise<string> {
+  if (!process.stdin.isTTY) throw new UsageError(t(lang, "noTerminal"), t(lang, "noTerminalFix"));
+  const { read } = await import("read");
+  try {
+    return (await read({ prompt: "Token (input hidden): ", silent: true, replace: "", output: process.stderr })).trim();
+  } catch {
+    throw new AbortedError();
+  }
+}
+
+function userName(u: UserInfo): string {
+  return u.username ?? u.email ?? String(u.id ?? "unknown");
+}
+
+export function registerAuthCommands(program: Command): void {
+  program
+    .command("login")
+    .description("sign in: check a token with the hub and save it to ~/.modelscope/token")
+    .option("--token <token>", "the token (shows in shell history: prefer --token-stdin)")
+    .option("--token-stdin", "read the token from standard input")
+    .option("--endpoint <url>", "hub URL (default: MODELSCOPE_ENDPOINT or https://modelscope.cn)")
+    .action(
+      action(async (flags: { token?: string; tokenStdin?: boolean; endpoint?: string }) => {
+        if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both");
+        let token: string;
+        if (flags.token !== undefined) {
+          process.stderr.write(`${t(lang, "tokenFlagHint")}\n`);
+          token = flags.token;
+        } else if (flags.tokenStdin) {
+          token = await readStdin();
+        } else {
+          try {
+            token = await promptToken();
+          } catch (err) {
+            if (err instanceof AbortedError) {
+              process.stderr.write(`${lang === "zh" ? "错误：" : "Error: "}${t(lang, "loginAborted")}\n`);
+              return 130;
+            }
+            throw err;
+          }
+        }
+        const api = new HubApi({ endpoint: flags.endpoint });
+        const user = await api.login(token, { signal: interruptSignal() });
+        process.stdout.write(`${t(lang, "loggedInAs", { user: userName(user) })}\n`);
+        process.stderr.write(`${t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) })}\n`);
+        const envToken = process.env.MODELSCOPE_API_TOKEN?.trim();
+        if (envToken && envToken !== token.trim()) process.stderr.write(`${t(lang, "envOverridesSaved")}\n`);
+      }),
+    );
+
+  program
+    .command("logout")
+    .description("sign out: remove the saved token")
+    .action(
+      action(async () => {
+        const api = new HubApi();
+        const result = await api.logout();
+        process.stdout.write(`${result.removed ? t(lang, "loggedOut", { path: tokenFilePath(api.home) }) : t(lang, "notLoggedInNothingToDo")}\n`);
+        if (result.envTokenStillSet) process.stderr.write(`${t(lang, "envStillSignsIn")}\n`);
+        if (result.officialCookieStillValid) process.stderr.write(`${t(lang, "officialStillSignsIn", { path: officialCookiesPath(api.home) })}\n`);
+      }),
+    );
+
+  program
+    .command("whoami")
+    .description("show who the current token belongs to")
+    .option("--token <token>", "check this token instead of the saved one")
+    .option("--endpoint <url>", "hub URL")
+    .action(
+      action(async (flags: HubFlags) => {
+        const api = apiFrom(flags);
+        const user = await api.whoami({ signal: interruptSignal() });
+        const info = api.tokenInfo()!;
+        const rows: [string, string][] = [
+          ["username", user.username ?? "-"],
+          ["email", user.email ?? "-"],
+          ["id", user.id === undefined || user.id === null ? "-" : String(user.id)],
+          ["token", `${maskToken(info.token)} (from ${describeTokenSource(info.source, api.home)})`],
+          ["endpoint", api.endpoint],
+        ];
+        if (user.description) rows.splice(3, 0, ["description", user.description]);
+        for (const [k, v] of rows) process.stdout.write(`${k.padEnd(11)}: ${v}\n`);
+      }),
+    );
+
+  const auth = program.command("auth").description("sign-in state");
+  auth
+    .command("status")
+    .description("are you signed in, with which token, and does the hub accept it (exit 0 if signed in)")
+    .option("--json", "machine-readable output")
+    .option("--offline", "do not ask the hub; only say whether a token is present")
+    .option("--token <token>", "check this token instead of the saved one")
+    .option("--endpoint <url>", "hub URL")
+    .action(action((flags: HubFlags & { json?: boolean; offline?: boolean }) => authStatus(flags)));
+}
+
+/** The seed's check script as a command. Also `deepcompressor check-auth`. */
+export async function authStatus(flags: HubFlags & { json?: boolean; offline?: boolean }): Promise<number> {
+  const api = apiFrom(flags);
+  const info = api.tokenInfo();
+  let user: UserInfo | undefined;
+  let problem: unknown;
+  if (info && !flags.offline) {
+    try {
+      user = await api.whoami({ signal: interruptSignal() });
+    } catch (err) {
+      problem = err;
+    }
+  }
+  const signedIn = !!info && (flags.offline || !!user);
+  const explained = problem ? explain(problem, lang, { endpoint: api.endpoint }) : undefined;
+  if (flags.json) {
+    writeJson({
+      version: VERSION,
+      endpoint: api.endpoint,
+      endpointSource: api.endpointChoice.source,
+      signedIn,
+      tokenSource: info?.source ?? null,
+      token: info ? maskToken(info.token) : null,
+      hubAccepted: flags.offline || !info ? null : !!user,
+      user: user ? { username: user.username ?? null, email: user.email ?? null, id: user.id ?? null } : null,
+      error: explained ? { type: (problem as Error).name, message: explained.line, fix: explained.fix } : null,
+    });
+    return signedIn ? 0 : 1;
+  }
+  const out = (k: string, v: string) => process.stdout.write(`${k.padEnd(9)}: ${v}\n`);
+  out("version", `deepcompressor ${VERSION}`);
+  out("endpoint", `${api.endpoint} (${api.endpointChoice.source})`);
+  if (!info) {
+    process.stdout.write(`${t(lang, "statusNotLoggedIn")}\n${t(lang, "statusRunLogin")}\n`);
+    return 1;
+  }
+  out("token", `${maskToken(info.token)} (from ${describeTokenSource(info.source, api.home)})`);
+  if (flags.offline) {
+    process.stdout.write(`${t(lang, "statusTokenPresent")}\n`);
+    return 0;
+  }
+  if (user) {
+    process.stdout.write(`${t(lang, "statusLoggedIn", { user: userName(user) })}\n`);
+    return 0;
+  }
+  const rejected = problem instanceof ModelScopeError && problem.name === "InvalidTokenError";
+  process.stdout.write(`${t(lang, rejected ? "statusRejected" : "statusUnreachable")}\n`);
+  printError(problem, { endpoint: api.endpoint });
+  return 1;
+}

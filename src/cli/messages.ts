@@ -1,0 +1,194 @@
+// The one table from error to message: each error class becomes one line and a fix, in English or Chinese.
+// The library throws; the CLI speaks. Nothing here ever prints a token.
+import {
+  AbortedError,
+  AccessDeniedError,
+  BadResponseError,
+  ConfigError,
+  ConnectionFailedError,
+  ConnectionTimeoutError,
+  DownloadFailedError,
+  IntegrityError,
+  InvalidTokenError,
+  NotFoundError,
+  NotLoggedInError,
+  OfflineCacheMissError,
+  RateLimitError,
+  ServerError,
+  UsageError,
+  formatConfigProblem,
+} from "../errors.js";
+import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL } from "../settings.js";
+
+export type Lang = "en" | "zh";
+
+export interface Explained {
+  /** One line, starting with "Error: " (en) or "错误：" (zh); config errors add one line per problem. */
+  line: string;
+  fix: string;
+  exitCode: number;
+}
+
+export interface ExplainContext {
+  endpoint?: string | undefined;
+}
+
+type Text = { en: string; zh: string };
+
+function modelPage(ctx: ExplainContext, id: string | undefined): string {
+  const base = ctx.endpoint ?? DEFAULT_ENDPOINT;
+  return id ? `${base}/models/${id}` : base;
+}
+
+/** Turns any thrown value into what the CLI prints. */
+export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Explained {
+  const pick = (t: Text) => t[lang];
+  const out = (line: Text, fix: Text, exitCode = 1): Explained => ({
+    line: (lang === "zh" ? "错误：" : "Error: ") + pick(line),
+    fix: pick(fix),
+    exitCode,
+  });
+  const id = (err as { subject?: { modelId?: string } })?.subject?.modelId;
+
+  if (err instanceof InvalidTokenError) {
+    return out(
+      { en: "Invalid token", zh: "Token无效" },
+      { en: `regenerate it at ${TOKEN_PAGE_URL} and run \`modelscope login\``, zh: `请在 ${TOKEN_PAGE_URL} 重新生成token，然后运行 \`modelscope login\`` },
+    );
+  }
+  if (err instanceof NotLoggedInError) {
+    return out(
+      { en: `Not logged in${id ? ` (${id} needs a sign-in)` : ""}`, zh: `未登录${id ? `（${id} 需要登录）` : ""}` },
+      { en: "run `modelscope login`, or set MODELSCOPE_API_TOKEN", zh: "请运行 `modelscope login`，或设置环境变量 MODELSCOPE_API_TOKEN" },
+    );
+  }
+  if (err instanceof ConnectionTimeoutError) {
+    return out(
+      { en: `Connection timeout (${err.url})`, zh: `连接超时（${err.url}）` },
+      {
+        en: "check the network connection; set HTTPS_PROXY if you need a proxy (timeouts: MODELSCOPE_API_TIMEOUT, MODELSCOPE_API_CONNECT_TIMEOUT)",
+        zh: "请检查网络连接；如需代理，请设置 HTTPS_PROXY（超时设置：MODELSCOPE_API_TIMEOUT、MODELSCOPE_API_CONNECT_TIMEOUT）",
+      },
+    );
+  }
+  if (err instanceof ConnectionFailedError) {
+    return out(
+      { en: `Connection failed (${err.url}: ${err.reason})`, zh: `连接失败（${err.url}：${err.reason}）` },
+      { en: "check the network connection and the endpoint; set HTTPS_PROXY if you need a proxy", zh: "请检查网络连接和服务地址；如需代理，请设置 HTTPS_PROXY" },
+    );
+  }
+  if (err instanceof AccessDeniedError) {
+    const what = id ?? (lang === "zh" ? "该模型" : "this model");
+    return out(
+      { en: `Access denied${id ? ` (${id})` : ""}`, zh: `权限不足${id ? `（${id}）` : ""}` },
+      { en: `make sure your account can access ${what}; sign in with \`modelscope login\``, zh: `请确认您的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` },
+    );
+  }
+  if (err instanceof NotFoundError) {
+    const page = modelPage(ctx, id);
+    return out(
+      { en: `Not found: ${err.what}`, zh: `未找到：${err.what}` },
+      err.signedIn
+        ? { en: `check the ID at ${page}; if it is private, ask its owner for access`, zh: `请在 ${page} 核对ID；如果是私有模型，请向其所有者申请访问权限` }
+        : { en: `check the ID at ${page}; if it is private, sign in with \`modelscope login\``, zh: `请在 ${page} 核对ID；如果是私有模型，请先运行 \`modelscope login\` 登录` },
+    );
+  }
+  if (err instanceof RateLimitError) {
+    return out({ en: "Rate limited by the hub", zh: "请求过于频繁，已被限流" }, { en: "try again later", zh: "请稍后再试" });
+  }
+  if (err instanceof ServerError) {
+    return out(
+      { en: `Hub error ${err.status}${err.serverMessage ? `: ${err.serverMessage}` : ""}`, zh: `服务器错误 ${err.status}${err.serverMessage ? `：${err.serverMessage}` : ""}` },
+      { en: "try again later", zh: "请稍后再试" },
+    );
+  }
+  if (err instanceof IntegrityError) {
+    return out(
+      { en: `Integrity check failed: ${err.file}`, zh: `完整性校验失败：${err.file}` },
+      { en: "try again later; nothing corrupt was kept in the cache", zh: "请稍后重试；损坏的文件没有留在缓存中" },
+    );
+  }
+  if (err instanceof DownloadFailedError) {
+    const first = err.failures[0]?.error;
+    const inner = first ? explain(first, lang, ctx) : undefined;
+    return out(
+      {
+        en: `${err.failures.length} file(s) failed to download: ${err.failures.map((f) => f.file).join(", ")}${inner ? ` (${inner.line.replace(/^Error: /, "")})` : ""}`,
+        zh: `${err.failures.length} 个文件下载失败：${err.failures.map((f) => f.file).join("，")}${inner ? `（${inner.line.replace(/^错误：/, "")}）` : ""}`,
+      },
+      { en: inner?.fix ?? "run the same command again: finished files are kept", zh: inner?.fix ?? "请重新运行同一命令：已完成的文件会保留" },
+    );
+  }
+  if (err instanceof OfflineCacheMissError) {
+    return out(
+      { en: `Offline, and not in the cache: ${err.missing.join(", ")}`, zh: `离线模式，缓存中没有：${err.missing.join("，")}` },
+      { en: "run without --offline (and unset MODELSCOPE_OFFLINE) to download it", zh: "去掉 --offline（并取消 MODELSCOPE_OFFLINE）以下载" },
+    );
+  }
+  if (err instanceof ConfigError) {
+    return {
+      line: err.problems.map((p) => (lang === "zh" ? "错误：" : "Error: ") + formatConfigProblem(p)).join("\n"),
+      fix: lang === "zh" ? "请按提示修改配置文件后重试" : "fix the config as shown, then run the command again",
+      exitCode: 2,
+    };
+  }
+  if (err instanceof UsageError) {
+    return { line: (lang === "zh" ? "错误：" : "Error: ") + err.message, fix: err.fix ?? (lang === "zh" ? "运行 --help 查看用法" : "see --help for usage"), exitCode: 2 };
+  }
+  if (err instanceof BadResponseError) {
+    return out(
+      { en: err.message, zh: `服务器返回了无法使用的数据：${err.message}` },
+      { en: "nothing was written; the hub sent something unsafe or malformed, report it to the hub's operator", zh: "没有写入任何文件；请向服务器运维方报告" },
+    );
+  }
+  if (err instanceof AbortedError) {
+    return { line: lang === "zh" ? "已中断" : "Interrupted", fix: lang === "zh" ? "重新运行即可从中断处继续" : "run it again to continue where it stopped", exitCode: 130 };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return out(
+    { en: `Unexpected error: ${message}`, zh: `意外错误：${message}` },
+    { en: "this is a bug in deepcompressor; please report it with the command you ran", zh: "这是 deepcompressor 的缺陷；请连同运行的命令一起报告" },
+  );
+}
+
+/** User-facing strings of the auth commands, in both languages. `{x}` is filled from `vars`. */
+const TEXT = {
+  loggedInAs: { en: "Logged in as {user}.", zh: "登录成功：{user}。" },
+  tokenSavedTo: { en: "Token saved to {path}.", zh: "Token 已保存到 {path}。" },
+  tokenFlagHint: {
+    en: "Note: a token passed with --token can end up in shell history and process lists; prefer `--token-stdin` or MODELSCOPE_API_TOKEN.",
+    zh: "提示：通过 --token 传入的 token 可能留在 shell 历史和进程列表中；建议使用 `--token-stdin` 或环境变量 MODELSCOPE_API_TOKEN。",
+  },
+  envOverridesSaved: {
+    en: "Note: MODELSCOPE_API_TOKEN is set and is used before the saved token.",
+    zh: "提示：已设置 MODELSCOPE_API_TOKEN，它优先于保存的 token。",
+  },
+  noTerminal: { en: "No terminal to prompt for the token", zh: "没有可用于输入 token 的终端" },
+  noTerminalFix: {
+    en: 'pipe it in with `--token-stdin` (e.g. `printf %s "$TOKEN" | modelscope login --token-stdin`) or set MODELSCOPE_API_TOKEN',
+    zh: '请用 `--token-stdin` 从标准输入传入（例如 `printf %s "$TOKEN" | modelscope login --token-stdin`），或设置 MODELSCOPE_API_TOKEN',
+  },
+  loginAborted: { en: "Login aborted.", zh: "已取消登录。" },
+  loggedOut: { en: "Logged out: removed {path}.", zh: "已退出登录：已删除 {path}。" },
+  notLoggedInNothingToDo: { en: "Not logged in: no saved token to remove.", zh: "未登录：没有需要删除的 token。" },
+  envStillSignsIn: {
+    en: "Note: MODELSCOPE_API_TOKEN is set and still signs you in; unset it to sign out fully.",
+    zh: "提示：环境变量 MODELSCOPE_API_TOKEN 仍然有效，取消设置它才会完全退出登录。",
+  },
+  officialStillSignsIn: {
+    en: "Note: the official client's login ({path}) still signs you in; delete that file to sign out fully.",
+    zh: "提示：官方客户端的登录信息（{path}）仍然有效，删除该文件才会完全退出登录。",
+  },
+  statusLoggedIn: { en: "✅ Logged in to ModelScope as {user}", zh: "✅ ModelScope已登录：{user}" },
+  statusTokenPresent: { en: "✅ ModelScope token present (not checked with the hub: --offline)", zh: "✅ 已找到ModelScope token（离线模式，未向服务器验证）" },
+  statusNotLoggedIn: { en: "❌ Not logged in to ModelScope", zh: "❌ ModelScope未登录" },
+  statusRunLogin: { en: "Run: modelscope login", zh: "请运行: modelscope login" },
+  statusRejected: { en: "❌ The hub rejected the token", zh: "❌ 服务器拒绝了该token" },
+  statusUnreachable: { en: "❌ Could not check the token with the hub", zh: "❌ 无法向服务器验证token" },
+} satisfies Record<string, Text>;
+
+export type TextKey = keyof typeof TEXT;
+
+export function t(lang: Lang, key: TextKey, vars: Record<string, string> = {}): string {
+  return TEXT[key][lang].replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// `modelscope`: sign-in, downloads, cache and the local hub. Each command lives in cli/commands/ and
+// loads its heavy parts only when it runs, so the CLI starts fast.
+import { Command } from "commander";
+import { VERSION } from "../version.js";
+import { registerAuthCommands } from "./commands/auth.js";
+import { registerServeCommand } from "./commands/serve.js";
+import { overrideExits, runProgram } from "./run.js";
+
+const program = new Command("modelscope")
+  .description("ModelScope from Node.js: sign in, download models, manage the cache, run a local hub")
+  .version(`deepcompressor ${VERSION}`, "-V, --version");
+
+for (const register of [registerAuthCommands, registerServeCommand]) register(program);
+
+overrideExits(program);
+await runProgram(program);

@@ -1,0 +1,68 @@
+// Shared CLI plumbing: one way to run an action, print errors, set exit codes and handle Ctrl-C.
+import { Command, CommanderError } from "commander";
+import { closeDispatchers } from "../http/dispatcher.js";
+import { messageLanguage } from "../settings.js";
+import { explain, type ExplainContext, type Lang } from "./messages.js";
+
+export const lang: Lang = messageLanguage();
+
+/** An AbortSignal that fires on the first Ctrl-C; a second Ctrl-C exits at once. */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  let count = 0;
+  process.on("SIGINT", () => {
+    count++;
+    if (count > 1) process.exit(130);
+    controller.abort();
+  });
+  process.on("SIGTERM", () => controller.abort());
+  return controller.signal;
+}
+
+export function printError(err: unknown, ctx: ExplainContext = {}): number {
+  const e = explain(err, lang, ctx);
+  process.stderr.write(`${e.line}\n`);
+  process.stderr.write(`${lang === "zh" ? "  解决：" : "  Fix: "}${e.fix}\n`);
+  if (process.env.DEEPCOMPRESSOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return e.exitCode;
+}
+
+/** Wraps a command action: errors become one line plus a fix, and the right exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | number>, ctx: () => ExplainContext = () => ({})) {
+  return async (...args: A): Promise<void> => {
+    let code = 0;
+    try {
+      code = (await fn(...args)) ?? 0;
+    } catch (err) {
+      code = printError(err, ctx());
+    }
+    await closeDispatchers();
+    process.exitCode = code;
+  };
+}
+
+/** Parses argv with usage errors mapped to exit code 2 (commander's own default is 1). */
+export async function runProgram(program: Command, argv = process.argv): Promise<void> {
+  program.exitOverride();
+  program.showHelpAfterError("(run with --help for usage)");
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const benign = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help";
+      process.exitCode = benign ? 0 : 2;
+      return;
+    }
+    process.exitCode = printError(err);
+  }
+}
+
+/** Applies exitOverride to a command and all its subcommands (commander copies settings only at creation). */
+export function overrideExits(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) overrideExits(sub);
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

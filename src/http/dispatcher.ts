@@ -1,0 +1,34 @@
+// The undici dispatcher every request uses: connection pooling, connect/read timeouts,
+// and HTTPS_PROXY / HTTP_PROXY / NO_PROXY (undici's EnvHttpProxyAgent reads them, upper or lower case).
+import { EnvHttpProxyAgent, type Dispatcher } from "undici";
+
+const cache = new Map<string, Dispatcher>();
+
+export interface DispatcherTimeouts {
+  connectTimeoutMs: number;
+  /** No response headers, or no body bytes, for this long fails the request. */
+  readTimeoutMs: number;
+}
+
+export function dispatcherFor(t: DispatcherTimeouts): Dispatcher {
+  const key = `${t.connectTimeoutMs}/${t.readTimeoutMs}`;
+  let d = cache.get(key);
+  if (!d) {
+    d = new EnvHttpProxyAgent({
+      connect: { timeout: t.connectTimeoutMs },
+      connectTimeout: t.connectTimeoutMs,
+      headersTimeout: t.readTimeoutMs,
+      bodyTimeout: t.readTimeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+    cache.set(key, d);
+  }
+  return d;
+}
+
+/** Lets a finished CLI exit at once instead of waiting for idle keep-alive sockets. */
+export async function closeDispatchers(): Promise<void> {
+  const all = [...cache.values()];
+  cache.clear();
+  await Promise.allSettled(all.map((d) => d.close()));
+}

@@ -1,0 +1,188 @@
+// The one door to the network. Every request to the hub (and to wherever it redirects) goes through
+// HubClient.request: it adds credentials only for the hub's own origin, follows redirects without
+// carrying them to other hosts, applies timeouts, retries idempotent requests on 429/5xx/network
+// failures with capped backoff (honouring Retry-After), and turns every failure into a typed error.
+import { randomUUID } from "node:crypto";
+import { request as undiciRequest, type Dispatcher } from "undici";
+import type { Readable } from "node:stream";
+import { ModelScopeError, AbortedError, type ErrorSubject } from "../errors.js";
+import type { NetworkSettings } from "../settings.js";
+import { dispatcherFor } from "./dispatcher.js";
+import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
+import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from "./retry-policy.js";
+import { USER_AGENT } from "../version.js";
+
+const MAX_REDIRECTS = 5;
+/** JSON answers bigger than this are refused: a listing of 100k files is ~30 MB. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+export interface HubRequestOptions {
+  method?: "GET" | "HEAD" | "POST";
+  /** A path on the hub (`/api/v1/...`) or an absolute URL. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  headers?: Record<string, string>;
+  json?: unknown;
+  /** What the request is about, for error messages. */
+  subject?: ErrorSubject;
+  signal?: AbortSignal;
+  /** Statuses that are answers rather than failures (default: 2xx). */
+  accept?: (status: number) => boolean;
+  /** Overrides the read timeout (downloads use their own stall timeout). */
+  readTimeoutMs?: number;
+  /** Overrides the retry count (0: one attempt). POST is never retried. */
+  maxRetries?: number;
+  /** Add the OpenAPI session cookie too (the official client sends both on /openapi/v1). */
+  openApi?: boolean;
+  /** Called before each retry, so callers can show it. */
+  onRetry?: (info: { attempt: number; delayMs: number; error: ModelScopeError }) => void;
+}
+
+export interface HubResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & Dispatcher.BodyMixin;
+  /** The URL that answered, after redirects (for messages: strip its query before showing it). */
+  url: string;
+}
+
+export interface HubClientOptions {
+  endpoint: string;
+  token?: string | undefined;
+  network: NetworkSettings;
+}
+
+export class HubClient {
+  readonly endpoint: string;
+  readonly origin: string;
+  readonly token: string | undefined;
+  readonly network: NetworkSettings;
+
+  constructor(opts: HubClientOptions) {
+    this.endpoint = opts.endpoint;
+    this.origin = new URL(opts.endpoint).origin;
+    this.token = opts.token;
+    this.network = opts.network;
+  }
+
+  url(path: string, query?: Record<string, string | undefined>): string {
+    const u = /^https?:\/\//i.test(path) ? new URL(path) : new URL(this.endpoint + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.append(k, v);
+    return u.toString();
+  }
+
+  /** Sends a request, retrying where safe. The caller owns (and must consume or destroy) the body. */
+  async request(opts: HubRequestOptions): Promise<HubResponse> {
+    const method = opts.method ?? "GET";
+    const retries = method === "POST" ? 0 : (opts.maxRetries ?? this.network.maxRetries);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(opts);
+      } catch (err) {
+        const error = err instanceof ModelScopeError ? err : errorForNetwork(err, this.url(opts.path), opts.signal);
+        const retryable = (error as { retryable?: boolean }).retryable === true || isRetryableError(error);
+        if (!retryable || attempt >= retries || opts.signal?.aborted) throw error;
+        const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;
+        const delayMs = backoffDelay(attempt + 1, this.network.maxBackoffMs, retryAfter);
+        opts.onRetry?.({ attempt: attempt + 1, delayMs, error });
+        await sleep(delayMs, opts.signal).catch(() => {
+          throw new AbortedError();
+        });
+      }
+    }
+  }
+
+  /** Sends a request and parses its JSON answer, unwrapping the hub's envelope (`Data` or `data`). */
+  async json<T>(opts: HubRequestOptions): Promise<T> {
+    const res = await this.request(opts);
+    const text = await readText(res, MAX_JSON_BYTES);
+    if (!text.trim()) return null as T;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw errorForStatus({ status: 502, bodyText: "the hub answered with something that is not JSON", tokenSent: false, subject: opts.subject ?? {} });
+    }
+    const env = body as Record<string, unknown>;
+    if (env && typeof env === "object" && !Array.isArray(env)) {
+      if ("Data" in env) return env.Data as T;
+      if ("data" in env) return env.data as T;
+    }
+    return body as T;
+  }
+
+  /** One attempt, following redirects. Throws typed errors; retryable ones are marked. */
+  private async once(opts: HubRequestOptions): Promise<HubResponse> {
+    let url = this.url(opts.path, opts.query);
+    let method = opts.method ?? "GET";
+    let body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
+    const dispatcher = dispatcherFor({
+      connectTimeoutMs: this.network.connectTimeoutMs,
+      readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs,
+    });
+    // Credentials go to the hub's origin only; once a redirect leaves it, they are gone for good.
+    let credentialsAllowed = true;
+    for (let hop = 0; ; hop++) {
+      const sendCredentials = credentialsAllowed && new URL(url).origin === this.origin && this.token !== undefined;
+      const headers: Record<string, string> = {
+        "user-agent": USER_AGENT,
+        "x-request-id": randomUUID().replace(/-/g, ""),
+        ...opts.headers,
+      };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      if (sendCredentials) {
+        headers.authorization = `Bearer ${this.token}`;
+        headers.cookie = opts.openApi ? `m_session_id=${this.token}; modelscope_session=${this.token}` : `m_session_id=${this.token}`;
+      }
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciRequest(url, { method, headers, body, dispatcher, signal: opts.signal });
+      } catch (err) {
+        throw errorForNetwork(err, url, opts.signal);
+      }
+      const location = res.headers.location;
+      if (res.statusCode >= 300 && res.statusCode < 400 && location && res.statusCode !== 304) {
+        res.body.destroy();
+        if (hop >= MAX_REDIRECTS) throw errorForStatus({ status: 508, bodyText: "too many redirects", tokenSent: sendCredentials, subject: opts.subject ?? {} });
+        const next = new URL(Array.isArray(location) ? location[0]! : location, url);
+        if (next.protocol !== "https:" && next.protocol !== "http:") {
+          throw errorForStatus({ status: 502, bodyText: `refused redirect to ${next.protocol} URL`, tokenSent: sendCredentials, subject: opts.subject ?? {} });
+        }
+        if (next.origin !== this.origin) credentialsAllowed = false;
+        if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST")) {
+          method = "GET";
+          body = undefined;
+        }
+        url = next.toString();
+        continue;
+      }
+      const ok = opts.accept ? opts.accept(res.statusCode) : res.statusCode >= 200 && res.statusCode < 300;
+      if (ok) return { status: res.statusCode, headers: res.headers, body: res.body, url };
+      const bodyText = await readText({ body: res.body }, 64 * 1024).catch(() => "");
+      const error = errorForStatus({
+        status: res.statusCode,
+        bodyText,
+        tokenSent: sendCredentials,
+        subject: opts.subject ?? {},
+        retryAfterMs: parseRetryAfter(res.headers["retry-after"]),
+      });
+      if (isRetryableStatus(res.statusCode)) Object.assign(error, { retryable: true, retryAfterMs: parseRetryAfter(res.headers["retry-after"]) });
+      throw error;
+    }
+  }
+}
+
+/** Reads a body as UTF-8 text, refusing more than `limit` bytes (a hostile server could send forever). */
+export async function readText(res: { body: AsyncIterable<unknown> & { destroy(): void } }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      res.body.destroy();
+      throw errorForStatus({ status: 502, bodyText: `answer larger than ${limit} bytes`, tokenSent: false, subject: {} });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,10 @@
+// The public library API.
+export { HubApi, type HubApiOptions, type LogoutResult, type ListFilesOptions } from "./hub/api.js";
+export type { UserInfo, ModelInfo, RepoFile, Revisions, RevisionRef } from "./hub/types.js";
+export { maskToken, resolveToken, type ResolvedToken, type TokenSource } from "./auth/index.js";
+export * from "./errors.js";
+export { snapshotDownload, downloadFile } from "./download/index.js";
+export type * from "./download/types.js";
+export { startHubServer, addUser, type HubServerOptions, type RunningHub } from "./server/index.js";
+export { resolveEndpoint, modelscopeHome, cacheRoot, DEFAULT_ENDPOINT } from "./settings.js";
+export { VERSION } from "./version.js";

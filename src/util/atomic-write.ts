@@ -1,0 +1,48 @@
+// Replace a file atomically: write a temp file beside it (same folder, so rename is atomic), fsync, rename.
+// A crash leaves either the old file or the new one, never half of one.
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import fsSync from "node:fs";
+import path from "node:path";
+
+export interface AtomicWriteOptions {
+  /** File mode of the new file (applied at creation, not after, so it is never briefly wider). */
+  mode?: number;
+  /** Mode for the folder if it has to be created; an existing folder is tightened to it too. */
+  dirMode?: number;
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o755 });
+  if (opts.dirMode !== undefined) await fs.chmod(dir, opts.dirMode);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await fs.open(tmp, "wx", opts.mode ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    // open() applies the umask; chmod makes the mode exact.
+    await handle.chmod(opts.mode ?? 0o644);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Synchronous twin for the few callers that must stay sync (none on hot paths). */
+export function readFileIfExists(file: string): string | undefined {
+  try {
+    return fsSync.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw err;
+  }
+}

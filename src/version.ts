@@ -1,0 +1,14 @@
+// The package version and User-Agent, read once from package.json next to dist/ (cheap: one small file).
+import { readFileSync } from "node:fs";
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export const VERSION = readVersion();
+export const USER_AGENT = `deepcompressor/${VERSION}; node/${process.versions.node}; platform/${process.platform}`;

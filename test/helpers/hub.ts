@@ -1,0 +1,159 @@
+// Shared test helpers: a real local hub on 127.0.0.1 (ephemeral port) over a temp root, temp HOME and
+// cache dirs, and a runner for the real CLI processes. Every token a test hub mints is remembered, and
+// runCli fails the test if any of them ever shows up in a command's output.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startHubServer, type HubServerOptions, type RunningHub } from "../../src/server/index.js";
+import { addUser } from "../../src/server/users.js";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const MODELSCOPE_BIN = path.join(REPO_ROOT, "dist", "cli", "modelscope.js");
+export const DEEPCOMPRESSOR_BIN = path.join(REPO_ROOT, "dist", "cli", "deepcompressor.js");
+
+/** Every secret a test created; no CLI output may contain one. */
+export const secrets = new Set<string>();
+
+export function tempDir(prefix = "dc-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Files of one revision: path -> content (string or bytes). */
+export type ModelFiles = Record<string, string | Buffer>;
+
+/** Writes a model into a hub root (or any cache folder) in the official layout. */
+export function writeModel(root: string, modelId: string, files: ModelFiles, revision = "master"): string {
+  const dir = path.join(root, "models", modelId.replace("/", "--"), "snapshots", revision);
+  for (const [p, content] of Object.entries(files)) {
+    const abs = path.join(dir, ...p.split("/"));
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, content);
+  }
+  return dir;
+}
+
+/** Deterministic pseudo-random bytes (so tests can compare hashes without keeping the data). */
+export function bytes(size: number, seed = 1): Buffer {
+  const out = Buffer.alloc(size);
+  let block = createHash("sha256").update(String(seed)).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off, 0, Math.min(block.length, size - off));
+    block = createHash("sha256").update(block).digest();
+  }
+  return out;
+}
+
+export function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export interface TestHubOptions extends Partial<HubServerOptions> {
+  /** model id -> files (master revision), or model id -> { revision -> files }. */
+  models?: Record<string, ModelFiles | { revisions: Record<string, ModelFiles> }>;
+  /** Users to create; their tokens come back in `tokens`. */
+  users?: string[];
+  /** model id -> usernames (invisible to everyone else). */
+  private?: Record<string, string[]>;
+  /** model id -> usernames (visible to all, downloadable only by these). */
+  gated?: Record<string, string[]>;
+}
+
+export interface TestHub extends RunningHub {
+  tokens: Record<string, string>;
+}
+
+export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
+  const root = opts.root ?? tempDir("dc-hub-");
+  for (const [id, spec] of Object.entries(opts.models ?? {})) {
+    if ("revisions" in spec && typeof spec.revisions === "object" && !Buffer.isBuffer(spec.revisions)) {
+      for (const [rev, files] of Object.entries(spec.revisions as Record<string, ModelFiles>)) writeModel(root, id, files, rev);
+    } else {
+      writeModel(root, id, spec as ModelFiles);
+    }
+  }
+  const tokens: Record<string, string> = {};
+  for (const name of opts.users ?? []) {
+    const { token } = await addUser(root, name);
+    tokens[name] = token;
+    secrets.add(token);
+  }
+  if (opts.private || opts.gated) {
+    const file = path.join(root, "hub.json");
+    const config = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+    config.private = opts.private ?? {};
+    config.gated = opts.gated ?? {};
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  }
+  const hub = await startHubServer({ host: "127.0.0.1", port: 0, ...opts, root });
+  return { ...hub, tokens };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** A clean environment for a CLI process: temp HOME (so ~/.modelscope and ~/.cache are never the real ones). */
+export function cleanEnv(home: string, extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    LANG: "C.UTF-8",
+    MODELSCOPE_CACHE: path.join(home, ".cache", "modelscope"),
+  };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** Runs a CLI (a dist/ script) as a real process and checks that no known token leaks into its output. */
+export function runCli(bin: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: opts.env ?? cleanEnv(tempDir()),
+      cwd: opts.cwd ?? REPO_ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      assertNoSecrets(stdout + stderr, `${path.basename(bin)} ${args.join(" ")}`);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+export function modelscope(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runCli(MODELSCOPE_BIN, args, opts);
+}
+
+export function deepcompressor(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runCli(DEEPCOMPRESSOR_BIN, args, opts);
+}
+
+/** Throws if any known token appears in `text`. */
+export function assertNoSecrets(text: string, where: string): void {
+  for (const s of secrets) {
+    if (s && text.includes(s)) throw new Error(`a token leaked into the output of ${where}`);
+  }
+}
