@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerAuthCommands } from "./commands/auth.js";
+import { registerInfoCommand } from "./commands/info.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { overrideExits, runProgram } from "./run.js";
 
@@ -11,7 +12,7 @@ const program = new Command("modelscope")
   .description("ModelScope from Node.js: sign in, download models, manage the cache, run a local hub")
   .version(`deepcompressor ${VERSION}`, "-V, --version");
 
-for (const register of [registerAuthCommands, registerServeCommand]) register(program);
+for (const register of [registerAuthCommands, registerInfoCommand, registerServeCommand]) register(program);
 
 overrideExits(program);
 await runProgram(program);

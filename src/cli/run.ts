@@ -1,7 +1,7 @@
 // Shared CLI plumbing: one way to run an action, print errors, set exit codes and handle Ctrl-C.
 import { Command, CommanderError } from "commander";
 import { closeDispatchers } from "../http/dispatcher.js";
-import { messageLanguage } from "../settings.js";
+import { messageLanguage, resolveEndpoint } from "../settings.js";
 import { explain, type ExplainContext, type Lang } from "./messages.js";
 
 export const lang: Lang = messageLanguage();
@@ -20,7 +20,8 @@ export function interruptSignal(): AbortSignal {
 }
 
 export function printError(err: unknown, ctx: ExplainContext = {}): number {
-  const e = explain(err, lang, ctx);
+  // The fix links to the model's page on the hub in use, not always modelscope.cn.
+  const e = explain(err, lang, { endpoint: resolveEndpoint().endpoint, ...ctx });
   process.stderr.write(`${e.line}\n`);
   process.stderr.write(`${lang === "zh" ? "  解决：" : "  Fix: "}${e.fix}\n`);
   if (process.env.DEEPCOMPRESSOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
