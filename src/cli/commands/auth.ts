@@ -25,14 +25,40 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-/** Asks for the token without echo. Only on a terminal; Ctrl-C or EOF aborts. */
+/**
+ * Asks for the token without echo. Only on a terminal; Ctrl-C, or Ctrl-D on an empty line (EOF), aborts.
+ * Read byte by byte in raw mode (not with readline: its EOF leaves the prompt's promise unsettled).
+ */
 async function promptToken(): Promise<string> {
-  if (!process.stdin.isTTY) throw new UsageError(t(lang, "noTerminal"), t(lang, "noTerminalFix"));
-  const { read } = await import("read");
+  const stdin = process.stdin;
+  if (!stdin.isTTY) throw new UsageError(t(lang, "noTerminal"), t(lang, "noTerminalFix"));
+  process.stderr.write("Token (input hidden): ");
+  stdin.setRawMode(true);
+  stdin.resume();
   try {
-    return (await read({ prompt: "Token (input hidden): ", silent: true, replace: "", output: process.stderr })).trim();
-  } catch {
-    throw new AbortedError();
+    return await new Promise<string>((resolve, reject) => {
+      let typed = "";
+      const finish = (settle: () => void) => {
+        stdin.off("data", onData);
+        stdin.off("end", onEnd);
+        settle();
+      };
+      const onEnd = () => finish(() => reject(new AbortedError()));
+      const onData = (chunk: Buffer) => {
+        for (const ch of chunk.toString("utf8")) {
+          if (ch === "\r" || ch === "\n") return finish(() => resolve(typed.trim()));
+          if (ch === "\u0003" || (ch === "\u0004" && typed === "")) return onEnd();
+          if (ch === "\u007f" || ch === "\b") typed = typed.slice(0, -1);
+          else if (ch >= " ") typed += ch;
+        }
+      };
+      stdin.on("data", onData);
+      stdin.once("end", onEnd);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write("\n");
   }
 }
 
