@@ -172,3 +172,6 @@ export function assertModelId(id: string): void {
     throw new UsageError(`Invalid model ID '${id}'`, "use the form owner/name, for example qwen/Qwen-7B-Chat");
   }
 }
+
+/** A credential (token-like key or value) in a config: refused, never echoed. Exit code 2. */
+export class ConfigSecretError extends ConfigError {}

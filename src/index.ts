@@ -8,3 +8,5 @@ export type * from "./download/types.js";
 export { startHubServer, addUser, type HubServerOptions, type RunningHub } from "./server/index.js";
 export { resolveEndpoint, modelscopeHome, cacheRoot, DEFAULT_ENDPOINT } from "./settings.js";
 export { VERSION } from "./version.js";
+export { loadConfig, resolveModels, renderResolved, writeResolved, extractOverrides } from "./config/index.js";
+export type { LoadedConfig, LoadOptions, ConfigOverride, ResolvedSection, ResolveOptions, SectionName, SourceKind, KeyOrigin, ModelSourceSection } from "./config/index.js";

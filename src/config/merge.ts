@@ -1,0 +1,176 @@
+// Parses config files into YAML documents (comments, key order and positions kept) and merges them the
+// way omniconfig's update_dict does: mappings merge key by key, recursively; anything else (scalars,
+// lists) is replaced by the later file. The merged document reuses the parsed nodes, so every key still
+// knows the file, line and column it came from.
+import fs from "node:fs";
+import { Document, LineCounter, Pair, Scalar, YAMLMap, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Node } from "yaml";
+import type { ConfigProblem } from "../errors.js";
+import type { KeyOrigin } from "./types.js";
+
+/** YAML 1.1, as PyYAML's safe_load reads it (so `yes`/`no`/`on`/`off` are booleans there and here). */
+export const YAML_OPTIONS = { version: "1.1" as const, keepSourceTokens: false, prettyErrors: false, uniqueKeys: true };
+
+interface Source {
+  file: string;
+  lines: LineCounter;
+}
+
+/** Which file each parsed node came from. */
+export class OriginRegistry {
+  private readonly sources = new WeakMap<object, Source>();
+  private readonly synthetic = new WeakMap<object, KeyOrigin>();
+
+  register(doc: Document, source: Source): void {
+    visit(doc, (_key, node) => {
+      if (isNode(node)) this.sources.set(node, source);
+      if (isPair(node) && isNode(node.key)) this.sources.set(node.key, source);
+    });
+  }
+
+  /** Marks a node created from the command line. */
+  markSynthetic(node: object, origin: KeyOrigin): void {
+    this.synthetic.set(node, origin);
+  }
+
+  originOf(node: unknown): KeyOrigin | undefined {
+    if (!node || typeof node !== "object") return undefined;
+    const syn = this.synthetic.get(node);
+    if (syn) return syn;
+    const src = this.sources.get(node);
+    if (!src) return undefined;
+    const range = (node as { range?: [number, number, number] | null }).range;
+    if (!range) return { file: src.file };
+    const pos = src.lines.linePos(range[0]);
+    return { file: src.file, line: pos.line, column: pos.col };
+  }
+}
+
+export interface ParsedFile {
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+}
+
+/** Reads and parses one file; syntax errors become problems (never quoting the source text). */
+export function parseConfigFile(file: string, displayName: string, problems: ConfigProblem[]): ParsedFile | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    problems.push({ file: displayName, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+    return undefined;
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = lines.linePos(e.pos[0]);
+      // The first line of the message only: later lines quote the source, which may hold a secret.
+      const msg = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      problems.push({ file: displayName, line: pos.line, column: pos.col, message: `YAML syntax error: ${msg}` });
+    }
+    return undefined;
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    const range = (doc.contents as { range?: [number, number, number] | null }).range;
+    const pos = range ? lines.linePos(range[0]) : undefined;
+    problems.push({ file: displayName, line: pos?.line, column: pos?.col, message: "the top level of a config must be a mapping (key: value)" });
+    return undefined;
+  }
+  return { file: displayName, doc, lines };
+}
+
+function keyName(pair: Pair): string {
+  const k = pair.key;
+  if (isScalar(k)) return String(k.value);
+  return String(k);
+}
+
+function findPair(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((p) => keyName(p) === key) as Pair | undefined;
+}
+
+/** Merges `from` into `into` (both mappings), later wins. Nodes of `from` are moved, not copied. */
+function mergeMaps(into: YAMLMap, from: YAMLMap): void {
+  for (const item of from.items) {
+    const pair = item as Pair;
+    const existing = findPair(into, keyName(pair));
+    if (!existing) {
+      into.items.push(pair);
+      continue;
+    }
+    if (isMap(existing.value) && isMap(pair.value)) {
+      mergeMaps(existing.value, pair.value);
+      continue;
+    }
+    // Replace the value, keep the earlier key's place in the order; the later file's comments come along.
+    const oldKey = existing.key as Node | null;
+    const newKey = pair.key as Node | null;
+    if (isNode(newKey) && isNode(oldKey)) {
+      if (!newKey.commentBefore && oldKey.commentBefore) newKey.commentBefore = oldKey.commentBefore;
+      if (oldKey.spaceBefore) newKey.spaceBefore = true;
+    }
+    existing.value = pair.value;
+    existing.key = pair.key;
+  }
+}
+
+/** Merges parsed files in order into one document (the first non-empty one is the base). */
+export function mergeDocuments(files: ParsedFile[]): Document {
+  const merged = new Document(new YAMLMap(), YAML_OPTIONS);
+  let first = true;
+  for (const f of files) {
+    if (!isMap(f.doc.contents)) continue;
+    if (first) {
+      merged.commentBefore = f.doc.commentBefore;
+      first = false;
+    }
+    mergeMaps(merged.contents as YAMLMap, f.doc.contents);
+  }
+  return merged;
+}
+
+/** The pair at a key path in a document (undefined if any step is missing). */
+export function pairAt(doc: Document, keyPath: readonly (string | number)[]): Pair | undefined {
+  let node: unknown = doc.contents;
+  let pair: Pair | undefined;
+  for (const k of keyPath) {
+    if (isMap(node)) {
+      pair = findPair(node, String(k));
+      if (!pair) return undefined;
+      node = pair.value;
+    } else if (isSeq(node) && typeof k === "number") {
+      const item = node.items[k];
+      pair = undefined;
+      node = item;
+      if (item === undefined) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return pair;
+}
+
+/** The node at a key path (the value), or the deepest existing one's key. */
+export function nodeForLocation(doc: Document, keyPath: readonly (string | number)[]): unknown {
+  let node: unknown = doc.contents;
+  let best: unknown = undefined;
+  for (const k of keyPath) {
+    if (isMap(node)) {
+      const pair = findPair(node, String(k));
+      if (!pair) return best;
+      best = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof k === "number") {
+      const item = node.items[k];
+      if (item === undefined) return best;
+      best = item;
+      node = item;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+export { Scalar, Pair, YAMLMap, isMap, isScalar, type Node };
