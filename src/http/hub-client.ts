@@ -142,6 +142,8 @@ export class HubClient {
       }
       const location = res.headers.location;
       if (res.statusCode >= 300 && res.statusCode < 400 && location && res.statusCode !== 304) {
+        // Destroying an undici body emits 'error' (RequestAbortedError): listen, or the process dies.
+        res.body.on("error", () => undefined);
         res.body.destroy();
         if (hop >= MAX_REDIRECTS) throw errorForStatus({ status: 508, bodyText: "too many redirects", tokenSent: sendCredentials, subject: opts.subject ?? {} });
         const next = new URL(Array.isArray(location) ? location[0]! : location, url);
@@ -179,6 +181,7 @@ export async function readText(res: { body: AsyncIterable<unknown> & { destroy()
   for await (const chunk of res.body) {
     size += (chunk as Buffer).length;
     if (size > limit) {
+      (res.body as unknown as { on(e: string, f: () => void): void }).on?.("error", () => undefined);
       res.body.destroy();
       throw errorForStatus({ status: 502, bodyText: `answer larger than ${limit} bytes`, tokenSent: false, subject: {} });
     }

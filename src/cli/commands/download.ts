@@ -1,0 +1,108 @@
+// `modelscope download MODEL_ID [FILES...]`: a thin shell over snapshotDownload / downloadFiles.
+// stdout: the local folder (or one path per requested file), or a JSON summary with --json.
+// stderr: a progress bar only on a terminal.
+import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { HubApi } from "../../hub/api.js";
+import { action, interruptSignal, writeJson } from "../run.js";
+
+interface DownloadFlags {
+  revision?: string;
+  include?: string[];
+  exclude?: string[];
+  localDir?: string;
+  cacheDir?: string;
+  maxWorkers?: string;
+  force?: boolean;
+  offline?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  endpoint?: string;
+  token?: string;
+}
+
+function parseWorkers(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`Invalid --max-workers '${v}'`, "use a whole number from 1 to 64");
+  return n;
+}
+
+export function registerDownloadCommand(program: Command): void {
+  let endpointForErrors: string | undefined;
+  program
+    .command("download <model_id> [files...]")
+    .description("download a model (or some of its files) into the cache or --local-dir, verified by sha256; prints the local folder")
+    .option("--revision <rev>", "branch, tag or commit (default: master)")
+    .option("--include <glob...>", "only files matching these globs (`*` crosses `/`; comma lists allowed)")
+    .option("--exclude <glob...>", "skip files matching these globs")
+    .option("--local-dir <dir>", "put the files here instead of the cache")
+    .option("--cache-dir <dir>", "cache folder (default: MODELSCOPE_CACHE or ~/.cache/modelscope)")
+    .option("--max-workers <n>", "files downloaded at once (default 8)")
+    .option("--force", "download again even when cached")
+    .option("--offline", "no network: use the cache or say what is missing (also MODELSCOPE_OFFLINE=1)")
+    .option("--dry-run", "list what would be downloaded, write nothing")
+    .option("--json", "print a JSON summary")
+    .option("--endpoint <url>", "hub URL (default: MODELSCOPE_ENDPOINT or https://modelscope.cn)")
+    .option("--token <token>", "use this token instead of the saved one (prefer MODELSCOPE_API_TOKEN)")
+    .action(
+      action(
+        async (modelId: string, files: string[], flags: DownloadFlags) => {
+          const maxWorkers = parseWorkers(flags.maxWorkers);
+          if (files.length > 0 && (flags.include?.length || flags.exclude?.length)) {
+            throw new UsageError("Name files or use --include/--exclude, not both", "e.g. `modelscope download owner/name config.json` or `--include '*.json'`");
+          }
+          const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
+          endpointForErrors = api.endpoint;
+          const { snapshotDownload, downloadFiles } = await import("../../download/index.js");
+          const { createProgress, humanBytes } = await import("../progress.js");
+          const progress = await createProgress(!!process.stderr.isTTY && !flags.json && !flags.dryRun);
+          const opts = {
+            api,
+            revision: flags.revision,
+            include: flags.include,
+            exclude: flags.exclude,
+            localDir: flags.localDir,
+            cacheDir: flags.cacheDir,
+            maxWorkers,
+            force: flags.force,
+            offline: flags.offline ? true : undefined,
+            dryRun: flags.dryRun,
+            signal: interruptSignal(),
+            onProgress: progress.onEvent,
+          };
+          let res;
+          try {
+            res = files.length > 0 ? await downloadFiles(modelId, files, opts) : await snapshotDownload(modelId, opts);
+          } finally {
+            progress.stop();
+          }
+          if (flags.json) {
+            const bytes = (s: string) => res.files.filter((f) => f.status === s).reduce((a, f) => a + f.size, 0);
+            writeJson({
+              modelId: res.modelId,
+              revision: res.revision,
+              path: res.path,
+              dryRun: !!flags.dryRun,
+              files: res.files,
+              downloaded: res.files.filter((f) => f.status === "downloaded").length,
+              cached: res.files.filter((f) => f.status === "cached").length,
+              planned: res.files.filter((f) => f.status === "planned").length,
+              bytesDownloaded: bytes("downloaded"),
+              bytesPlanned: bytes("planned"),
+            });
+            return;
+          }
+          if (flags.dryRun) {
+            for (const f of res.files) process.stdout.write(`${f.status === "cached" ? "cached " : "fetch  "} ${humanBytes(f.size).padStart(10)}  ${f.path}\n`);
+            const todo = res.files.filter((f) => f.status === "planned");
+            process.stderr.write(`Would download ${todo.length} file(s), ${humanBytes(todo.reduce((a, f) => a + f.size, 0))}, into ${res.path}\n`);
+            return;
+          }
+          if (files.length > 0) for (const f of res.files) process.stdout.write(`${f.localPath}\n`);
+          else process.stdout.write(`${res.path}\n`);
+        },
+        () => ({ endpoint: endpointForErrors }),
+      ),
+    );
+}

@@ -1,0 +1,231 @@
+// The download pipeline: list -> filter -> plan (what is already verified) -> fetch in parallel under
+// per-file locks -> verify -> commit -> record. Offline runs make no request at all.
+import { setMaxListeners } from "node:events";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { AbortedError, DownloadFailedError, ModelScopeError, NotFoundError, OfflineCacheMissError, UsageError, assertModelId } from "../errors.js";
+import { sleep } from "../http/retry-policy.js";
+import { HubApi } from "../hub/api.js";
+import { unsafePathReason } from "../hub/repo-path.js";
+import type { RepoFile } from "../hub/types.js";
+import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offlineFromEnv } from "../settings.js";
+import { fetchAndCommit } from "./fetch.js";
+import { PathFilter } from "./filters.js";
+import { META_DIR_NAME, assertSafeRevision, isTempName, localPathOf, lockPathFor, resolveTarget, type Target } from "./layout.js";
+import { tryLock } from "./lock.js";
+import { cacheState, loadListing, removeRecord, saveListing, writeRecord } from "./records.js";
+import type { DownloadOptions, FileResult, ProgressEvent, SnapshotResult } from "./types.js";
+
+export const DEFAULT_MAX_WORKERS = 8;
+
+/** What to fetch: a whole snapshot (filtered) or these exact files. */
+export type Selection = { kind: "snapshot" } | { kind: "files"; paths: string[] };
+
+interface Run {
+  api: HubApi;
+  modelId: string;
+  revision: string;
+  cacheRoot: string;
+  target: Target;
+  opts: DownloadOptions;
+  emit: (e: ProgressEvent) => void;
+}
+
+export async function download(modelId: string, selection: Selection, opts: DownloadOptions = {}): Promise<SnapshotResult> {
+  assertModelId(modelId);
+  const api = opts.api ?? new HubApi();
+  const revision = opts.revision?.trim() || DEFAULT_REVISION;
+  assertSafeRevision(revision);
+  if (selection.kind === "files") for (const p of selection.paths) assertRequestedPath(p);
+  const root = defaultCacheRoot(opts.cacheDir, api.env);
+  const target = resolveTarget(root, modelId, revision, opts.localDir);
+  const emit = (e: ProgressEvent) => {
+    try {
+      opts.onProgress?.(e);
+    } catch {
+      // a listener's bug must not break the download
+    }
+  };
+  const run: Run = { api, modelId, revision, cacheRoot: root, target, opts, emit };
+  if (opts.signal?.aborted) throw new AbortedError();
+  // Every request in flight listens to the signal: many files x ranges is more than the default 10.
+  if (opts.signal) setMaxListeners(0, opts.signal);
+  const offline = opts.offline ?? offlineFromEnv(api.env);
+  if (offline) return offlineResult(run, selection);
+
+  const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
+  const chosen = select(listing, selection, opts, modelId, revision, api);
+  const planned = await Promise.all(
+    chosen.map(async (f) => ({ file: f, cached: !opts.force && (await cacheState(target, f, { hash: false })) === "verified" })),
+  );
+  emit({ type: "plan", modelId, revision, files: planned.map((p) => ({ path: p.file.path, size: p.file.size, cached: p.cached })) });
+  if (opts.dryRun) {
+    return { modelId, revision, path: target.root, files: planned.map((p) => result(target, p.file, p.cached ? "cached" : "planned")) };
+  }
+  await fsp.mkdir(target.root, { recursive: true });
+  await saveListing(target, modelId, revision, listing);
+  const results = await runPool(run, planned);
+  return { modelId, revision, path: target.root, files: results };
+}
+
+function assertRequestedPath(p: string): void {
+  const reason = unsafePathReason(p);
+  if (reason) throw new UsageError(`Invalid file path '${JSON.stringify(p).slice(1, -1)}' (${reason})`, "name a file as it appears in the model, e.g. config.json or weights/model.safetensors");
+}
+
+function select(listing: RepoFile[], selection: Selection, opts: DownloadOptions, modelId: string, revision: string, api: HubApi): RepoFile[] {
+  if (selection.kind === "files") {
+    const byPath = new Map(listing.map((f) => [f.path, f]));
+    return selection.paths.map((p) => {
+      const f = byPath.get(p);
+      if (!f) throw new NotFoundError(`file '${p}' in ${modelId}${revision !== DEFAULT_REVISION ? ` at revision '${revision}'` : ""}`, { modelId, revision, filePath: p }, api.getToken() !== undefined);
+      return f;
+    });
+  }
+  const filter = new PathFilter(opts.include, opts.exclude);
+  return listing.filter((f) => filter.matches(f.path));
+}
+
+function result(target: Target, f: RepoFile, status: FileResult["status"]): FileResult {
+  return { path: f.path, localPath: localPathOf(target, f.path), size: f.size, status };
+}
+
+async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[]): Promise<FileResult[]> {
+  const { opts, emit, target } = run;
+  const settings = downloadSettings(run.api.env);
+  const results = new Map<string, FileResult>();
+  const failures: { file: string; error: Error }[] = [];
+  const queue = planned.map((p) => p.file);
+  const deferred: RepoFile[] = [];
+  const announcedWait = new Set<string>();
+  let aborted = false;
+
+  const processFile = async (f: RepoFile) => {
+    const finalPath = localPathOf(target, f.path);
+    if (!opts.force) {
+      const state = await cacheState(target, f, { hash: true, signal: opts.signal });
+      if (state === "verified") {
+        results.set(f.path, result(target, f, "cached"));
+        emit({ type: "file-done", path: f.path, status: "cached" });
+        return;
+      }
+    }
+    await removeRecord(target, f.path);
+    const { sha256, mtimeMs } = await fetchAndCommit({
+      api: run.api,
+      modelId: run.modelId,
+      revision: run.revision,
+      file: f,
+      finalPath,
+      settings,
+      maxBackoffMs: run.api.network.maxBackoffMs,
+      signal: opts.signal,
+      emit,
+    });
+    await writeRecord(target, f.path, { size: f.size, mtimeMs, sha256 });
+    results.set(f.path, result(target, f, "downloaded"));
+    emit({ type: "file-done", path: f.path, status: "downloaded" });
+  };
+
+  const worker = async () => {
+    while (!aborted && (queue.length > 0 || deferred.length > 0)) {
+      if (opts.signal?.aborted) {
+        aborted = true;
+        return;
+      }
+      const fromQueue = queue.length > 0;
+      const f = fromQueue ? queue.shift()! : deferred.shift()!;
+      const lock = await tryLock(lockPathFor(run.cacheRoot, localPathOf(target, f.path)));
+      if (!lock) {
+        // Another process is on this file: do the others first, then come back to it.
+        deferred.push(f);
+        if (!announcedWait.has(f.path)) {
+          announcedWait.add(f.path);
+          emit({ type: "waiting-for-lock", path: f.path });
+        }
+        if (!fromQueue) await sleep(200, opts.signal).catch(() => undefined);
+        continue;
+      }
+      try {
+        await processFile(f);
+      } catch (err) {
+        if (err instanceof AbortedError || opts.signal?.aborted) {
+          aborted = true;
+          return;
+        }
+        failures.push({ file: f.path, error: err instanceof Error ? err : new Error(String(err)) });
+      } finally {
+        await lock.release();
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(Math.floor(opts.maxWorkers ?? DEFAULT_MAX_WORKERS), 64, queue.length || 1));
+  await Promise.all(Array.from({ length: workers }, worker));
+  if (aborted || opts.signal?.aborted) throw new AbortedError();
+  if (failures.length > 0) {
+    const sole = failures.length === 1 && planned.length === 1 ? failures[0]!.error : undefined;
+    if (sole instanceof ModelScopeError) throw sole;
+    throw new DownloadFailedError(failures, { modelId: run.modelId, revision: run.revision });
+  }
+  return planned.map((p) => results.get(p.file.path)!);
+}
+
+/** Offline: no request at all. Uses the last listing we saved; without one, what is on disk. */
+async function offlineResult(run: Run, selection: Selection): Promise<SnapshotResult> {
+  const { target, modelId, revision, opts } = run;
+  const saved = (await loadListing(target))?.filter((f) => typeof f?.path === "string" && !unsafePathReason(f.path) && typeof f.size === "number");
+  let wanted: RepoFile[];
+  if (saved) {
+    if (selection.kind === "files") {
+      const byPath = new Map(saved.map((f) => [f.path, f]));
+      wanted = selection.paths.map((p) => byPath.get(p) ?? { path: p, name: p, size: -1, sha256: null, isLfs: false });
+    } else {
+      wanted = saved.filter((f) => new PathFilter(opts.include, opts.exclude).matches(f.path));
+    }
+  } else {
+    const onDisk = listOnDisk(target.root);
+    if (selection.kind === "files") {
+      wanted = selection.paths.map((p) => onDisk.find((f) => f.path === p) ?? { path: p, name: p, size: -1, sha256: null, isLfs: false });
+    } else {
+      if (onDisk.length === 0) throw new OfflineCacheMissError([`${modelId}${revision !== DEFAULT_REVISION ? `@${revision}` : ""}`], { modelId, revision });
+      const filter = new PathFilter(opts.include, opts.exclude);
+      wanted = onDisk.filter((f) => filter.matches(f.path));
+    }
+  }
+  const missing: string[] = [];
+  const files: FileResult[] = [];
+  for (const f of wanted) {
+    const local = localPathOf(target, f.path);
+    const st = fs.statSync(local, { throwIfNoEntry: false });
+    // Offline trusts a file of the right size (its record, when there is one, was checked when written).
+    if (!st?.isFile() || (f.size >= 0 && st.size !== f.size)) missing.push(f.path);
+    else files.push({ path: f.path, localPath: local, size: st.size, status: "cached" });
+  }
+  if (missing.length > 0) throw new OfflineCacheMissError(missing, { modelId, revision });
+  run.emit({ type: "plan", modelId, revision, files: files.map((f) => ({ path: f.path, size: f.size, cached: true })) });
+  return { modelId, revision, path: target.root, files };
+}
+
+/** Model files under a folder (not our bookkeeping, not temp files). */
+export function listOnDisk(root: string): RepoFile[] {
+  const out: RepoFile[] = [];
+  const walk = (dir: string, rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of entries) {
+      const relPath = rel ? `${rel}/${d.name}` : d.name;
+      if (d.name === META_DIR_NAME || d.name === "._____temp" || isTempName(d.name)) continue;
+      const abs = path.join(dir, d.name);
+      const st = fs.statSync(abs, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(abs, relPath);
+      else if (st?.isFile()) out.push({ path: relPath, name: d.name, size: st.size, sha256: null, isLfs: false });
+    }
+  };
+  walk(root, "");
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -1,0 +1,396 @@
+// Fetches one file's bytes into a temp file beside its final path, hashing as it goes, and commits it
+// (rename) only once the size and sha256 match the listing. Nothing unverified is ever at a final path.
+//  - single stream: <file>.incomplete, resumed with `Range: bytes=<n>-` (the official client's name, so
+//    either client resumes the other's partial file); a 200 to a Range request restarts it cleanly.
+//  - large files: parallel byte ranges written positionally into one preallocated <file>.parallel_tmp,
+//    with a small progress file (<file>.parallel_tmp.incomplete) so a killed run resumes each range.
+//    The hash follows the contiguous finished prefix, reading back from the (page-cached) temp file.
+// Memory stays flat: every body is consumed chunk by chunk, each write awaited before the next read.
+import { createHash, type Hash } from "node:crypto";
+import { setMaxListeners } from "node:events";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { AbortedError, BadResponseError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError } from "../errors.js";
+import { errorForNetwork } from "../http/error-mapping.js";
+import { backoffDelay, sleep } from "../http/retry-policy.js";
+import type { HubResponse } from "../http/index.js";
+import type { HubApi } from "../hub/api.js";
+import type { RepoFile } from "../hub/types.js";
+import type { DownloadSettings } from "../settings.js";
+import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
+import { writeSmallFileAtomic } from "./records.js";
+import type { ProgressEvent } from "./types.js";
+
+/** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
+export const INTEGRITY_ATTEMPTS = 3;
+
+export interface FetchContext {
+  api: HubApi;
+  modelId: string;
+  revision: string;
+  file: RepoFile;
+  finalPath: string;
+  settings: DownloadSettings;
+  maxBackoffMs: number;
+  signal?: AbortSignal | undefined;
+  emit: (event: ProgressEvent) => void;
+}
+
+/** Downloads, verifies and commits one file. Returns the verified sha256 and the committed file's mtime. */
+export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
+  const { file, finalPath } = ctx;
+  await fsp.mkdir(path.dirname(finalPath), { recursive: true });
+  let lastDetail = "";
+  for (let attempt = 1; attempt <= INTEGRITY_ATTEMPTS; attempt++) {
+    const { tempPath, sha256, bytes } = await fetchToTemp(ctx);
+    const sizeOk = bytes === file.size;
+    const shaOk = file.sha256 === null || sha256 === file.sha256;
+    if (sizeOk && shaOk) {
+      await fsp.chmod(tempPath, 0o644).catch(() => undefined);
+      await fsp.rename(tempPath, finalPath);
+      await fsp.rm(finalPath + PARALLEL_STATE_SUFFIX, { force: true });
+      const st = await fsp.stat(finalPath);
+      return { sha256, mtimeMs: st.mtimeMs };
+    }
+    lastDetail = sizeOk ? `expected sha256 ${file.sha256!.slice(0, 16)}…, got ${sha256.slice(0, 16)}…` : `expected ${file.size} bytes, got ${bytes}`;
+    await discardTemps(finalPath);
+    if (attempt < INTEGRITY_ATTEMPTS) ctx.emit({ type: "retry", path: file.path, attempt, delayMs: 0, reason: `integrity check failed (${lastDetail})` });
+  }
+  throw new IntegrityError(file.path, lastDetail, { modelId: ctx.modelId, revision: ctx.revision, filePath: file.path });
+}
+
+export async function discardTemps(finalPath: string): Promise<void> {
+  for (const suffix of [INCOMPLETE_SUFFIX, PARALLEL_SUFFIX, PARALLEL_STATE_SUFFIX]) await fsp.rm(finalPath + suffix, { force: true });
+}
+
+interface TempResult {
+  tempPath: string;
+  sha256: string;
+  bytes: number;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
+  const { file, settings, finalPath } = ctx;
+  const parallel =
+    file.size >= settings.parallelThresholdBytes && file.size > settings.partSizeBytes && settings.rangeWorkers > 1 && !(await exists(finalPath + INCOMPLETE_SUFFIX));
+  if (parallel) {
+    try {
+      return await fetchParallel(ctx);
+    } catch (err) {
+      if (!(err instanceof RangeIgnoredError)) throw err;
+      // The server ignores Range: start over with one plain stream.
+      await discardTemps(finalPath);
+    }
+  }
+  return fetchSingle(ctx);
+}
+
+/** Stops reading a body. undici emits 'error' on destroy: swallow it, we chose to stop. */
+function drop(res: HubResponse): void {
+  res.body.on("error", () => undefined);
+  res.body.destroy();
+}
+
+/** The server answered a Range request with the whole file. */
+class RangeIgnoredError extends Error {}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof ConnectionFailedError || err instanceof ConnectionTimeoutError || err instanceof ServerError || err instanceof RateLimitError;
+}
+
+/** Runs one attempt at a time until it succeeds, retrying network failures with backoff (progress resets the count). */
+async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, progressed: () => number): Promise<T> {
+  let failures = 0;
+  for (;;) {
+    const before = progressed();
+    try {
+      return await attemptFn();
+    } catch (raw) {
+      if (ctx.signal?.aborted) throw new AbortedError();
+      const err = raw instanceof ModelScopeError || raw instanceof RangeIgnoredError ? raw : errorForNetwork(raw, ctx.api.endpoint, ctx.signal);
+      if (progressed() > before) failures = 0;
+      if (!isRetryable(err) || failures >= ctx.settings.maxRetries) throw err;
+      failures++;
+      const delayMs = backoffDelay(failures, ctx.maxBackoffMs, (err as { retryAfterMs?: number }).retryAfterMs);
+      ctx.emit({ type: "retry", path: ctx.file.path, attempt: failures, delayMs, reason: (err as Error).message });
+      await sleep(delayMs, ctx.signal).catch(() => {
+        throw new AbortedError();
+      });
+    }
+  }
+}
+
+function open(ctx: FetchContext, range?: { start: number; end?: number }): Promise<HubResponse> {
+  return ctx.api.openFile(ctx.modelId, ctx.file.path, {
+    revision: ctx.revision,
+    range,
+    signal: ctx.signal,
+    readTimeoutMs: ctx.settings.stallTimeoutMs,
+    maxRetries: 0,
+  });
+}
+
+/** The first byte a 206 answer starts at, from Content-Range. */
+function contentRangeStart(res: HubResponse): number | undefined {
+  const v = res.headers["content-range"];
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(Array.isArray(v) ? v[0] : (v ?? "")).trim());
+  return m ? Number(m[1]) : undefined;
+}
+
+function premature(res: HubResponse | undefined, ctx: FetchContext): ConnectionFailedError {
+  const url = res?.url ? res.url.split("?")[0]! : ctx.api.endpoint;
+  return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
+}
+
+async function hashPrefix(file: string, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+  const fh = await fsp.open(file, "r");
+  try {
+    await hashRange(fh, 0, length, hash, signal);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function hashRange(fh: fsp.FileHandle, start: number, end: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+  const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(1, end - start)));
+  let pos = start;
+  while (pos < end) {
+    if (signal?.aborted) throw new AbortedError();
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+    if (bytesRead === 0) throw new Error("temp file shorter than expected");
+    hash.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+}
+
+async function fetchSingle(ctx: FetchContext): Promise<TempResult> {
+  const { file } = ctx;
+  const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
+  // State kept across attempts in this process, so a retry does not re-hash what it already hashed.
+  let offset = 0;
+  let hash = createHash("sha256");
+  let overflow = false;
+  try {
+    const st = await fsp.stat(tempPath);
+    offset = st.size;
+    if (offset > file.size) {
+      await fsp.truncate(tempPath, 0);
+      offset = 0;
+    } else if (offset > 0) {
+      await hashPrefix(tempPath, offset, hash, ctx.signal);
+    }
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    offset = 0;
+  }
+  ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
+  if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
+
+  const attempt = async (): Promise<void> => {
+    if (offset === file.size && file.size > 0) return;
+    if (file.size === 0) {
+      await fsp.writeFile(tempPath, "");
+      return;
+    }
+    const res = await open(ctx, offset > 0 ? { start: offset } : undefined);
+    if (offset > 0 && (res.status !== 206 || contentRangeStart(res) !== offset)) {
+      // A 200 (or a range we did not ask for) to a resume: the body is the whole file. Restart cleanly.
+      if (res.status === 206) {
+        drop(res);
+        await fsp.truncate(tempPath, 0);
+        offset = 0;
+        hash = createHash("sha256");
+        throw premature(res, ctx);
+      }
+      ctx.emit({ type: "bytes", path: file.path, bytes: -offset });
+      offset = 0;
+      hash = createHash("sha256");
+    }
+    const fh = await fsp.open(tempPath, offset > 0 ? "r+" : "w");
+    try {
+      if (offset === 0) await fh.truncate(0);
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        let data = chunk;
+        if (offset + data.length > file.size) {
+          overflow = true;
+          data = data.subarray(0, Math.max(0, file.size - offset));
+        }
+        if (data.length > 0) {
+          await fh.write(data, 0, data.length, offset);
+          hash.update(data);
+          offset += data.length;
+          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
+        }
+        if (overflow) {
+          drop(res);
+          break;
+        }
+      }
+    } catch (err) {
+      drop(res);
+      throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
+    } finally {
+      await fh.close();
+    }
+    if (!overflow && offset < file.size) throw premature(res, ctx);
+  };
+  await withRetries(ctx, attempt, () => offset);
+  // Too many bytes: report a size mismatch so the integrity loop re-downloads from scratch.
+  return { tempPath, sha256: hash.digest("hex"), bytes: overflow ? file.size + 1 : offset };
+}
+
+interface ParallelState {
+  v: 1;
+  size: number;
+  sha256: string | null;
+  partSize: number;
+  /** Bytes done from the start of each part. */
+  done: number[];
+}
+
+async function loadState(file: string, repo: RepoFile, tempPath: string): Promise<ParallelState | undefined> {
+  try {
+    const s = JSON.parse(await fsp.readFile(file, "utf8")) as ParallelState;
+    if (s?.v !== 1 || s.size !== repo.size || s.sha256 !== repo.sha256 || !Array.isArray(s.done) || !(s.partSize > 0)) return undefined;
+    if (s.done.length !== Math.ceil(repo.size / s.partSize)) return undefined;
+    if ((await fsp.stat(tempPath)).size !== repo.size) return undefined;
+    return s;
+  } catch {
+    return undefined;
+  }
+}
+
+async function fetchParallel(outer: FetchContext): Promise<TempResult> {
+  // One failed range stops the others at once (their finished bytes stay recorded for the next run).
+  const local = new AbortController();
+  setMaxListeners(0, local.signal);
+  const onAbort = () => local.abort();
+  outer.signal?.addEventListener("abort", onAbort, { once: true });
+  if (outer.signal?.aborted) local.abort();
+  try {
+    return await fetchParallelInner({ ...outer, signal: local.signal }, local, outer);
+  } finally {
+    outer.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext): Promise<TempResult> {
+  const { file, settings } = ctx;
+  const tempPath = ctx.finalPath + PARALLEL_SUFFIX;
+  const statePath = ctx.finalPath + PARALLEL_STATE_SUFFIX;
+  let state = await loadState(statePath, file, tempPath);
+  if (!state) {
+    const partSize = Math.max(1, Math.floor(settings.partSizeBytes));
+    state = { v: 1, size: file.size, sha256: file.sha256, partSize, done: new Array<number>(Math.ceil(file.size / partSize)).fill(0) };
+    const fh = await fsp.open(tempPath, "w");
+    await fh.truncate(file.size);
+    await fh.close();
+    await writeSmallFileAtomic(statePath, JSON.stringify(state));
+  }
+  const st = state;
+  const partLen = (i: number) => Math.min(st.partSize, file.size - i * st.partSize);
+  const resumed = st.done.reduce((a, b) => a + b, 0);
+  ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: resumed });
+
+  let saving: Promise<void> = Promise.resolve();
+  let dirty = false;
+  let lastSave = Date.now();
+  const save = (force = false) => {
+    dirty = true;
+    if (!force && Date.now() - lastSave < 500) return saving;
+    lastSave = Date.now();
+    saving = saving.then(async () => {
+      if (!dirty) return;
+      dirty = false;
+      await writeSmallFileAtomic(statePath, JSON.stringify(st)).catch(() => undefined);
+    });
+    return saving;
+  };
+
+  const fh = await fsp.open(tempPath, "r+");
+  // The hash follows the contiguous finished prefix, reading it back from the temp file.
+  const hash = createHash("sha256");
+  let hashedParts = 0;
+  let hashing: Promise<void> = Promise.resolve();
+  const advanceHash = () => {
+    hashing = hashing.then(async () => {
+      while (hashedParts < st.done.length && st.done[hashedParts] === partLen(hashedParts)) {
+        const start = hashedParts * st.partSize;
+        await hashRange(fh, start, start + partLen(hashedParts), hash, ctx.signal);
+        hashedParts++;
+      }
+    });
+  };
+
+  const fetchPart = async (i: number) => {
+    const partStart = i * st.partSize;
+    const partEnd = partStart + partLen(i); // exclusive
+    const attempt = async () => {
+      const start = partStart + st.done[i]!;
+      if (start >= partEnd) return;
+      const res = await open(ctx, { start, end: partEnd - 1 });
+      if (res.status !== 206 || contentRangeStart(res) !== start) {
+        drop(res);
+        throw new RangeIgnoredError();
+      }
+      let pos = start;
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          const data = pos + chunk.length > partEnd ? chunk.subarray(0, partEnd - pos) : chunk;
+          await fh.write(data, 0, data.length, pos);
+          pos += data.length;
+          st.done[i] = pos - partStart;
+          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
+          void save();
+          if (pos >= partEnd) {
+            drop(res);
+            break;
+          }
+        }
+      } catch (err) {
+        drop(res);
+        throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
+      }
+      if (pos < partEnd) throw premature(res, ctx);
+    };
+    await withRetries(ctx, attempt, () => st.done[i]!);
+    void save(true);
+    advanceHash();
+  };
+
+  const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
+  advanceHash();
+  let failure: unknown;
+  const workers = Array.from({ length: Math.min(settings.rangeWorkers, pending.length) }, async () => {
+    for (;;) {
+      if (failure !== undefined) return;
+      const i = pending.shift();
+      if (i === undefined) return;
+      try {
+        await fetchPart(i);
+      } catch (err) {
+        failure ??= outer.signal?.aborted ? new AbortedError() : err;
+        local.abort();
+        return;
+      }
+    }
+  });
+  try {
+    await Promise.all(workers);
+    if (failure !== undefined) throw failure;
+    advanceHash();
+    await hashing;
+  } finally {
+    await save(true);
+    await hashing.catch(() => undefined);
+    await fh.close();
+  }
+  return { tempPath, sha256: hash.digest("hex"), bytes: file.size };
+}

@@ -1,0 +1,105 @@
+// What was verified, remembered so that a cache hit never re-hashes: for each file, the size, mtime and
+// sha256 it had when its bytes were checked. A file whose size or mtime changed since is checked again.
+// One small JSON file per model file (so concurrent processes never fight over one index), written
+// atomically. Also the last listing of a revision, so an offline run knows what a complete snapshot is.
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import type { RepoFile } from "../hub/types.js";
+import { localPathOf, type Target } from "./layout.js";
+
+export interface VerifyRecord {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  verifiedAt: string;
+}
+
+export function recordPath(target: Target, repoPath: string): string {
+  return path.join(target.metaDir, "verified", ...repoPath.split("/")) + ".json";
+}
+
+export async function readRecord(target: Target, repoPath: string): Promise<VerifyRecord | undefined> {
+  try {
+    const r = JSON.parse(await fsp.readFile(recordPath(target, repoPath), "utf8")) as VerifyRecord;
+    return typeof r?.size === "number" && typeof r.mtimeMs === "number" && typeof r.sha256 === "string" ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a small file atomically (temp + rename), without fsync: the data it describes is re-checkable. */
+export async function writeSmallFileAtomic(file: string, text: string): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  await fsp.writeFile(tmp, text);
+  try {
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function writeRecord(target: Target, repoPath: string, rec: Omit<VerifyRecord, "verifiedAt">): Promise<void> {
+  await writeSmallFileAtomic(recordPath(target, repoPath), JSON.stringify({ ...rec, verifiedAt: new Date().toISOString() }));
+}
+
+export async function removeRecord(target: Target, repoPath: string): Promise<void> {
+  await fsp.rm(recordPath(target, repoPath), { force: true });
+}
+
+/** sha256 of a whole file, streamed with a bounded buffer. */
+export async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  const stream = fs.createReadStream(file, { highWaterMark: 1024 * 1024, signal });
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+export type CacheState = "verified" | "missing" | "mismatch" | "unchecked";
+
+function recordMatches(rec: VerifyRecord | undefined, st: fs.Stats, file: RepoFile): boolean {
+  return !!rec && rec.size === st.size && rec.mtimeMs === st.mtimeMs && st.size === file.size && (file.sha256 === null || rec.sha256 === file.sha256);
+}
+
+/**
+ * Is the file at its final path and known good? With `hash: false` only the record is consulted (a file
+ * with no record is "unchecked"); with `hash: true` such a file (e.g. downloaded by the official client)
+ * is hashed once and, if it matches the listing, recorded.
+ */
+export async function cacheState(target: Target, file: RepoFile, opts: { hash: boolean; signal?: AbortSignal }): Promise<CacheState> {
+  const local = localPathOf(target, file.path);
+  let st: fs.Stats;
+  try {
+    st = await fsp.stat(local);
+  } catch {
+    return "missing";
+  }
+  if (!st.isFile()) return "mismatch";
+  if (recordMatches(await readRecord(target, file.path), st, file)) return "verified";
+  if (st.size !== file.size) return "mismatch";
+  if (!opts.hash) return "unchecked";
+  const sha = await hashFile(local, opts.signal);
+  if (file.sha256 !== null && sha !== file.sha256) return "mismatch";
+  await writeRecord(target, file.path, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
+  return "verified";
+}
+
+export function listingPath(target: Target): string {
+  return path.join(target.metaDir, "listing.json");
+}
+
+export async function saveListing(target: Target, modelId: string, revision: string, files: RepoFile[]): Promise<void> {
+  await writeSmallFileAtomic(listingPath(target), JSON.stringify({ modelId, revision, savedAt: new Date().toISOString(), files }));
+}
+
+export async function loadListing(target: Target): Promise<RepoFile[] | undefined> {
+  try {
+    const data = JSON.parse(await fsp.readFile(listingPath(target), "utf8")) as { files?: RepoFile[] };
+    return Array.isArray(data.files) ? data.files : undefined;
+  } catch {
+    return undefined;
+  }
+}
