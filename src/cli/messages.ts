@@ -5,6 +5,7 @@ import {
   AccessDeniedError,
   BadResponseError,
   ConfigError,
+  ConfigSecretError,
   ConnectionFailedError,
   ConnectionTimeoutError,
   DownloadFailedError,
@@ -125,6 +126,16 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
       { en: "run without --offline (and unset MODELSCOPE_OFFLINE) to download it", zh: "去掉 --offline（并取消 MODELSCOPE_OFFLINE）以下载" },
     );
   }
+  if (err instanceof ConfigSecretError) {
+    return {
+      line: err.problems.map((p) => (lang === "zh" ? "错误：" : "Error: ") + formatConfigProblem(p)).join("\n"),
+      fix:
+        lang === "zh"
+          ? "不要在配置文件中保存token：删除它，然后运行 `modelscope login` 登录，或设置环境变量 MODELSCOPE_API_TOKEN"
+          : "never keep a token in a config file: delete it, then sign in with `modelscope login` or set MODELSCOPE_API_TOKEN",
+      exitCode: 2,
+    };
+  }
   if (err instanceof ConfigError) {
     return {
       line: err.problems.map((p) => (lang === "zh" ? "错误：" : "Error: ") + formatConfigProblem(p)).join("\n"),
@@ -185,6 +196,33 @@ const TEXT = {
   statusRunLogin: { en: "Run: modelscope login", zh: "请运行: modelscope login" },
   statusRejected: { en: "❌ The hub rejected the token", zh: "❌ 服务器拒绝了该token" },
   statusUnreachable: { en: "❌ Could not check the token with the hub", zh: "❌ 无法向服务器验证token" },
+  // deepcompressor (configs)
+  dcNothingToFetch: { en: "Nothing to fetch: the config has no model: or pipeline: section", zh: "没有需要下载的内容：配置中没有 model: 或 pipeline: 部分" },
+  dcNothingToFetchFix: { en: "add a model: (LLM) or pipeline: (diffusion) section with a path, or pass --model-path", zh: "请添加带 path 的 model:（LLM）或 pipeline:（扩散模型）部分，或传入 --model-path" },
+  dcUntouched: { en: "{section}: left as is ({reason})", zh: "{section}：保持不变（{reason}）" },
+  dcLocal: { en: "{section}: local folder {path}", zh: "{section}：本地文件夹 {path}" },
+  dcFetching: { en: "{section}: {id} ({revision}) from ModelScope, {reason}", zh: "{section}：从 ModelScope 获取 {id}（{revision}），{reason}" },
+  dcFetched: { en: "{section}: {id} -> {path} ({files} files: {downloaded} downloaded, {cached} cached, {planned} planned)", zh: "{section}：{id} -> {path}（{files} 个文件：下载 {downloaded}，已缓存 {cached}，计划 {planned}）" },
+  dcResolving: { en: "while resolving {key} ({where})", zh: "解析 {key} 时出错（{where}）" },
+  dcWroteResolved: { en: "Wrote {path}", zh: "已写入 {path}" },
+  dcOutputDryRun: { en: "--output cannot be used with --dry-run (a dry run writes nothing)", zh: "--output 不能与 --dry-run 一起使用（试运行不写入任何文件）" },
+  dcValid: { en: "OK: {files}", zh: "配置有效：{files}" },
+  dcNoSections: { en: "no model: or pipeline: section (nothing to resolve)", zh: "没有 model: 或 pipeline: 部分（无需解析）" },
+  dcPythonNotFound: { en: "Python interpreter '{python}' not found", zh: "找不到 Python 解释器 '{python}'" },
+  dcPythonNotFoundFix: {
+    en: "install Python 3 with the DeepCompressor package, or set DEEPCOMPRESSOR_PYTHON to the python that has it",
+    zh: "请安装带有 DeepCompressor 包的 Python 3，或将 DEEPCOMPRESSOR_PYTHON 设为已安装它的 python",
+  },
+  dcPackageMissing: { en: "The Python DeepCompressor is not installed for {python}", zh: "{python} 中没有安装 Python 版 DeepCompressor" },
+  dcPackageMissingFix: {
+    en: "install it with `{python} -m pip install git+https://github.com/mit-han-lab/deepcompressor.git` (or `poetry install` in a clone), or set DEEPCOMPRESSOR_PYTHON to the python that has it",
+    zh: "请运行 `{python} -m pip install git+https://github.com/mit-han-lab/deepcompressor.git`（或在克隆的仓库中运行 `poetry install`）安装，或将 DEEPCOMPRESSOR_PYTHON 设为已安装它的 python",
+  },
+  dcOutsideCwd: {
+    en: "Note: {file} is not in a subfolder of the working folder; the Python DeepCompressor only accepts configs that are",
+    zh: "提示：{file} 不在当前工作目录的子文件夹中；Python 版 DeepCompressor 只接受位于子文件夹中的配置",
+  },
+  dcRunning: { en: "Running: {command}", zh: "运行：{command}" },
 } satisfies Record<string, Text>;
 
 export type TextKey = keyof typeof TEXT;
