@@ -6,6 +6,12 @@ import type { ConfigProblem } from "../errors.js";
 import { cacheRoot, expandHome } from "../settings.js";
 import type { LoadedConfig, ModelSourceSection, ResolvedSection, SectionName } from "./types.js";
 import { SECTION_NAMES } from "./types.js";
+import { looksLikeToken } from "./secrets.js";
+
+/** A value quoted in a message, unless it looks like a token (those are never repeated). */
+function shown(v: string): string {
+  return looksLikeToken(v) ? "the value" : `'${v}'`;
+}
 
 /** `owner/name` with safe characters (the rule of assertModelId). */
 export function isModelId(s: string): boolean {
@@ -54,23 +60,23 @@ export function classifySection(config: Pick<LoadedConfig, "data" | "locate" | "
   if (use === true) {
     if (!p) {
       const msg = name && isModelId(name) ? `path is required when use_modelscope is true (did you mean path: "${name}"?)` : "path is required when use_modelscope is true: a ModelScope ID such as qwen/Qwen-7B-Chat";
-      const at = config.locate([section, "path"]) ? [section, "path"] : [section, "use_modelscope"];
+      const at = "path" in s ? [section, "path"] : [section, "use_modelscope"];
       return { problems: [problemAt(config, at, msg)] };
     }
     if (looksLocal(p) || (!isModelId(p) && isDir(localDir))) {
       return { problems: [problemAt(config, [section, "path"], "is a local path, but use_modelscope is true expects a ModelScope ID (owner/name): remove use_modelscope (or set it to false) to use a local folder")] };
     }
     if (!isModelId(p)) {
-      return { problems: [problemAt(config, [section, "path"], `'${p}' is not a ModelScope ID: use the form owner/name, for example qwen/Qwen-7B-Chat`)] };
+      return { problems: [problemAt(config, [section, "path"], `${shown(p)} is not a ModelScope ID: use the form owner/name, for example qwen/Qwen-7B-Chat`)] };
     }
     return { resolved: { ...base, kind: "modelscope", reason: "use_modelscope: true", modelId: p, cacheDir }, problems: [] };
   }
   // use_modelscope absent: auto-detect.
   if (p) {
     if (isDir(localDir)) return { resolved: { ...base, kind: "local", reason: "an existing local folder", localPath: localDir }, problems: [] };
-    if (looksLocal(p)) return { problems: [problemAt(config, [section, "path"], `local folder '${p}' does not exist`)] };
+    if (looksLocal(p)) return { problems: [problemAt(config, [section, "path"], `local folder ${shown(p)} does not exist`)] };
     if (isModelId(p)) return { resolved: { ...base, kind: "modelscope", reason: "auto-detected from path", modelId: p, cacheDir }, problems: [] };
-    return { problems: [problemAt(config, [section, "path"], `'${p}' is neither an existing folder nor a ModelScope ID (owner/name); set use_modelscope: false to leave it to the Python side`)] };
+    return { problems: [problemAt(config, [section, "path"], `${shown(p)} is neither an existing folder nor a ModelScope ID (owner/name); set use_modelscope: false to leave it to the Python side`)] };
   }
   if (name && isModelId(name)) {
     return { resolved: { ...base, kind: "modelscope", reason: "auto-detected from name (path is empty)", modelId: name, cacheDir }, problems: [] };

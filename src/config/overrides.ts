@@ -27,7 +27,7 @@ export function isOverrideFlag(arg: string): boolean {
 function toBool(flag: string, raw: string): boolean {
   if (/^(true|yes|on|1)$/i.test(raw)) return true;
   if (/^(false|no|off|0)$/i.test(raw)) return false;
-  throw new UsageError(`${flag} takes true or false, not '${raw}'`);
+  throw new UsageError(`${flag} takes true or false`);
 }
 
 /** A value from the command line, typed the way YAML would read it (strings stay strings for paths). */
