@@ -1,8 +1,20 @@
 // Test-only fault switches for the local hub. They exist only when the server is started with
 // `testFaults: true` (CLI: the hidden `serve --test-faults` flag); in normal use there is no way to turn
-// them on. Tests set them with POST /__test__/faults and clear them with DELETE /__test__/faults.
+// them on. Tests set them with POST /__test__/faults and clear them with DELETE /__test__/faults;
+// GET /__test__/stats tells what the server saw (requests, whether they carried credentials, file bytes sent).
+//
+// A fault is one JSON object; POST takes {"faults": [...]} (added to those already set) or one fault:
+//   {"kind": "status", "status": 429, "retryAfter": 1, "on": "file"|"listing"|"any", "path"?, "model"?, "times"?}
+//       (with "body": {...} it answers that JSON instead, e.g. status 200 and a hostile listing)
+//   {"kind": "close",  "afterBytes": N, ...}   send N bytes of the body, then close the connection cleanly (FIN)
+//   {"kind": "reset",  "afterBytes": N, ...}   send N bytes, then reset the connection (RST)
+//   {"kind": "corrupt", ...}                    flip the first byte of the body
+//   {"kind": "stall",  "afterBytes": N, "stallMs"?: ms}   send N bytes, then nothing (until stallMs, or forever)
+//   {"kind": "throttle", "bytesPerSecond": N}   cap each body's rate (for benchmarks)
+//   {"kind": "ignore-range"}                    answer Range requests with 200 and the whole file
+// `times` (default: unlimited) counts how often the fault fires; `path` / `model` limit it to one file / model.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 
 export interface FileServeContext {
   modelId: string;
@@ -27,7 +39,212 @@ export const NO_FAULTS: FaultHooks = {
   wrapFileStream: (_ctx, body) => body,
 };
 
-/** Creates the switchable hooks (filled in by the download work: see issue 3). */
+export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range";
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only this repo path (default: every file). */
+  path?: string;
+  /** Only this model (default: every model). */
+  model?: string;
+  /** How many times it fires (default: always). */
+  times?: number;
+  /** For `status`: which requests (default `file`: downloads, hub and CDN). */
+  on?: "file" | "listing" | "any";
+  status?: number;
+  /** For `status`: a JSON body to answer with instead of an error envelope (e.g. a hostile listing). */
+  body?: unknown;
+  /** Seconds, sent as Retry-After with `status`. */
+  retryAfter?: number;
+  afterBytes?: number;
+  stallMs?: number;
+  bytesPerSecond?: number;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  filePath?: string | undefined;
+  range?: string | undefined;
+  /** The request carried Authorization or the m_session_id cookie. */
+  credentials: boolean;
+  host: string;
+}
+
+export interface FaultStats {
+  requests: SeenRequest[];
+  /** File bytes sent, per repo path. */
+  bytesSent: Record<string, number>;
+}
+
+const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range"]);
+
+function validate(f: unknown): Fault {
+  const x = f as Fault;
+  if (!x || typeof x !== "object" || !KINDS.has(x.kind)) throw new Error(`unknown fault kind: ${JSON.stringify((x as { kind?: unknown })?.kind)}`);
+  return { ...x };
+}
+
+/** Where a request is going: a file download (hub or CDN), a listing, or something else. */
+function classify(url: URL): { type: "file" | "listing" | "other"; model?: string; filePath?: string } {
+  const p = url.pathname;
+  let m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo$/.exec(p);
+  if (m) return { type: "file", model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, filePath: url.searchParams.get("FilePath") ?? "" };
+  m = /^\/__cdn__\/([^/]+)\/[^/]+\/(.+)$/.exec(p);
+  if (m) return { type: "file", model: decodeURIComponent(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decodeURIComponent).join("/") };
+  m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo\/files$/.exec(p);
+  if (m) return { type: "listing", model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}` };
+  return { type: "other" };
+}
+
+function sleep(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      res.off("close", done);
+      resolve();
+    }
+    res.once("close", done);
+  });
+}
+
+/** Creates the switchable hooks. */
 export function createTestFaults(): FaultHooks {
-  return NO_FAULTS;
+  let faults: Fault[] = [];
+  let stats: FaultStats = { requests: [], bytesSent: {} };
+
+  const matches = (f: Fault, model: string | undefined, filePath: string | undefined) =>
+    (f.times === undefined || f.times > 0) && (f.model === undefined || f.model === model) && (f.path === undefined || f.path === filePath);
+  const fire = (f: Fault) => {
+    if (f.times !== undefined) f.times--;
+  };
+  const take = (kind: FaultKind, model: string | undefined, filePath: string | undefined): Fault | undefined => {
+    const f = faults.find((x) => x.kind === kind && matches(x, model, filePath));
+    if (f) fire(f);
+    return f;
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  return {
+    async onRequest(req, res, url) {
+      if (url.pathname === "/__test__/faults" || url.pathname === "/__test__/stats") {
+        if (req.method === "GET") {
+          json(res, 200, url.pathname === "/__test__/stats" ? stats : { faults });
+        } else if (req.method === "DELETE") {
+          faults = [];
+          stats = { requests: [], bytesSent: {} };
+          json(res, 200, { faults });
+        } else if (req.method === "POST" && url.pathname === "/__test__/faults") {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { faults?: unknown[] } | Fault;
+            const list = Array.isArray((body as { faults?: unknown[] }).faults) ? (body as { faults: unknown[] }).faults : [body];
+            faults.push(...list.map(validate));
+            json(res, 200, { faults });
+          } catch (err) {
+            json(res, 400, { error: (err as Error).message });
+          }
+        } else {
+          json(res, 405, { error: "method not allowed" });
+        }
+        return true;
+      }
+      const where = classify(url);
+      stats.requests.push({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        filePath: where.filePath,
+        range: req.headers.range,
+        credentials: !!req.headers.authorization || /(?:^|;\s*)m_session_id=/.test(req.headers.cookie ?? ""),
+        host: req.headers.host ?? "",
+      });
+      if (where.type !== "other") {
+        const on = (x: Fault) => x.on ?? "file";
+        const f = faults.find((x) => x.kind === "status" && (on(x) === "any" || on(x) === where.type) && matches(x, where.model, where.filePath));
+        if (f) {
+          fire(f);
+          const status = f.status ?? 503;
+          const text = JSON.stringify(f.body ?? { Code: status, Message: `injected fault ${status}`, RequestId: "", Success: false });
+          const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
+          if (f.retryAfter !== undefined) headers["retry-after"] = String(f.retryAfter);
+          res.writeHead(status, headers);
+          res.end(text);
+          return true;
+        }
+        if (where.type === "file" && req.headers.range && take("ignore-range", where.model, where.filePath)) delete req.headers.range;
+      }
+      return false;
+    },
+
+    wrapFileStream(ctx, body, res) {
+      const cut = take("close", ctx.modelId, ctx.filePath) ?? take("reset", ctx.modelId, ctx.filePath);
+      const corrupt = take("corrupt", ctx.modelId, ctx.filePath);
+      const stall = take("stall", ctx.modelId, ctx.filePath);
+      const throttle = faults.find((x) => x.kind === "throttle" && matches(x, ctx.modelId, ctx.filePath));
+      if (throttle) fire(throttle);
+      const count = (n: number) => {
+        stats.bytesSent[ctx.filePath] = (stats.bytesSent[ctx.filePath] ?? 0) + n;
+      };
+      async function* gen(): AsyncGenerator<Buffer> {
+        let sent = 0;
+        let corrupted = false;
+        let triggered = false;
+        for await (const raw of body as AsyncIterable<Buffer>) {
+          let chunk = raw;
+          if (corrupt && !corrupted && chunk.length > 0) {
+            chunk = Buffer.from(chunk);
+            chunk[0] = chunk[0]! ^ 0xff;
+            corrupted = true;
+          }
+          const limit = triggered ? Infinity : cut ? (cut.afterBytes ?? 0) : stall ? (stall.afterBytes ?? 0) : Infinity;
+          if (sent + chunk.length > limit || (limit === sent && chunk.length > 0)) {
+            triggered = true;
+            const head = chunk.subarray(0, Math.max(0, limit - sent));
+            if (head.length) {
+              count(head.length);
+              yield head;
+            }
+            sent += head.length;
+            // Let the bytes reach the socket before acting on it.
+            await sleep(50, res);
+            if (cut) {
+              body.destroy();
+              if (cut.kind === "reset") res.socket?.resetAndDestroy();
+              else res.socket?.end();
+              return;
+            }
+            await sleep(stall!.stallMs ?? 24 * 3600 * 1000, res);
+            if (res.destroyed || res.socket?.destroyed) {
+              body.destroy();
+              return;
+            }
+            chunk = chunk.subarray(head.length);
+          }
+          if (throttle?.bytesPerSecond) {
+            const slice = Math.max(1, Math.floor(throttle.bytesPerSecond / 20));
+            for (let off = 0; off < chunk.length; off += slice) {
+              const piece = chunk.subarray(off, off + slice);
+              count(piece.length);
+              sent += piece.length;
+              yield piece;
+              await sleep((piece.length / throttle.bytesPerSecond) * 1000, res);
+              if (res.destroyed) return;
+            }
+          } else if (chunk.length) {
+            count(chunk.length);
+            sent += chunk.length;
+            yield chunk;
+          }
+        }
+      }
+      return Readable.from(gen(), { objectMode: false });
+    },
+  };
 }

@@ -157,3 +157,69 @@ export function assertNoSecrets(text: string, where: string): void {
     if (s && text.includes(s)) throw new Error(`a token leaked into the output of ${where}`);
   }
 }
+
+// --- download/fault helpers (issue 3) ------------------------------------------------------------
+
+/** Sets test faults on a hub started with `testFaults: true` (see src/server/faults.ts for the kinds). */
+export async function setFaults(hub: { url: string }, faults: Record<string, unknown>[]): Promise<void> {
+  const res = await fetch(`${hub.url}/__test__/faults`, { method: "POST", body: JSON.stringify({ faults }) });
+  if (!res.ok) throw new Error(`setting faults failed: ${res.status} ${await res.text()}`);
+}
+
+/** Clears the faults and the request log. */
+export async function clearFaults(hub: { url: string }): Promise<void> {
+  const res = await fetch(`${hub.url}/__test__/faults`, { method: "DELETE" });
+  if (!res.ok) throw new Error(`clearing faults failed: ${res.status}`);
+}
+
+export interface HubStats {
+  requests: { method: string; path: string; filePath?: string; range?: string; credentials: boolean; host: string }[];
+  bytesSent: Record<string, number>;
+}
+
+/** What the hub saw since the last clearFaults: every request, and file bytes sent per path. */
+export async function hubStats(hub: { url: string }): Promise<HubStats> {
+  const res = await fetch(`${hub.url}/__test__/stats`);
+  return (await res.json()) as HubStats;
+}
+
+export interface SpawnedCli {
+  child: import("node:child_process").ChildProcess;
+  /** Resolves when the process ends (output checked for tokens, as runCli does). */
+  done: Promise<CliResult>;
+  /** Everything printed so far. */
+  output(): string;
+}
+
+/** Starts the modelscope CLI without waiting for it (to interrupt or kill it mid-run). */
+export function spawnModelscope(args: string[], opts: RunOptions = {}): SpawnedCli {
+  const child = spawn(process.execPath, [MODELSCOPE_BIN, ...args], {
+    env: opts.env ?? cleanEnv(tempDir()),
+    cwd: opts.cwd ?? REPO_ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  child.stdin!.end(opts.input ?? "");
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      assertNoSecrets(stdout + stderr, `modelscope ${args.join(" ")}`);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done, output: () => stdout + stderr };
+}
+
+/** Polls until `check` returns true (for waiting on files or server state; never a timed assertion). */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
