@@ -100,6 +100,12 @@ function mergeMaps(into: YAMLMap, from: YAMLMap): void {
       continue;
     }
     if (isMap(existing.value) && isMap(pair.value)) {
+      // Both files' comments on this key are kept (the key itself stays where it first appeared).
+      const oldKey = existing.key as Node | null;
+      const newKey = pair.key as Node | null;
+      if (isNode(oldKey) && isNode(newKey) && newKey.commentBefore && newKey.commentBefore !== oldKey.commentBefore) {
+        oldKey.commentBefore = oldKey.commentBefore ? `${oldKey.commentBefore}\n${newKey.commentBefore}` : newKey.commentBefore;
+      }
       mergeMaps(existing.value, pair.value);
       continue;
     }
@@ -118,15 +124,14 @@ function mergeMaps(into: YAMLMap, from: YAMLMap): void {
 /** Merges parsed files in order into one document (the first non-empty one is the base). */
 export function mergeDocuments(files: ParsedFile[]): Document {
   const merged = new Document(new YAMLMap(), YAML_OPTIONS);
-  let first = true;
+  // Each file's leading comment is kept, in merge order, at the top of the merged document.
+  const headers: string[] = [];
   for (const f of files) {
+    if (f.doc.commentBefore) headers.push(f.doc.commentBefore);
     if (!isMap(f.doc.contents)) continue;
-    if (first) {
-      merged.commentBefore = f.doc.commentBefore;
-      first = false;
-    }
     mergeMaps(merged.contents as YAMLMap, f.doc.contents);
   }
+  if (headers.length > 0) merged.commentBefore = headers.join("\n\n");
   return merged;
 }
 
