@@ -4,7 +4,7 @@ import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, DownloadFailedError, ModelScopeError, NotFoundError, OfflineCacheMissError, UsageError, assertModelId } from "../errors.js";
+import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UsageError, assertModelId } from "../errors.js";
 import { sleep } from "../http/retry-policy.js";
 import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
@@ -30,6 +30,8 @@ interface Run {
   target: Target;
   opts: DownloadOptions;
   emit: (e: ProgressEvent) => void;
+  /** Exactly one named file was asked for. */
+  single: boolean;
 }
 
 export async function download(modelId: string, selection: Selection, opts: DownloadOptions = {}): Promise<SnapshotResult> {
@@ -47,7 +49,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
       // a listener's bug must not break the download
     }
   };
-  const run: Run = { api, modelId, revision, cacheRoot: root, target, opts, emit };
+  const run: Run = { api, modelId, revision, cacheRoot: root, target, opts, emit, single: selection.kind === "files" && selection.paths.length === 1 };
   if (opts.signal?.aborted) throw new AbortedError();
   // Every request in flight listens to the signal: many files x ranges is more than the default 10.
   if (opts.signal) setMaxListeners(0, opts.signal);
@@ -164,8 +166,9 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[])
   await Promise.all(Array.from({ length: workers }, worker));
   if (aborted || opts.signal?.aborted) throw new AbortedError();
   if (failures.length > 0) {
-    const sole = failures.length === 1 && planned.length === 1 ? failures[0]!.error : undefined;
-    if (sole instanceof ModelScopeError) throw sole;
+    // One named file that failed with an error that already names it (or needs a sign-in): that error.
+    const sole = run.single && failures.length === 1 ? failures[0]!.error : undefined;
+    if (sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError) throw sole;
     throw new DownloadFailedError(failures, { modelId: run.modelId, revision: run.revision });
   }
   return planned.map((p) => results.get(p.file.path)!);
