@@ -1,5 +1,7 @@
 // The undici dispatcher every request uses: connection pooling, connect/read timeouts,
 // and HTTPS_PROXY / HTTP_PROXY / NO_PROXY (undici's EnvHttpProxyAgent reads them, upper or lower case).
+// Plain-http targets go to the proxy as absolute-form requests, as curl and Python requests send them
+// (many proxies refuse CONNECT to ports other than 443); https targets use a CONNECT tunnel.
 import { EnvHttpProxyAgent, type Dispatcher } from "undici";
 
 const cache = new Map<string, Dispatcher>();
@@ -20,6 +22,7 @@ export function dispatcherFor(t: DispatcherTimeouts): Dispatcher {
       headersTimeout: t.readTimeoutMs,
       bodyTimeout: t.readTimeoutMs,
       keepAliveTimeout: 10_000,
+      proxyTunnel: false,
     });
     cache.set(key, d);
   }
