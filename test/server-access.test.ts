@@ -135,7 +135,7 @@ describe("sign-in endpoints of the local hub", () => {
     const me = (await byCookie.json()) as { success: boolean; data: Record<string, unknown> };
     assert.equal(me.success, true);
     assert.deepEqual(Object.keys(me.data).sort(), ["avatar_url", "description", "email", "id", "username"]);
-    for (const headers of [{}, { authorization: "Bearer ms-nope" }]) {
+    for (const headers of [{}, { authorization: "Bearer ms-nope" }] as Record<string, string>[]) {
       const r = await fetch(`${hub.url}/openapi/v1/users/me`, { headers });
       assert.equal(r.status, 401);
       assert.equal(((await r.json()) as { success: boolean }).success, false);
