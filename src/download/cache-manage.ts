@@ -1,0 +1,213 @@
+// What `modelscope cache ls | rm | verify | prune` do, as library functions over a cache folder.
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { UsageError, assertModelId } from "../errors.js";
+import { HubApi } from "../hub/api.js";
+import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot } from "../settings.js";
+import { listOnDisk } from "./engine.js";
+import { INCOMPLETE_SUFFIX, META_DIR_NAME, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, assertSafeRevision, cacheRepoDir, legacyRepoDir, localPathOf, lockPathFor, resolveTarget, snapshotDir } from "./layout.js";
+import { isStaleLock } from "./lock.js";
+import { hashFile, readRecord, recordPath, removeRecord, writeRecord } from "./records.js";
+
+export interface CachedRevision {
+  revision: string;
+  path: string;
+  files: number;
+  bytes: number;
+}
+
+export interface CachedModel {
+  modelId: string;
+  layout: "standard" | "legacy";
+  path: string;
+  revisions: CachedRevision[];
+  bytes: number;
+}
+
+function dirs(p: string): string[] {
+  try {
+    return fs
+      .readdirSync(p, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+function revisionInfo(revision: string, dir: string): CachedRevision {
+  const files = listOnDisk(dir);
+  return { revision, path: dir, files: files.length, bytes: files.reduce((a, f) => a + f.size, 0) };
+}
+
+/** Every model in the cache: the standard layout and the official client's legacy folders. */
+export function scanCache(root: string): CachedModel[] {
+  const out: CachedModel[] = [];
+  const models = path.join(root, "models");
+  for (const name of dirs(models)) {
+    if (name.includes("--")) {
+      const repo = path.join(models, name);
+      const revisions = dirs(path.join(repo, "snapshots")).map((r) => revisionInfo(r, path.join(repo, "snapshots", r)));
+      out.push({ modelId: name.replace("--", "/"), layout: "standard", path: repo, revisions, bytes: revisions.reduce((a, r) => a + r.bytes, 0) });
+    }
+  }
+  for (const base of [models, path.join(root, "hub", "models"), path.join(root, "hub")]) {
+    for (const owner of dirs(base)) {
+      if (owner.includes("--") || owner === "models" || owner === "datasets") continue;
+      for (const name of dirs(path.join(base, owner))) {
+        const dir = path.join(base, owner, name);
+        const rev = revisionInfo("(legacy)", dir);
+        if (rev.files === 0) continue;
+        out.push({ modelId: `${owner}/${name.replace(/___/g, ".")}`, layout: "legacy", path: dir, revisions: [rev], bytes: rev.bytes });
+      }
+    }
+  }
+  return out.sort((a, b) => (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0));
+}
+
+async function du(p: string): Promise<number> {
+  let total = 0;
+  const st = await fsp.lstat(p).catch(() => undefined);
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.size;
+  for (const e of await fsp.readdir(p)) total += await du(path.join(p, e));
+  return total;
+}
+
+/** Removes a model (every layout) or one revision of it. Returns the bytes freed and what was removed. */
+export async function removeFromCache(root: string, modelId: string, revision?: string): Promise<{ bytes: number; removed: string[] }> {
+  assertModelId(modelId);
+  const targets: string[] = [];
+  if (revision) {
+    assertSafeRevision(revision);
+    targets.push(snapshotDir(root, modelId, revision), path.join(cacheRepoDir(root, modelId), META_DIR_NAME, ...revision.split("/")));
+  } else {
+    const [owner, name] = modelId.split("/") as [string, string];
+    targets.push(cacheRepoDir(root, modelId));
+    for (const n of new Set([name, name.replace(/\./g, "___")])) {
+      targets.push(path.join(root, "models", owner, n), path.join(root, "hub", "models", owner, n), path.join(root, "hub", owner, n), path.join(root, owner, n));
+    }
+  }
+  let bytes = 0;
+  const removed: string[] = [];
+  for (const t of targets) {
+    if (!fs.existsSync(t)) continue;
+    bytes += await du(t);
+    await fsp.rm(t, { recursive: true, force: true });
+    removed.push(t);
+  }
+  return { bytes, removed };
+}
+
+export interface VerifyReport {
+  modelId: string;
+  revision: string;
+  path: string;
+  ok: string[];
+  mismatched: string[];
+  missing: string[];
+  /** The hub gives no sha256 for these: only their size was checked. */
+  unverified: string[];
+}
+
+/** Re-hashes every cached file of a revision against the hub's listing (the one place that re-hashes). */
+export async function verifyCache(modelId: string, opts: { revision?: string; cacheDir?: string; localDir?: string; api?: HubApi; signal?: AbortSignal } = {}): Promise<VerifyReport> {
+  assertModelId(modelId);
+  const api = opts.api ?? new HubApi();
+  const revision = opts.revision?.trim() || DEFAULT_REVISION;
+  assertSafeRevision(revision);
+  const root = defaultCacheRoot(opts.cacheDir, api.env);
+  const target = resolveTarget(root, modelId, revision, opts.localDir);
+  if (!fs.existsSync(target.root)) throw new UsageError(`${modelId}${revision !== DEFAULT_REVISION ? ` at revision '${revision}'` : ""} is not in the cache (${target.root})`, "download it first with `modelscope download`");
+  const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
+  const report: VerifyReport = { modelId, revision, path: target.root, ok: [], mismatched: [], missing: [], unverified: [] };
+  for (const f of listing) {
+    const local = localPathOf(target, f.path);
+    const st = await fsp.stat(local).catch(() => undefined);
+    if (!st?.isFile()) {
+      report.missing.push(f.path);
+      continue;
+    }
+    const sha = st.size === f.size ? await hashFile(local, opts.signal) : "";
+    if (st.size !== f.size || (f.sha256 !== null && sha !== f.sha256)) {
+      report.mismatched.push(f.path);
+      await removeRecord(target, f.path);
+      continue;
+    }
+    await writeRecord(target, f.path, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
+    (f.sha256 === null ? report.unverified : report.ok).push(f.path);
+  }
+  return report;
+}
+
+export interface PruneReport {
+  /** Partial downloads removed (not those a running download holds). */
+  partials: string[];
+  staleLocks: string[];
+  orphanRecords: string[];
+  bytes: number;
+}
+
+function walkFiles(dir: string, out: string[] = []): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walkFiles(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Cleans leftovers of interrupted downloads: partial files, stale locks, records of files that are gone. */
+export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}): Promise<PruneReport> {
+  const report: PruneReport = { partials: [], staleLocks: [], orphanRecords: [], bytes: 0 };
+  const rm = async (p: string, list: string[]) => {
+    const st = await fsp.stat(p).catch(() => undefined);
+    report.bytes += st?.size ?? 0;
+    list.push(p);
+    if (!opts.dryRun) await fsp.rm(p, { force: true });
+  };
+  for (const model of scanCache(root)) {
+    const folders = model.layout === "standard" ? model.revisions.map((r) => r.path) : [model.path];
+    for (const folder of folders) {
+      for (const f of walkFiles(folder)) {
+        const suffix = [PARALLEL_STATE_SUFFIX, INCOMPLETE_SUFFIX, PARALLEL_SUFFIX].find((s) => f.endsWith(s));
+        if (!suffix) continue;
+        const finalPath = f.slice(0, -suffix.length);
+        const lock = lockPathFor(root, finalPath);
+        if (fs.existsSync(lock) && !(await isStaleLock(lock))) continue; // a download is running on it
+        await rm(f, report.partials);
+      }
+    }
+    if (model.layout === "standard") {
+      const metaRoot = path.join(model.path, META_DIR_NAME);
+      for (const rec of walkFiles(metaRoot).filter((p) => p.endsWith(".json") && p.includes(`${path.sep}verified${path.sep}`))) {
+        const rel = path.relative(metaRoot, rec);
+        const [revPart, after] = rel.split(`${path.sep}verified${path.sep}`) as [string, string];
+        const revision = revPart.split(path.sep).join("/");
+        const repoPath = after.slice(0, -".json".length).split(path.sep).join("/");
+        const target = { root: snapshotDir(root, model.modelId, revision), metaDir: path.join(metaRoot, revPart), kind: "cache" as const };
+        const st = await fsp.stat(localPathOf(target, repoPath)).catch(() => undefined);
+        const r = await readRecord(target, repoPath);
+        if (!st || !r || r.size !== st.size || r.mtimeMs !== st.mtimeMs) {
+          await rm(recordPath(target, repoPath), report.orphanRecords);
+        }
+      }
+    }
+  }
+  const lockDir = path.join(root, ".lock");
+  for (const name of fs.existsSync(lockDir) ? fs.readdirSync(lockDir) : []) {
+    const p = path.join(lockDir, name);
+    if (!name.startsWith("dc-")) continue;
+    if (/\.stale-/.test(name) || (name.endsWith(".lock") && (await isStaleLock(p)))) await rm(p, report.staleLocks);
+  }
+  return report;
+}
+
+export { legacyRepoDir };
