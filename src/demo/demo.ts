@@ -129,12 +129,15 @@ async function main(): Promise<void> {
   ];
   if (fs.existsSync(bins.deepcompressor) && fs.existsSync(examples)) {
     const configs = ["llm/qwen-7b-chat.yaml", "llm/private-model.yaml", "diffusion/flux-schnell.yaml"].filter((f) => fs.existsSync(path.join(examples, f)));
-    steps.push({
-      title: "11. DeepCompressor configs (the seed's YAML) resolve to local folders",
-      shown: `deepcompressor fetch ${configs.map((c) => `examples/${c}`).join(" ")}`,
-      bin: "deepcompressor",
-      args: ["fetch", ...configs.map((c) => path.join(examples, c))],
-    });
+    // One fetch per config: several configs in one command are merged (later wins), as in DeepCompressor.
+    configs.forEach((c, i) =>
+      steps.push({
+        title: i === 0 ? "11. DeepCompressor configs (the seed's YAML) resolve to local folders" : "",
+        shown: `deepcompressor fetch examples/${c}`,
+        bin: "deepcompressor",
+        args: ["fetch", path.join(examples, c)],
+      }),
+    );
     steps.push({ title: "12. The seed's check script, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
   }
   steps.push(
