@@ -439,3 +439,34 @@ describe("Chinese messages (locale zh)", () => {
     assert.match(screen, /登录成功：alice。/);
   });
 });
+
+describe("library: new HubApi().login(token) / getToken() and maskToken", () => {
+  test("login saves only an accepted token; getToken follows the same order as the CLI", async () => {
+    const { HubApi } = await import("../src/hub/api.js");
+    const { InvalidTokenError } = await import("../src/errors.js");
+    const { closeDispatchers } = await import("../src/http/dispatcher.js");
+    const home = path.join(tempDir(), ".modelscope");
+    const api = new HubApi({ endpoint: hub.url, home, env: {} });
+    assert.equal(api.getToken(), undefined);
+    await assert.rejects(api.login(BOGUS), InvalidTokenError);
+    assert.ok(!fs.existsSync(path.join(home, "token")));
+    const user = await api.login(alice);
+    assert.equal(user.username, "alice");
+    assert.equal(api.getToken(), alice);
+    assert.equal(new HubApi({ endpoint: hub.url, home, env: {} }).tokenInfo()?.source, "file");
+    assert.equal(new HubApi({ endpoint: hub.url, home, env: { MODELSCOPE_API_TOKEN: bob } }).getToken(), bob);
+    assert.equal(new HubApi({ endpoint: hub.url, home, env: { MODELSCOPE_API_TOKEN: bob }, token: carol }).getToken(), carol);
+    await closeDispatchers();
+  });
+
+  test("maskToken never shows more than the first 4 and last 4 characters, and less of short tokens", async () => {
+    const { maskToken } = await import("../src/auth/mask.js");
+    assert.equal(maskToken(alice), `${alice.slice(0, 4)}…${alice.slice(-4)}`);
+    for (let n = 0; n <= 40; n++) {
+      const tok = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF".slice(0, n);
+      const [head = "", tail = ""] = maskToken(tok).split("…");
+      assert.ok(head.length <= 4 && tail.length <= 4, `${n}: ${maskToken(tok)}`);
+      assert.ok(head.length + tail.length <= n / 2, `${n}: shows half or more of a short token`);
+    }
+  });
+});
