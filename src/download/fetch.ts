@@ -10,7 +10,7 @@ import { createHash, type Hash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, BadResponseError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError } from "../errors.js";
+import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError } from "../errors.js";
 import { errorForNetwork } from "../http/error-mapping.js";
 import { backoffDelay, sleep } from "../http/retry-policy.js";
 import type { HubResponse } from "../http/index.js";

@@ -1,0 +1,87 @@
+// `modelscope cache ls | rm | verify | prune` on a real cache filled by real downloads.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { bytes, cleanEnv, modelscope, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+
+let hub: TestHub;
+before(async () => {
+  hub = await startTestHub({
+    models: { "acme/a": { "x.bin": bytes(5000, 1), "c.json": "{}" }, "acme/b": { revisions: { master: { "m.txt": "m" }, "v1": { "m.txt": "v1" } } } },
+  });
+});
+after(() => hub.close());
+
+const env = (home: string) => cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url });
+const cache = (home: string) => path.join(home, ".cache", "modelscope");
+
+async function filled(): Promise<string> {
+  const home = tempDir();
+  for (const args of [["acme/a"], ["acme/b"], ["acme/b", "--revision", "v1"]]) {
+    const r = await modelscope(["download", ...args], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  return home;
+}
+
+describe("modelscope cache", () => {
+  test("ls shows models, revisions and sizes", async () => {
+    const home = await filled();
+    const r = await modelscope(["cache", "ls", "--json"], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.bytes, 5002 + 1 + 2);
+    assert.deepEqual(s.models.map((m: { modelId: string }) => m.modelId), ["acme/a", "acme/b"]);
+    assert.deepEqual(s.models[1].revisions.map((x: { revision: string }) => x.revision).sort(), ["master", "v1"]);
+    const text = await modelscope(["cache", "ls"], { env: env(home) });
+    assert.match(text.stdout, /acme\/a\s+master/);
+  });
+
+  test("rm removes one revision, or the whole model; without -y and no terminal it refuses", async () => {
+    const home = await filled();
+    const refused = await modelscope(["cache", "rm", "acme/b"], { env: env(home) });
+    assert.equal(refused.code, 2);
+    assert.ok(fs.existsSync(path.join(cache(home), "models", "acme--b")));
+    const r = await modelscope(["cache", "rm", "acme/b", "--revision", "v1", "-y"], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!fs.existsSync(path.join(cache(home), "models", "acme--b", "snapshots", "v1")));
+    assert.ok(fs.existsSync(path.join(cache(home), "models", "acme--b", "snapshots", "master", "m.txt")));
+    assert.equal((await modelscope(["cache", "rm", "acme/a", "-y"], { env: env(home) })).code, 0);
+    assert.ok(!fs.existsSync(path.join(cache(home), "models", "acme--a")));
+  });
+
+  test("verify re-hashes against the hub: a tampered file fails with exit 1, a good cache passes", async () => {
+    const home = await filled();
+    const ok = await modelscope(["cache", "verify", "acme/a"], { env: env(home) });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /Verified 2 file\(s\)/);
+    const file = path.join(cache(home), "models", "acme--a", "snapshots", "master", "x.bin");
+    const data = fs.readFileSync(file);
+    data[10] = data[10]! ^ 1;
+    fs.writeFileSync(file, data);
+    const bad = await modelscope(["cache", "verify", "acme/a"], { env: env(home) });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /MISMATCH\s+x\.bin/);
+    // The next download notices (the record no longer matches) and repairs it.
+    const fix = await modelscope(["download", "acme/a", "--json"], { env: env(home) });
+    assert.deepEqual(JSON.parse(fix.stdout).files.filter((f: { status: string }) => f.status === "downloaded").map((f: { path: string }) => f.path), ["x.bin"]);
+  });
+
+  test("prune removes partial files, stale locks and orphan records, and keeps good files", async () => {
+    const home = await filled();
+    const snap = path.join(cache(home), "models", "acme--a", "snapshots", "master");
+    fs.writeFileSync(path.join(snap, "y.bin.incomplete"), "partial");
+    fs.mkdirSync(path.join(cache(home), ".lock"), { recursive: true });
+    fs.writeFileSync(path.join(cache(home), ".lock", "dc-deadbeef.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), nonce: "x", created: "" }));
+    fs.rmSync(path.join(snap, "c.json"));
+    const r = await modelscope(["cache", "prune", "--json"], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.partials.length, 1);
+    assert.equal(s.staleLocks.length, 1);
+    assert.equal(s.orphanRecords.length, 1);
+    assert.ok(!fs.existsSync(path.join(snap, "y.bin.incomplete")));
+    assert.ok(fs.existsSync(path.join(snap, "x.bin")));
+  });
+});
