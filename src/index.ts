@@ -3,7 +3,8 @@ export { HubApi, type HubApiOptions, type LogoutResult, type ListFilesOptions } 
 export type { UserInfo, ModelInfo, RepoFile, Revisions, RevisionRef } from "./hub/types.js";
 export { maskToken, resolveToken, type ResolvedToken, type TokenSource } from "./auth/index.js";
 export * from "./errors.js";
-export { snapshotDownload, downloadFile } from "./download/index.js";
+export { snapshotDownload, downloadFile, downloadFiles } from "./download/index.js";
+export { scanCache, removeFromCache, verifyCache, pruneCache, type CachedModel, type CachedRevision, type VerifyReport, type PruneReport } from "./download/cache-manage.js";
 export type * from "./download/types.js";
 export { startHubServer, addUser, type HubServerOptions, type RunningHub } from "./server/index.js";
 export { resolveEndpoint, modelscopeHome, cacheRoot, DEFAULT_ENDPOINT } from "./settings.js";
