@@ -386,6 +386,7 @@ describe("modelscope auth status", () => {
   test("endpoint order: --endpoint > MODELSCOPE_ENDPOINT > MODELSCOPE_DOMAIN (a bare domain gets https://)", async () => {
     const status = async (args: string[], env: Record<string, string | undefined>) => {
       const r = await ms(tempDir(), ["auth", "status", "--offline", "--json", ...args], { env: { MODELSCOPE_ENDPOINT: undefined, ...env } });
+      assert.equal(r.code, 1, `not signed in, so exit 1: ${r.stderr}`);
       const j = JSON.parse(r.stdout) as { endpoint: string; endpointSource: string };
       return `${j.endpoint} ${j.endpointSource}`;
     };
@@ -397,9 +398,9 @@ describe("modelscope auth status", () => {
     // And the chosen endpoint is the one actually called.
     const home = tempDir();
     const viaDomain = await ms(home, ["whoami"], { env: { MODELSCOPE_ENDPOINT: undefined, MODELSCOPE_DOMAIN: hub.url, MODELSCOPE_API_TOKEN: alice } });
-    assert.equal(viaDomain.code, 0, viaDomain.stderr);
+    assert.equal(viaDomain.code, 0, `MODELSCOPE_DOMAIN: ${viaDomain.stdout}${viaDomain.stderr}`);
     const flagWins = await ms(home, ["whoami", "--endpoint", hub.url], { env: { MODELSCOPE_ENDPOINT: "http://127.0.0.1:1", MODELSCOPE_API_TOKEN: alice } });
-    assert.equal(flagWins.code, 0, flagWins.stderr);
+    assert.equal(flagWins.code, 0, `--endpoint: ${flagWins.stdout}${flagWins.stderr}`);
   });
 });
 
