@@ -31,6 +31,7 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
   const t0 = Date.now();
   let speedBase = { t: Date.now(), bytes: 0 };
   let speed = 0;
+  let windows = 0;
   const bar = new SingleBar(
     {
       stream: process.stderr,
@@ -45,10 +46,12 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
   const payload = () => {
     const now = Date.now();
     if (now - speedBase.t >= 1000) {
+      // Speed over the last second, smoothed; the first window replaces the rough start-up estimate.
       const inst = ((done - speedBase.bytes) * 1000) / (now - speedBase.t);
-      speed = speed === 0 ? inst : speed * 0.6 + inst * 0.4;
+      speed = windows === 0 ? inst : speed * 0.6 + inst * 0.4;
+      windows++;
       speedBase = { t: now, bytes: done };
-    } else if (speed === 0 && now > t0) {
+    } else if (windows === 0 && now > t0) {
       speed = (done * 1000) / Math.max(1, now - t0);
     }
     const eta = speed > 0 ? Math.max(0, (total - done) / speed) : NaN;
@@ -73,7 +76,9 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
       } else if (e.type === "bytes") {
         done = Math.max(0, done + e.bytes);
       } else if (e.type === "file-start" && e.resumeFrom > 0) {
+        // Bytes already on disk count toward the total, not toward the speed.
         done += e.resumeFrom;
+        speedBase.bytes += e.resumeFrom;
       } else if (e.type === "file-done") {
         if (e.status !== "cached") filesDone++;
       }

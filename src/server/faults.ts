@@ -196,6 +196,8 @@ export function createTestFaults(): FaultHooks {
         let sent = 0;
         let corrupted = false;
         let triggered = false;
+        const throttleStart = Date.now();
+        let throttled = 0;
         for await (const raw of body as AsyncIterable<Buffer>) {
           let chunk = raw;
           if (corrupt && !corrupted && chunk.length > 0) {
@@ -228,13 +230,16 @@ export function createTestFaults(): FaultHooks {
             chunk = chunk.subarray(head.length);
           }
           if (throttle?.bytesPerSecond) {
+            // Paced against the clock since the body started, so the average rate is the cap.
             const slice = Math.max(1, Math.floor(throttle.bytesPerSecond / 20));
             for (let off = 0; off < chunk.length; off += slice) {
               const piece = chunk.subarray(off, off + slice);
               count(piece.length);
               sent += piece.length;
+              throttled += piece.length;
               yield piece;
-              await sleep((piece.length / throttle.bytesPerSecond) * 1000, res);
+              const due = throttleStart + (throttled / throttle.bytesPerSecond) * 1000 - Date.now();
+              if (due > 0) await sleep(due, res);
               if (res.destroyed) return;
             }
           } else if (chunk.length) {
