@@ -45,7 +45,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | n
 /** Parses argv with usage errors mapped to exit code 2 (commander's own default is 1). */
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {
   program.exitOverride();
-  program.showHelpAfterError("(run with --help for usage)");
+  // commander's own usage errors, in our shape: "Error: ..." and a fix line.
+  const fix = lang === "zh" ? "  解决：运行 --help 查看用法" : "  Fix: run with --help for usage";
+  const outputError = (str: string, write: (s: string) => void) => write(`${str.replace(/^error: /, lang === "zh" ? "错误：" : "Error: ").trimEnd()}\n${fix}\n`);
+  for (const cmd of allCommands(program)) cmd.configureOutput({ outputError });
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -56,6 +59,10 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     }
     process.exitCode = printError(err);
   }
+}
+
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
 }
 
 /** Applies exitOverride to a command and all its subcommands (commander copies settings only at creation). */

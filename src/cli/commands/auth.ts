@@ -78,7 +78,7 @@ export function registerAuthCommands(program: Command): void {
         if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both");
         let token: string;
         if (flags.token !== undefined) {
-          process.stderr.write(`${t(lang, "tokenFlagHint")}\n`);
+          if (flags.token.trim()) process.stderr.write(`${t(lang, "tokenFlagHint")}\n`);
           token = flags.token;
         } else if (flags.tokenStdin) {
           token = await readStdin();

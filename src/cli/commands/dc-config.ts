@@ -30,7 +30,11 @@ export function configArgs(cfgs: string[], flags: ConfigFlags): string[] {
 }
 
 export function load(cfgs: string[], flags: ConfigFlags): LoadedConfig {
-  return loadConfig(configArgs(cfgs, flags), cliState.overrides);
+  const files = configArgs(cfgs, flags);
+  if (files.length === 0) {
+    throw new UsageError("No config file given", "pass one or more DeepCompressor YAML files, e.g. `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`");
+  }
+  return loadConfig(files, cliState.overrides);
 }
 
 function where(config: LoadedConfig, section: SectionName): string {

@@ -1,4 +1,5 @@
 // `modelscope serve`: the local ModelScope-compatible hub, and `serve user add` to manage its users.
+import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -31,6 +32,9 @@ export function registerServeCommand(program: Command): void {
         const { startHubServer } = await import("../../server/hub-server.js");
         const { readHubConfig } = await import("../../server/users.js");
         const root = path.resolve(flags.root);
+        if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
+          throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope");
+        }
         readHubConfig(root); // fail now, not on the first request, if hub.json is broken
         const hub = await startHubServer({
           root,
