@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { request as undiciRequest, type Dispatcher } from "undici";
 import type { Readable } from "node:stream";
-import { ModelScopeError, AbortedError, type ErrorSubject } from "../errors.js";
+import { ModelScopeError, AbortedError, BadResponseError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
 import { dispatcherFor } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
@@ -101,7 +101,7 @@ export class HubClient {
     try {
       body = JSON.parse(text);
     } catch {
-      throw errorForStatus({ status: 502, bodyText: "the hub answered with something that is not JSON", tokenSent: false, subject: opts.subject ?? {} });
+      throw new BadResponseError("The hub answered with something that is not JSON", opts.subject ?? {});
     }
     const env = body as Record<string, unknown>;
     if (env && typeof env === "object" && !Array.isArray(env)) {
@@ -145,10 +145,10 @@ export class HubClient {
         // Destroying an undici body emits 'error' (RequestAbortedError): listen, or the process dies.
         res.body.on("error", () => undefined);
         res.body.destroy();
-        if (hop >= MAX_REDIRECTS) throw errorForStatus({ status: 508, bodyText: "too many redirects", tokenSent: sendCredentials, subject: opts.subject ?? {} });
+        if (hop >= MAX_REDIRECTS) throw new BadResponseError(`The hub redirected more than ${MAX_REDIRECTS} times`, opts.subject ?? {});
         const next = new URL(Array.isArray(location) ? location[0]! : location, url);
         if (next.protocol !== "https:" && next.protocol !== "http:") {
-          throw errorForStatus({ status: 502, bodyText: `refused redirect to ${next.protocol} URL`, tokenSent: sendCredentials, subject: opts.subject ?? {} });
+          throw new BadResponseError(`Refused a redirect to a ${next.protocol} URL`, opts.subject ?? {});
         }
         if (next.origin !== this.origin) credentialsAllowed = false;
         if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST")) {
@@ -183,7 +183,7 @@ export async function readText(res: { body: AsyncIterable<unknown> & { destroy()
     if (size > limit) {
       (res.body as unknown as { on(e: string, f: () => void): void }).on?.("error", () => undefined);
       res.body.destroy();
-      throw errorForStatus({ status: 502, bodyText: `answer larger than ${limit} bytes`, tokenSent: false, subject: {} });
+      throw new BadResponseError(`The hub's answer is larger than ${limit} bytes`);
     }
     chunks.push(chunk as Buffer);
   }
