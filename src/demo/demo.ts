@@ -61,6 +61,8 @@ interface Step {
   cwd?: string;
   /** The exit code this step must end with (default 0): the demo fails loudly if the story breaks. */
   expect?: number;
+  /** Shows what the step produced (e.g. a written file). */
+  after?: () => void;
 }
 
 async function run(step: Step, env: NodeJS.ProcessEnv): Promise<number> {
@@ -138,10 +140,19 @@ async function main(): Promise<void> {
         args: ["fetch", path.join(examples, c)],
       }),
     );
-    steps.push({ title: "12. The seed's check script, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
+    if (configs.includes("llm/qwen-7b-chat.yaml")) {
+      steps.push({
+        title: "12. ...or write the merged config with local folders, for the Python DeepCompressor to run offline",
+        shown: "deepcompressor fetch examples/llm/qwen-7b-chat.yaml --output resolved.yaml && cat resolved.yaml",
+        bin: "deepcompressor",
+        args: ["fetch", path.join(examples, "llm/qwen-7b-chat.yaml"), "--output", path.join(work, "resolved.yaml")],
+        after: () => process.stdout.write(fs.readFileSync(path.join(work, "resolved.yaml"), "utf8").replace(/^/gm, "  ")),
+      });
+    }
+    steps.push({ title: "13. The seed's check script, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
   }
   steps.push(
-    { title: "13. Sign out", shown: "modelscope logout", bin: "modelscope", args: ["logout"] },
+    { title: "14. Sign out", shown: "modelscope logout", bin: "modelscope", args: ["logout"] },
     { title: "", shown: "modelscope auth status", bin: "modelscope", args: ["auth", "status"], expect: 1 },
   );
 
@@ -149,6 +160,7 @@ async function main(): Promise<void> {
   try {
     for (const step of steps) {
       const code = await run(step, env);
+      step.after?.();
       if (code !== (step.expect ?? 0)) broken.push(`${step.shown} (exit ${code}, expected ${step.expect ?? 0})`);
     }
   } finally {
