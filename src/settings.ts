@@ -113,6 +113,8 @@ export interface DownloadSettings {
   partSizeBytes: number;
   /** Range streams per large file (MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS; default 8, capped at 16). */
   rangeWorkers: number;
+  /** A single stream with at least this much left hashes and writes on a worker thread (MODELSCOPE_DOWNLOAD_HASH_WORKER_MB; default 32). */
+  workerSinkBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -124,6 +126,7 @@ export function downloadSettings(env: Env = process.env): DownloadSettings {
     parallelThresholdBytes: positiveNumber(env, ["MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB"], 64) * MiB,
     partSizeBytes: positiveNumber(env, ["MODELSCOPE_DOWNLOAD_PART_SIZE_MB"], 32) * MiB,
     rangeWorkers: Math.min(16, Math.floor(positiveNumber(env, ["MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS"], 8))),
+    workerSinkBytes: positiveNumber(env, ["MODELSCOPE_DOWNLOAD_HASH_WORKER_MB"], 32) * MiB,
   };
 }
 

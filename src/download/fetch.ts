@@ -4,9 +4,12 @@
 //    either client resumes the other's partial file); a 200 to a Range request restarts it cleanly.
 //  - large files: parallel byte ranges written positionally into one preallocated <file>.parallel_tmp,
 //    with a small progress file (<file>.parallel_tmp.incomplete) so a killed run resumes each range.
-//    The hash follows the contiguous finished prefix, reading back from the (page-cached) temp file.
-// Memory stays flat: every body is consumed chunk by chunk, each write awaited before the next read.
-import { createHash, type Hash } from "node:crypto";
+//    The hash follows the file in order: a chunk arriving where the hash stands is hashed from memory;
+//    only bytes that arrived ahead of it are read back (page-cached) once they have landed.
+// Writes are batched (one positional writev per batch, one batch landing while the next fills; a slow
+// stream's bytes still land within LINGER_MS). Memory stays bounded: reading pauses when too much is
+// waiting to land. A big single stream hashes and writes on a worker thread (sink.ts).
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -18,11 +21,17 @@ import type { HubApi } from "../hub/api.js";
 import type { RepoFile } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
-import { writeSmallFileAtomic } from "./records.js";
+import { unlinkQuiet, writeSmallFileAtomic } from "./records.js";
+import { BatchWriter, InlineSink, WorkerSink, type Sink } from "./sink.js";
 import type { ProgressEvent } from "./types.js";
 
 /** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
 export const INTEGRITY_ATTEMPTS = 3;
+
+const MiB = 1024 * 1024;
+/** Each range stream of a parallel download (up to 16 of them at once). */
+const RANGE_BATCH_BYTES = 1 * MiB;
+const RANGE_BACKLOG_BYTES = 3 * MiB;
 
 export interface FetchContext {
   api: HubApi;
@@ -34,12 +43,18 @@ export interface FetchContext {
   maxBackoffMs: number;
   signal?: AbortSignal | undefined;
   emit: (event: ProgressEvent) => void;
+  /** Folders already made in this run (saves a mkdir per file). */
+  madeDirs?: Set<string>;
 }
 
 /** Downloads, verifies and commits one file. Returns the verified sha256 and the committed file's mtime. */
 export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
   const { file, finalPath } = ctx;
-  await fsp.mkdir(path.dirname(finalPath), { recursive: true });
+  const dir = path.dirname(finalPath);
+  if (!ctx.madeDirs?.has(dir)) {
+    await fsp.mkdir(dir, { recursive: true });
+    ctx.madeDirs?.add(dir);
+  }
   let lastDetail = "";
   for (let attempt = 1; attempt <= INTEGRITY_ATTEMPTS; attempt++) {
     const { tempPath, sha256, bytes } = await fetchToTemp(ctx);
@@ -48,7 +63,7 @@ export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: strin
     if (sizeOk && shaOk) {
       await fsp.chmod(tempPath, 0o644).catch(() => undefined);
       await fsp.rename(tempPath, finalPath);
-      await fsp.rm(finalPath + PARALLEL_STATE_SUFFIX, { force: true });
+      await unlinkQuiet(finalPath + PARALLEL_STATE_SUFFIX);
       const st = await fsp.stat(finalPath);
       return { sha256, mtimeMs: st.mtimeMs };
     }
@@ -149,101 +164,84 @@ function premature(res: HubResponse | undefined, ctx: FetchContext): ConnectionF
   return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
 }
 
-async function hashPrefix(file: string, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
-  const fh = await fsp.open(file, "r");
-  try {
-    await hashRange(fh, 0, length, hash, signal);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function hashRange(fh: fsp.FileHandle, start: number, end: number, hash: Hash, signal?: AbortSignal): Promise<void> {
-  const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(1, end - start)));
-  let pos = start;
-  while (pos < end) {
-    if (signal?.aborted) throw new AbortedError();
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
-    if (bytesRead === 0) throw new Error("temp file shorter than expected");
-    hash.update(buf.subarray(0, bytesRead));
-    pos += bytesRead;
-  }
-}
-
 async function fetchSingle(ctx: FetchContext): Promise<TempResult> {
   const { file } = ctx;
   const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
-  // State kept across attempts in this process, so a retry does not re-hash what it already hashed.
   let offset = 0;
-  let hash = createHash("sha256");
-  let overflow = false;
   try {
     const st = await fsp.stat(tempPath);
     offset = st.size;
     if (offset > file.size) {
       await fsp.truncate(tempPath, 0);
       offset = 0;
-    } else if (offset > 0) {
-      await hashPrefix(tempPath, offset, hash, ctx.signal);
     }
-  } catch (err) {
-    if (err instanceof AbortedError) throw err;
+  } catch {
     offset = 0;
   }
-  ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
-  if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
+  if (file.size === 0) {
+    ctx.emit({ type: "file-start", path: file.path, size: 0, resumeFrom: 0 });
+    await fsp.writeFile(tempPath, "");
+    return { tempPath, sha256: createHash("sha256").digest("hex"), bytes: 0 };
+  }
+  // The sink (kept across attempts in this process, so a retry does not re-hash) hashes the resumed
+  // prefix first. Big transfers hash and write on a worker thread, off the receiving thread.
+  const sink: Sink =
+    file.size - offset >= ctx.settings.workerSinkBytes ? await WorkerSink.open(tempPath, offset) : await InlineSink.open(tempPath, offset, ctx.signal);
+  let overflow = false;
+  let digest: string | undefined;
+  try {
+    if (ctx.signal?.aborted) throw new AbortedError();
+    ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
+    if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
 
-  const attempt = async (): Promise<void> => {
-    if (offset === file.size && file.size > 0) return;
-    if (file.size === 0) {
-      await fsp.writeFile(tempPath, "");
-      return;
-    }
-    const res = await open(ctx, offset > 0 ? { start: offset } : undefined);
-    if (offset > 0 && (res.status !== 206 || contentRangeStart(res) !== offset)) {
-      // A 200 (or a range we did not ask for) to a resume: the body is the whole file. Restart cleanly.
-      if (res.status === 206) {
-        drop(res);
-        await fsp.truncate(tempPath, 0);
-        offset = 0;
-        hash = createHash("sha256");
-        throw premature(res, ctx);
-      }
-      ctx.emit({ type: "bytes", path: file.path, bytes: -offset });
-      offset = 0;
-      hash = createHash("sha256");
-    }
-    const fh = await fsp.open(tempPath, offset > 0 ? "r+" : "w");
-    try {
-      if (offset === 0) await fh.truncate(0);
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        let data = chunk;
-        if (offset + data.length > file.size) {
-          overflow = true;
-          data = data.subarray(0, Math.max(0, file.size - offset));
-        }
-        if (data.length > 0) {
-          await fh.write(data, 0, data.length, offset);
-          hash.update(data);
-          offset += data.length;
-          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
-        }
-        if (overflow) {
+    const attempt = async (): Promise<void> => {
+      if (sink.landed === file.size) return;
+      const from = sink.landed;
+      const res = await open(ctx, from > 0 ? { start: from } : undefined);
+      if (from > 0 && (res.status !== 206 || contentRangeStart(res) !== from)) {
+        // A 200 (or a range we did not ask for) to a resume: the body is the whole file. Restart cleanly.
+        if (res.status === 206) {
           drop(res);
-          break;
+          await sink.reset();
+          throw premature(res, ctx);
         }
+        ctx.emit({ type: "bytes", path: file.path, bytes: -from });
+        await sink.reset();
       }
-    } catch (err) {
-      drop(res);
-      throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
-    } finally {
-      await fh.close();
-    }
-    if (!overflow && offset < file.size) throw premature(res, ctx);
-  };
-  await withRetries(ctx, attempt, () => offset);
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          let data = chunk;
+          if (sink.accepted + data.length > file.size) {
+            overflow = true;
+            data = data.subarray(0, Math.max(0, file.size - sink.accepted));
+          }
+          if (data.length > 0) {
+            const wait = sink.add(data);
+            ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
+            if (wait) await wait;
+          }
+          if (overflow) {
+            drop(res);
+            break;
+          }
+        }
+      } catch (err) {
+        drop(res);
+        throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
+      } finally {
+        // Everything received lands on disk before anything else happens (a retry resumes from there).
+        await sink.flush();
+      }
+      if (!overflow && sink.landed < file.size) throw premature(res, ctx);
+    };
+    await withRetries(ctx, attempt, () => sink.landed);
+    offset = sink.landed;
+    digest = await sink.finish();
+  } finally {
+    if (digest === undefined) await sink.close();
+  }
   // Too many bytes: report a size mismatch so the integrity loop re-downloads from scratch.
-  return { tempPath, sha256: hash.digest("hex"), bytes: overflow ? file.size + 1 : offset };
+  return { tempPath, sha256: digest, bytes: overflow ? file.size + 1 : offset };
 }
 
 interface ParallelState {
@@ -315,16 +313,35 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   };
 
   const fh = await fsp.open(tempPath, "r+");
-  // The hash follows the contiguous finished prefix, reading it back from the temp file.
+  // The hash follows the file in order: a chunk that arrives exactly where the hash stands is hashed from
+  // memory; bytes that arrived ahead of it (other ranges, or a resumed run) are read back once they landed.
   const hash = createHash("sha256");
-  let hashedParts = 0;
+  let hashed = 0;
+  let catchingUp = false;
   let hashing: Promise<void> = Promise.resolve();
-  const advanceHash = () => {
+  const landedEnd = (pos: number) => {
+    const k = Math.floor(pos / st.partSize);
+    return k * st.partSize + st.done[k]!;
+  };
+  const catchUp = () => {
+    if (catchingUp || hashed >= file.size || landedEnd(hashed) <= hashed) return;
+    catchingUp = true;
     hashing = hashing.then(async () => {
-      while (hashedParts < st.done.length && st.done[hashedParts] === partLen(hashedParts)) {
-        const start = hashedParts * st.partSize;
-        await hashRange(fh, start, start + partLen(hashedParts), hash, ctx.signal);
-        hashedParts++;
+      const buf = Buffer.allocUnsafe(MiB);
+      try {
+        while (hashed < file.size) {
+          if (ctx.signal?.aborted) throw new AbortedError();
+          const from = hashed;
+          const len = Math.min(landedEnd(from) - from, buf.length);
+          if (len <= 0) break;
+          const { bytesRead } = await fh.read(buf, 0, len, from);
+          if (bytesRead === 0) throw new Error("temp file shorter than expected");
+          if (hashed !== from) continue;
+          hash.update(buf.subarray(0, bytesRead));
+          hashed += bytesRead;
+        }
+      } finally {
+        catchingUp = false;
       }
     });
   };
@@ -340,33 +357,43 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
         drop(res);
         throw new RangeIgnoredError();
       }
-      let pos = start;
+      const writer = new BatchWriter(fh, start, RANGE_BATCH_BYTES, (_bytes, end) => {
+        st.done[i] = end - partStart;
+        void save();
+        catchUp();
+      });
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          const pos = writer.next;
           const data = pos + chunk.length > partEnd ? chunk.subarray(0, partEnd - pos) : chunk;
-          await fh.write(data, 0, data.length, pos);
-          pos += data.length;
-          st.done[i] = pos - partStart;
+          if (pos === hashed) {
+            hash.update(data);
+            hashed += data.length;
+          }
+          writer.add(data);
           ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
-          void save();
-          if (pos >= partEnd) {
+          if (pos + data.length >= partEnd) {
             drop(res);
             break;
           }
+          if (writer.backlog > RANGE_BACKLOG_BYTES) await writer.waitBelow(RANGE_BATCH_BYTES);
         }
       } catch (err) {
         drop(res);
         throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
+      } finally {
+        // What was received lands (and is recorded) before a retry or the next part.
+        await writer.flush();
       }
-      if (pos < partEnd) throw premature(res, ctx);
+      if (writer.written < partEnd) throw premature(res, ctx);
     };
     await withRetries(ctx, attempt, () => st.done[i]!);
     void save(true);
-    advanceHash();
+    catchUp();
   };
 
   const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
-  advanceHash();
+  catchUp();
   let failure: unknown;
   const workers = Array.from({ length: Math.min(settings.rangeWorkers, pending.length) }, async () => {
     for (;;) {
@@ -385,8 +412,9 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   try {
     await Promise.all(workers);
     if (failure !== undefined) throw failure;
-    advanceHash();
+    catchUp();
     await hashing;
+    if (hashed !== file.size) throw new Error(`internal: hashed ${hashed} of ${file.size} bytes`);
   } finally {
     await save(true);
     await hashing.catch(() => undefined);
