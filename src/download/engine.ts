@@ -10,11 +10,10 @@ import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
 import type { RepoFile } from "../hub/types.js";
 import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offlineFromEnv } from "../settings.js";
-import { fetchAndCommit } from "./fetch.js";
 import { PathFilter } from "./filters.js";
 import { META_DIR_NAME, assertSafeRevision, isTempName, localPathOf, lockPathFor, resolveTarget, type Target } from "./layout.js";
 import { tryLock } from "./lock.js";
-import { cacheState, loadListing, removeRecord, saveListing, writeRecord } from "./records.js";
+import { cacheState, loadListing, loadSummary, removeRecord, saveListing, saveSummary, writeRecord, type Summary } from "./records.js";
 import type { DownloadOptions, FileResult, ProgressEvent, SnapshotResult } from "./types.js";
 
 export const DEFAULT_MAX_WORKERS = 8;
@@ -58,16 +57,32 @@ export async function download(modelId: string, selection: Selection, opts: Down
 
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
   const chosen = select(listing, selection, opts, modelId, revision, api);
+  // A cache hit: one summary read and one stat per file (per-file records only when the summary is stale).
+  const summary = opts.force ? new Map() : await loadSummary(target);
+  const verified: Summary = new Map();
   const planned = await Promise.all(
-    chosen.map(async (f) => ({ file: f, cached: !opts.force && (await cacheState(target, f, { hash: false })) === "verified" })),
+    chosen.map(async (f) => {
+      if (opts.force) return { file: f, cached: false };
+      const state = await cacheState(target, f, { hash: false, summary, onVerified: (rec) => verified.set(f.path, rec) });
+      if (state === "verified" && !verified.has(f.path)) verified.set(f.path, summary.get(f.path)!);
+      return { file: f, cached: state === "verified" };
+    }),
   );
   emit({ type: "plan", modelId, revision, files: planned.map((p) => ({ path: p.file.path, size: p.file.size, cached: p.cached })) });
   if (opts.dryRun) {
     return { modelId, revision, path: target.root, files: planned.map((p) => result(target, p.file, p.cached ? "cached" : "planned")) };
   }
-  await fsp.mkdir(target.root, { recursive: true });
-  await saveListing(target, modelId, revision, listing);
-  const results = await runPool(run, planned);
+  const allCached = planned.every((p) => p.cached);
+  if (!allCached) {
+    await fsp.mkdir(target.root, { recursive: true });
+    await saveListing(target, modelId, revision, listing);
+  }
+  const results = await runPool(run, planned, verified);
+  // Every file verified: remember them in one summary (unless it already says exactly that).
+  if (verified.size === chosen.length && (!allCached || chosen.some((f) => !sameRecord(summary.get(f.path), verified.get(f.path))))) {
+    const merged: Summary = new Map([...summary, ...verified]);
+    await saveSummary(target, merged).catch(() => undefined);
+  }
   return { modelId, revision, path: target.root, files: results };
 }
 
@@ -93,12 +108,24 @@ function result(target: Target, f: RepoFile, status: FileResult["status"]): File
   return { path: f.path, localPath: localPathOf(target, f.path), size: f.size, status };
 }
 
-async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[]): Promise<FileResult[]> {
+function sameRecord(a: { size: number; mtimeMs: number; sha256: string } | undefined, b: { size: number; mtimeMs: number; sha256: string } | undefined): boolean {
+  return !!a && !!b && a.size === b.size && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
+}
+
+async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[], verified: Summary): Promise<FileResult[]> {
   const { opts, emit, target } = run;
   const settings = downloadSettings(run.api.env);
   const results = new Map<string, FileResult>();
   const failures: { file: string; error: Error }[] = [];
-  const queue = planned.map((p) => p.file);
+  // Verified when planned: reported as they are (no lock, no second look; a concurrent process can only
+  // replace such a file by an atomic rename of verified bytes).
+  for (const p of planned) {
+    if (!p.cached) continue;
+    results.set(p.file.path, result(target, p.file, "cached"));
+    emit({ type: "file-done", path: p.file.path, status: "cached" });
+  }
+  const queue = planned.filter((p) => !p.cached).map((p) => p.file);
+  const madeDirs = new Set<string>();
   const deferred: RepoFile[] = [];
   const announcedWait = new Set<string>();
   let aborted = false;
@@ -106,7 +133,7 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[])
   const processFile = async (f: RepoFile) => {
     const finalPath = localPathOf(target, f.path);
     if (!opts.force) {
-      const state = await cacheState(target, f, { hash: true, signal: opts.signal });
+      const state = await cacheState(target, f, { hash: true, signal: opts.signal, onVerified: (rec) => verified.set(f.path, rec) });
       if (state === "verified") {
         results.set(f.path, result(target, f, "cached"));
         emit({ type: "file-done", path: f.path, status: "cached" });
@@ -114,7 +141,10 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[])
       }
     }
     await removeRecord(target, f.path);
+    verified.delete(f.path);
+    const { fetchAndCommit } = await import("./fetch.js");
     const { sha256, mtimeMs } = await fetchAndCommit({
+      madeDirs,
       api: run.api,
       modelId: run.modelId,
       revision: run.revision,
@@ -126,6 +156,7 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[])
       emit,
     });
     await writeRecord(target, f.path, { size: f.size, mtimeMs, sha256 });
+    verified.set(f.path, { size: f.size, mtimeMs, sha256 });
     results.set(f.path, result(target, f, "downloaded"));
     emit({ type: "file-done", path: f.path, status: "downloaded" });
   };
