@@ -128,7 +128,7 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   }
   if (err instanceof ConfigSecretError) {
     return {
-      line: err.problems.map((p) => (lang === "zh" ? "错误：" : "Error: ") + formatConfigProblem(p)).join("\n"),
+      line: configProblemLines(err, lang),
       fix:
         lang === "zh"
           ? "不要在配置文件中保存token：删除它，然后运行 `modelscope login` 登录，或设置环境变量 MODELSCOPE_API_TOKEN"
@@ -138,7 +138,7 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   }
   if (err instanceof ConfigError) {
     return {
-      line: err.problems.map((p) => (lang === "zh" ? "错误：" : "Error: ") + formatConfigProblem(p)).join("\n"),
+      line: configProblemLines(err, lang),
       fix: lang === "zh" ? "请按提示修改配置文件后重试" : "fix the config as shown, then run the command again",
       exitCode: 2,
     };
@@ -160,6 +160,47 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     { en: `Unexpected error: ${message}`, zh: `意外错误：${message}` },
     { en: "this is a bug in deepcompressor; please report it with the command you ran", zh: "这是 deepcompressor 的缺陷；请连同运行的命令一起报告" },
   );
+}
+
+const NO_CREDENTIALS_ZH = "凭据绝不应写在配置文件中：请删除它，然后用 `modelscope login` 登录或设置环境变量 MODELSCOPE_API_TOKEN";
+
+/** Config problems are written in English by the library; here each known one gets its Chinese. */
+const CONFIG_PROBLEMS_ZH: [RegExp, string][] = [
+  [/^'(.+)' holds a credential: .*$/s, `'$1' 含有凭据：${NO_CREDENTIALS_ZH}`],
+  [/^the value looks like a token: .*$/s, `该值看起来像 token：${NO_CREDENTIALS_ZH}`],
+  [/^a list item looks like a token: .*$/s, `列表中的一项看起来像 token：${NO_CREDENTIALS_ZH}`],
+  [/^is a credential: .*$/s, `是凭据：${NO_CREDENTIALS_ZH}`],
+  [/^listed config '(.+)' is not a file$/, "列表中的配置 '$1' 不是文件"],
+  [/^listed file '(.+)' is not a YAML config \(\.yaml or \.yml\)$/, "列表中的文件 '$1' 不是 YAML 配置（.yaml 或 .yml）"],
+  [/^is not a file$/, "不是文件"],
+  [/^no such file$/, "文件不存在"],
+  [/^TOML configs are not supported; use YAML$/, "不支持 TOML 配置，请使用 YAML"],
+  [/^no config file given$/, "未指定配置文件"],
+  [/^cannot read: (.+)$/, "无法读取：$1"],
+  [/^YAML syntax error: (.+)$/s, "YAML 语法错误：$1"],
+  [/^the top level of a config must be a mapping \(key: value\)$/, "配置的顶层必须是映射（key: value）"],
+  [/^(\w+) must be text \(put it in quotes if YAML reads it as a number or boolean\)$/, "$1 必须是文本（如果 YAML 把它读成了数字或布尔值，请加引号）"],
+  [/^use_modelscope must be true or false$/, "use_modelscope 必须是 true 或 false"],
+  [/^revision must not be empty$/, "revision 不能为空"],
+  [/^(model|pipeline) must be a mapping of keys \(name, path, \.\.\.\)$/, "$1 必须是键值映射（name、path 等）"],
+  [/^path is required when use_modelscope is true \(did you mean path: "(.+)"\?\)$/, 'use_modelscope 为 true 时必须填写 path（是否应为 path: "$1"？）'],
+  [/^path is required when use_modelscope is true: .*$/, "use_modelscope 为 true 时必须填写 path：填写 ModelScope ID，例如 qwen/Qwen-7B-Chat"],
+  [/^is a local path, but use_modelscope is true expects a ModelScope ID .*$/, "这是本地路径，但 use_modelscope 为 true 时需要 ModelScope ID（owner/name）：要使用本地文件夹，请删除 use_modelscope（或设为 false）"],
+  [/^(.+) is not a ModelScope ID: .*$/, "$1 不是 ModelScope ID：请使用 owner/name 格式，例如 qwen/Qwen-7B-Chat"],
+  [/^local folder (.+) does not exist$/, "本地文件夹 $1 不存在"],
+  [/^(.+) is neither an existing folder nor a ModelScope ID .*$/, "$1 既不是已存在的文件夹，也不是 ModelScope ID（owner/name）；如要交给 Python 端处理，请设置 use_modelscope: false"],
+];
+
+/** One line per problem, with file:line:column and key, in the user's language. */
+function configProblemLines(err: ConfigError, lang: Lang): string {
+  return err.problems
+    .map((p) => (lang === "zh" ? `错误：${formatConfigProblem({ ...p, message: configProblemZh(p.message) })}` : `Error: ${formatConfigProblem(p)}`))
+    .join("\n");
+}
+
+export function configProblemZh(message: string): string {
+  for (const [pattern, zh] of CONFIG_PROBLEMS_ZH) if (pattern.test(message)) return message.replace(pattern, zh);
+  return message;
 }
 
 /** User-facing strings of the auth commands, in both languages. `{x}` is filled from `vars`. */
