@@ -115,6 +115,11 @@ export interface DownloadSettings {
   rangeWorkers: number;
   /** A single stream with at least this much left hashes and writes on a worker thread (MODELSCOPE_DOWNLOAD_HASH_WORKER_MB; default 32). */
   workerSinkBytes: number;
+  /**
+   * Files at least this big (and over the parallel threshold) start as one stream and split into ranges
+   * only when that stream is network-bound (MODELSCOPE_DOWNLOAD_ADAPTIVE_MIN_MB; default 256).
+   */
+  adaptiveMinBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -127,6 +132,7 @@ export function downloadSettings(env: Env = process.env): DownloadSettings {
     partSizeBytes: positiveNumber(env, ["MODELSCOPE_DOWNLOAD_PART_SIZE_MB"], 32) * MiB,
     rangeWorkers: Math.min(16, Math.floor(positiveNumber(env, ["MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS"], 8))),
     workerSinkBytes: positiveNumber(env, ["MODELSCOPE_DOWNLOAD_HASH_WORKER_MB"], 32) * MiB,
+    adaptiveMinBytes: positiveNumber(env, ["MODELSCOPE_DOWNLOAD_ADAPTIVE_MIN_MB"], 256) * MiB,
   };
 }
 

@@ -30,8 +30,8 @@ export const INTEGRITY_ATTEMPTS = 3;
 
 const MiB = 1024 * 1024;
 /** Each range stream of a parallel download (up to 16 of them at once). */
-const RANGE_BATCH_BYTES = 1 * MiB;
-const RANGE_BACKLOG_BYTES = 3 * MiB;
+const RANGE_BATCH_BYTES = 512 * 1024;
+const RANGE_BACKLOG_BYTES = 2 * MiB;
 
 export interface FetchContext {
   api: HubApi;
@@ -93,18 +93,43 @@ async function exists(p: string): Promise<boolean> {
 
 async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
   const { file, settings, finalPath } = ctx;
-  const parallel =
-    file.size >= settings.parallelThresholdBytes && file.size > settings.partSizeBytes && settings.rangeWorkers > 1 && !(await exists(finalPath + INCOMPLETE_SUFFIX));
-  if (parallel) {
-    try {
-      return await fetchParallel(ctx);
-    } catch (err) {
-      if (!(err instanceof RangeIgnoredError)) throw err;
-      // The server ignores Range: start over with one plain stream.
-      await discardTemps(finalPath);
-    }
+  const eligible = file.size >= settings.parallelThresholdBytes && file.size > settings.partSizeBytes && settings.rangeWorkers > 1;
+  const incomplete = await exists(finalPath + INCOMPLETE_SUFFIX);
+  // A big file starts as one stream (the cheapest on CPU) unless ranges are already under way; it
+  // splits into ranges when that one connection turns out to be the bottleneck (see fetchSingle).
+  const adaptive = eligible && file.size >= settings.adaptiveMinBytes;
+  if (eligible && !incomplete && (!adaptive || (await exists(finalPath + PARALLEL_STATE_SUFFIX)))) return parallelOrSingle(ctx);
+  const single = await fetchSingle(ctx, adaptive);
+  if (!("switchAt" in single)) return single;
+  await convertToParallel(ctx, single.switchAt);
+  return parallelOrSingle(ctx);
+}
+
+async function parallelOrSingle(ctx: FetchContext): Promise<TempResult> {
+  try {
+    return await fetchParallel(ctx);
+  } catch (err) {
+    if (!(err instanceof RangeIgnoredError)) throw err;
+    // The server ignores Range: start over with one plain stream.
+    await discardTemps(ctx.finalPath);
   }
-  return fetchSingle(ctx);
+  return (await fetchSingle(ctx, false)) as TempResult;
+}
+
+/**
+ * Turns a single stream's partial file (its first `landed` bytes) into parallel-range state, keeping
+ * every byte. Order matters for a crash in between: rename, then the state, then the full size (a
+ * state whose temp file has the wrong size is ignored, and the ranges start afresh).
+ */
+async function convertToParallel(ctx: FetchContext, landed: number): Promise<void> {
+  const { file, settings, finalPath } = ctx;
+  const partSize = Math.max(1, Math.floor(settings.partSizeBytes));
+  const parts = Math.ceil(file.size / partSize);
+  const done = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(landed - i * partSize, Math.min(partSize, file.size - i * partSize))));
+  const state: ParallelState = { v: 1, size: file.size, sha256: file.sha256, partSize, done };
+  await fsp.rename(finalPath + INCOMPLETE_SUFFIX, finalPath + PARALLEL_SUFFIX);
+  await writeSmallFileAtomic(finalPath + PARALLEL_STATE_SUFFIX, JSON.stringify(state));
+  await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
 }
 
 /** Stops reading a body. undici emits 'error' on destroy: swallow it, we chose to stop. */
@@ -164,7 +189,17 @@ function premature(res: HubResponse | undefined, ctx: FetchContext): ConnectionF
   return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
 }
 
-async function fetchSingle(ctx: FetchContext): Promise<TempResult> {
+/** How long a splittable single stream runs before deciding, and the CPU share under which it splits. */
+const PROBE_MS = 100;
+const NETWORK_BOUND_CPU_SHARE = 0.5;
+
+/**
+ * One stream into <file>.incomplete. With `splittable`, once it has run for PROBE_MS it checks whether
+ * this process is mostly waiting on the network (CPU time under half the wall time): then more
+ * connections will help, and it stops with `switchAt` (the bytes landed) for the caller to go on in
+ * parallel ranges. On a fast link, where one stream keeps a core busy, it carries on alone.
+ */
+async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | { switchAt: number }> {
   const { file } = ctx;
   const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
   let offset = 0;
@@ -189,6 +224,20 @@ async function fetchSingle(ctx: FetchContext): Promise<TempResult> {
     file.size - offset >= ctx.settings.workerSinkBytes ? await WorkerSink.open(tempPath, offset) : await InlineSink.open(tempPath, offset, ctx.signal);
   let overflow = false;
   let digest: string | undefined;
+  let probe: { t: number; cpu: NodeJS.CpuUsage } | undefined;
+  let split = false;
+  const shouldSplit = (): boolean => {
+    const now = performance.now();
+    if (!probe) {
+      probe = { t: now, cpu: process.cpuUsage() };
+      return false;
+    }
+    if (now - probe.t < PROBE_MS) return false;
+    splittable = false;
+    const used = process.cpuUsage(probe.cpu);
+    const share = (used.user + used.system) / 1000 / (now - probe.t);
+    return share < NETWORK_BOUND_CPU_SHARE && file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
+  };
   try {
     if (ctx.signal?.aborted) throw new AbortedError();
     ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
@@ -220,7 +269,8 @@ async function fetchSingle(ctx: FetchContext): Promise<TempResult> {
             ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
             if (wait) await wait;
           }
-          if (overflow) {
+          if (overflow || (splittable && shouldSplit())) {
+            split = !overflow;
             drop(res);
             break;
           }
@@ -232,10 +282,15 @@ async function fetchSingle(ctx: FetchContext): Promise<TempResult> {
         // Everything received lands on disk before anything else happens (a retry resumes from there).
         await sink.flush();
       }
-      if (!overflow && sink.landed < file.size) throw premature(res, ctx);
+      if (!overflow && !split && sink.landed < file.size) throw premature(res, ctx);
     };
     await withRetries(ctx, attempt, () => sink.landed);
     offset = sink.landed;
+    if (split) {
+      await sink.close();
+      digest = "";
+      return { switchAt: offset };
+    }
     digest = await sink.finish();
   } finally {
     if (digest === undefined) await sink.close();
@@ -361,7 +416,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
         st.done[i] = end - partStart;
         void save();
         catchUp();
-      });
+      }, true);
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
           const pos = writer.next;

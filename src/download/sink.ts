@@ -51,10 +51,15 @@ export class BatchWriter {
     start: number,
     private readonly batchSize: number,
     private readonly onWritten?: (bytes: number, end: number) => void,
+    private readonly copy = false,
   ) {
     this.written = start;
     this.next = start;
   }
+
+  private cur: Buffer | undefined;
+  private curLen = 0;
+  private readonly free: Buffer[] = [];
 
   /** Bytes received but not yet landed. */
   get backlog(): number {
@@ -63,7 +68,22 @@ export class BatchWriter {
 
   add(chunk: Buffer): void {
     if (this.failed) throw this.failed.err;
-    this.batch.push(chunk);
+    if (!this.copy) this.batch.push(chunk);
+    else {
+      // Copied into reused buffers: the received chunk dies young (a chunk kept across a collection
+      // would be promoted and its memory held until a full one).
+      let src = chunk;
+      while (src.length > 0) {
+        if (!this.cur || this.curLen === this.cur.length) {
+          if (this.cur) this.batch.push(this.cur);
+          this.cur = this.free.pop() ?? Buffer.allocUnsafeSlow(this.batchSize);
+          this.curLen = 0;
+        }
+        const n = src.copy(this.cur, this.curLen);
+        this.curLen += n;
+        src = src.subarray(n);
+      }
+    }
     this.batchBytes += chunk.length;
     this.next += chunk.length;
     if (this.inflight) return;
@@ -80,7 +100,14 @@ export class BatchWriter {
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const bufs = this.batch;
+    const owned = this.batch;
+    const bufs = [...owned];
+    if (this.cur && this.curLen > 0) {
+      owned.push(this.cur);
+      bufs.push(this.cur.subarray(0, this.curLen));
+      this.cur = undefined;
+      this.curLen = 0;
+    }
     const bytes = this.batchBytes;
     const pos = this.next - this.batchBytes;
     this.batch = [];
@@ -89,6 +116,7 @@ export class BatchWriter {
       () => {
         this.written = pos + bytes;
         this.inflight = undefined;
+        if (this.copy) for (const b of owned) if (this.free.length < 2) this.free.push(b);
         this.onWritten?.(bytes, this.written);
         if (this.failed || this.batchBytes === 0) return;
         if (this.batchBytes >= this.batchSize) this.kick();
