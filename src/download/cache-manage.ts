@@ -8,7 +8,8 @@ import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot } from "../settings.js"
 import { listOnDisk } from "./engine.js";
 import { INCOMPLETE_SUFFIX, META_DIR_NAME, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, assertSafeRevision, cacheRepoDir, legacyRepoDir, localPathOf, lockPathFor, resolveTarget, snapshotDir } from "./layout.js";
 import { isStaleLock } from "./lock.js";
-import { hashFile, readRecord, recordPath, removeRecord, writeRecord } from "./records.js";
+import { hashFile } from "../util/hash-file.js";
+import { readRecord, recordPath, removeRecord, writeRecord } from "./records.js";
 
 export interface CachedRevision {
   revision: string;

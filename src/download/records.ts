@@ -2,11 +2,12 @@
 // sha256 it had when its bytes were checked. A file whose size or mtime changed since is checked again.
 // One small JSON file per model file (so concurrent processes never fight over one index), written
 // atomically. Also the last listing of a revision, so an offline run knows what a complete snapshot is.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { RepoFile } from "../hub/types.js";
+import { hashFile } from "../util/hash-file.js";
 import { localPathOf, type Target } from "./layout.js";
 
 export interface VerifyRecord {
@@ -90,13 +91,6 @@ export async function saveSummary(target: Target, summary: Summary): Promise<voi
   await writeSmallFileAtomic(summaryPath(target), JSON.stringify({ v: 1, files }));
 }
 
-/** sha256 of a whole file, streamed with a bounded buffer. */
-export async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash("sha256");
-  const stream = fs.createReadStream(file, { highWaterMark: 1024 * 1024, signal });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 
 export type CacheState = "verified" | "missing" | "mismatch" | "unchecked";
 

@@ -1,10 +1,9 @@
 // The hub's models, read straight from a ModelScope cache folder:
 //   ROOT/models/<owner>--<name>/snapshots/<revision>/<path>
 // so a cache filled by either client can be served as it is. Hashes are computed once and remembered.
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
+import { hashFile } from "../util/hash-file.js";
 
 export interface StoredFile {
   path: string;
@@ -106,8 +105,7 @@ export class HubStore {
   sha256(file: StoredFile): Promise<string> {
     const known = this.hashes.get(file.absPath);
     if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) return known.sha256;
-    const hash = createHash("sha256");
-    const sha256 = pipeline(fs.createReadStream(file.absPath, { highWaterMark: 1024 * 1024 }), hash).then(() => hash.digest("hex"));
+    const sha256 = hashFile(file.absPath);
     this.hashes.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, sha256 });
     sha256.catch(() => this.hashes.delete(file.absPath));
     return sha256;
