@@ -399,6 +399,7 @@ describe("modelscope auth status", () => {
     const home = tempDir();
     const viaDomain = await ms(home, ["whoami"], { env: { MODELSCOPE_ENDPOINT: undefined, MODELSCOPE_DOMAIN: hub.url, MODELSCOPE_API_TOKEN: alice } });
     assert.equal(viaDomain.code, 0, `MODELSCOPE_DOMAIN: ${viaDomain.stdout}${viaDomain.stderr}`);
+    assert.match(viaDomain.stderr, /^Warning: MODELSCOPE_DOMAIN is deprecated, use MODELSCOPE_ENDPOINT instead\.$/m);
     const flagWins = await ms(home, ["whoami", "--endpoint", hub.url], { env: { MODELSCOPE_ENDPOINT: "http://127.0.0.1:1", MODELSCOPE_API_TOKEN: alice } });
     assert.equal(flagWins.code, 0, `--endpoint: ${flagWins.stdout}${flagWins.stderr}`);
   });

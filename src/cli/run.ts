@@ -45,6 +45,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | n
 /** Parses argv with usage errors mapped to exit code 2 (commander's own default is 1). */
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {
   program.exitOverride();
+  if (resolveEndpoint().source === "MODELSCOPE_DOMAIN") {
+    // As the official client: still honoured, but say once that it is on its way out.
+    process.stderr.write(lang === "zh" ? "警告：环境变量 MODELSCOPE_DOMAIN 已弃用，请改用 MODELSCOPE_ENDPOINT。\n" : "Warning: MODELSCOPE_DOMAIN is deprecated, use MODELSCOPE_ENDPOINT instead.\n");
+  }
   // commander's own usage errors, in our shape: "Error: ..." and a fix line.
   const fix = lang === "zh" ? "  解决：运行 --help 查看用法" : "  Fix: run with --help for usage";
   const outputError = (str: string, write: (s: string) => void) => write(`${str.replace(/^error: /, lang === "zh" ? "错误：" : "Error: ").trimEnd()}\n${fix}\n`);
