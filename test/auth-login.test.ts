@@ -2,14 +2,12 @@
 // login (--token, --token-stdin, the hidden prompt through a real pseudo-terminal), logout, whoami,
 // auth status, the token and endpoint orders, MODELSCOPE_HOME, file modes, and the Chinese messages.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, modelscope, secrets, startTestHub, tempDir, type CliResult, type TestHub } from "./helpers/hub.js";
+import { runInTerminal } from "./helpers/pty.js";
+import { MODELSCOPE_BIN, cleanEnv, modelscope, secrets, startTestHub, tempDir, type CliResult, type TestHub } from "./helpers/hub.js";
 
-const PTY_RUN = path.join(REPO_ROOT, "test", "interop", "pty_run.py");
 const PROMPT = "Token (input hidden): ";
 
 let hub: TestHub;
@@ -56,20 +54,9 @@ function mode(p: string): number {
  * Asynchronous: the hub answering the CLI lives in this process, so the event loop must keep running.
  */
 async function inTerminal(home: string, args: string[], keys: string, env: Record<string, string> = {}): Promise<{ code: number; screen: string }> {
-  const child = spawn("/usr/bin/python3", [PTY_RUN, JSON.stringify([process.execPath, MODELSCOPE_BIN, ...args]), JSON.stringify([[PROMPT, keys]])], {
-    env: cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url, TERM: "xterm", ...env }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const [status] = (await once(child, "close")) as [number | null];
-  assert.equal(status, 0, `pty driver failed: ${stderr}`);
-  const out = JSON.parse(stdout) as { code: number; screen: string };
-  const screen = Buffer.from(out.screen, "base64").toString("utf8");
-  assertMasked(screen);
-  return { code: out.code, screen };
+  const out = await runInTerminal([process.execPath, MODELSCOPE_BIN, ...args], [[PROMPT, keys]], cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url, TERM: "xterm", ...env }));
+  assertMasked(out.screen);
+  return out;
 }
 
 describe("modelscope login", () => {

@@ -1,12 +1,10 @@
 // Progress bars on a terminal (bytes, speed, ETA, files), nothing noisy when piped.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { MODELSCOPE_BIN, REPO_ROOT, bytes, cleanEnv, modelscope, setFaults, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { runInTerminal } from "./helpers/pty.js";
+import { MODELSCOPE_BIN, bytes, cleanEnv, modelscope, setFaults, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
 
-const PTY_RUN = path.join(REPO_ROOT, "test", "interop", "pty_run.py");
 const WEIGHTS = bytes(1536 * 1024, 7);
 
 let hub: TestHub;
@@ -15,20 +13,8 @@ before(async () => {
 });
 after(() => hub.close());
 
-/** Runs `modelscope ARGS` in a real pseudo-terminal and returns the exit code and everything it drew. */
-async function inTerminal(home: string, args: string[]): Promise<{ code: number; screen: string }> {
-  const child = spawn("/usr/bin/python3", [PTY_RUN, JSON.stringify([process.execPath, MODELSCOPE_BIN, ...args]), "[]"], {
-    env: cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url, TERM: "xterm", COLUMNS: "120" }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const [status] = (await once(child, "close")) as [number | null];
-  assert.equal(status, 0, `pty driver failed: ${stderr}`);
-  const out = JSON.parse(stdout) as { code: number; screen: string };
-  return { code: out.code, screen: Buffer.from(out.screen, "base64").toString("utf8") };
+function inTerminal(home: string, args: string[]): Promise<{ code: number; screen: string }> {
+  return runInTerminal([process.execPath, MODELSCOPE_BIN, ...args], [], cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url, TERM: "xterm", COLUMNS: "120" }));
 }
 
 test("on a terminal, a download draws a bar with bytes, speed, ETA and files, then prints the folder", async () => {
