@@ -142,3 +142,26 @@ describe("sign-in endpoints of the local hub", () => {
     }
   });
 });
+
+describe("file listing options of the local hub", () => {
+  let listHub: TestHub;
+  before(async () => {
+    listHub = await startTestHub({ models: { "acme/tree": { "a.json": "1", "sub/b.bin": "2", "sub/deep/c.txt": "3", "subway.txt": "4" } } });
+  });
+  after(() => listHub.close());
+
+  const list = async (query: string) => {
+    const res = await fetch(`${listHub.url}/api/v1/models/acme/tree/repo/files?Revision=master&${query}`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { Data: { Files: { Path: string }[] } };
+    return body.Data.Files.map((f) => f.Path);
+  };
+
+  test("Recursive and Root: everything, one folder, or only a folder's own files", async () => {
+    assert.deepEqual(await list("Recursive=True"), ["a.json", "sub/b.bin", "sub/deep/c.txt", "subway.txt"]);
+    assert.deepEqual(await list("Recursive=False"), ["a.json", "subway.txt"]);
+    assert.deepEqual(await list("Recursive=True&Root=sub"), ["sub/b.bin", "sub/deep/c.txt"]);
+    assert.deepEqual(await list("Recursive=False&Root=sub"), ["sub/b.bin"]);
+    assert.deepEqual(await list("Recursive=True&Root=..%2F.."), []);
+  });
+});

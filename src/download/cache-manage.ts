@@ -9,6 +9,7 @@ import { listOnDisk } from "./engine.js";
 import { INCOMPLETE_SUFFIX, META_DIR_NAME, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, assertSafeRevision, cacheRepoDir, legacyRepoDir, localPathOf, lockPathFor, resolveTarget, snapshotDir } from "./layout.js";
 import { isStaleLock } from "./lock.js";
 import { hashFile } from "../util/hash-file.js";
+import { walkFiles } from "../util/walk.js";
 import { readRecord, recordPath, removeRecord, writeRecord } from "./records.js";
 
 export interface CachedRevision {
@@ -150,19 +151,9 @@ export interface PruneReport {
   bytes: number;
 }
 
-function walkFiles(dir: string, out: string[] = []): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walkFiles(p, out);
-    else out.push(p);
-  }
-  return out;
+/** Absolute paths of every file below a folder. */
+function filesUnder(dir: string): string[] {
+  return walkFiles(dir).map((f) => f.absPath);
 }
 
 /** Cleans leftovers of interrupted downloads: partial files, stale locks, records of files that are gone. */
@@ -177,7 +168,7 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
   for (const model of scanCache(root)) {
     const folders = model.layout === "standard" ? model.revisions.map((r) => r.path) : [model.path];
     for (const folder of folders) {
-      for (const f of walkFiles(folder)) {
+      for (const f of filesUnder(folder)) {
         const suffix = [PARALLEL_STATE_SUFFIX, INCOMPLETE_SUFFIX, PARALLEL_SUFFIX].find((s) => f.endsWith(s));
         if (!suffix) continue;
         const finalPath = f.slice(0, -suffix.length);
@@ -188,7 +179,7 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
     }
     if (model.layout === "standard") {
       const metaRoot = path.join(model.path, META_DIR_NAME);
-      for (const rec of walkFiles(metaRoot).filter((p) => p.endsWith(".json") && p.includes(`${path.sep}verified${path.sep}`))) {
+      for (const rec of filesUnder(metaRoot).filter((p) => p.endsWith(".json") && p.includes(`${path.sep}verified${path.sep}`))) {
         const rel = path.relative(metaRoot, rec);
         const [revPart, after] = rel.split(`${path.sep}verified${path.sep}`) as [string, string];
         const revision = revPart.split(path.sep).join("/");

@@ -9,6 +9,7 @@ import { sleep } from "../http/retry-policy.js";
 import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
 import type { RepoFile } from "../hub/types.js";
+import { walkFiles } from "../util/walk.js";
 import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offlineFromEnv } from "../settings.js";
 import { PathFilter } from "./filters.js";
 import { META_DIR_NAME, assertSafeRevision, isTempName, localPathOf, lockPathFor, resolveTarget, type Target } from "./layout.js";
@@ -243,23 +244,11 @@ async function offlineResult(run: Run, selection: Selection): Promise<SnapshotRe
 
 /** Model files under a folder (not our bookkeeping, not temp files). */
 export function listOnDisk(root: string): RepoFile[] {
-  const out: RepoFile[] = [];
-  const walk = (dir: string, rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const d of entries) {
-      const relPath = rel ? `${rel}/${d.name}` : d.name;
-      if (d.name === META_DIR_NAME || d.name === "._____temp" || isTempName(d.name)) continue;
-      const abs = path.join(dir, d.name);
-      const st = fs.statSync(abs, { throwIfNoEntry: false });
-      if (st?.isDirectory()) walk(abs, relPath);
-      else if (st?.isFile()) out.push({ path: relPath, name: d.name, size: st.size, sha256: null, isLfs: false });
-    }
-  };
-  walk(root, "");
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return walkFiles(root, { skip: (_relPath, name) => name === META_DIR_NAME || name === "._____temp" || isTempName(name) }).map((f) => ({
+    path: f.relPath,
+    name: path.basename(f.absPath),
+    size: f.size,
+    sha256: null,
+    isLfs: false,
+  }));
 }

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { hashFile } from "../util/hash-file.js";
+import { walkFiles } from "../util/walk.js";
 
 export interface StoredFile {
   path: string;
@@ -65,30 +66,16 @@ export class HubStore {
     return isDir(snap) ? snap : undefined;
   }
 
-  /** Every servable file of a revision, sorted by path; `root` limits it to a folder. */
+  /** Every servable file of a revision, sorted by path; `root` limits it to a folder, `recursive: false` to its own files. */
   listFiles(modelId: string, revision: string, root = "", recursive = true): StoredFile[] | undefined {
     const snap = this.snapshotDir(modelId, revision);
     if (!snap) return undefined;
     const prefix = root.replace(/^\/+|\/+$/g, "");
-    const out: StoredFile[] = [];
-    const walk = (dirAbs: string, rel: string, depth: number) => {
-      for (const d of fs.readdirSync(dirAbs, { withFileTypes: true })) {
-        const relPath = rel ? `${rel}/${d.name}` : d.name;
-        const abs = path.join(dirAbs, d.name);
-        // Follow symlinks (the official legacy cache uses them) but only to files.
-        const st = fs.statSync(abs, { throwIfNoEntry: false });
-        if (!st || !isServable(relPath)) continue;
-        if (st.isDirectory()) {
-          if (recursive || depth === 0) walk(abs, relPath, depth + 1);
-        } else if (st.isFile()) {
-          out.push({ path: relPath, absPath: abs, size: st.size, mtimeMs: st.mtimeMs });
-        }
-      }
-    };
-    walk(snap, "", 0);
-    return out
-      .filter((f) => !prefix || f.path === prefix || f.path.startsWith(`${prefix}/`))
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const under = prefix ? `${prefix}/` : "";
+    // Filtered, never joined into a filesystem path, so `Root` cannot point outside the snapshot.
+    return walkFiles(snap, { skip: (relPath) => !isServable(relPath) })
+      .map((f) => ({ path: f.relPath, absPath: f.absPath, size: f.size, mtimeMs: f.mtimeMs }))
+      .filter((f) => f.path.startsWith(under) && (recursive || !f.path.slice(under.length).includes("/")));
   }
 
   file(modelId: string, revision: string, filePath: string): StoredFile | undefined {
