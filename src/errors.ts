@@ -166,9 +166,14 @@ export class AbortedError extends ModelScopeError {
   }
 }
 
+/** A model ID: `owner/name` with safe characters (letters, digits, '.', '_', '-'), no `..`. */
+export function isModelId(id: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(id) && !id.includes("..");
+}
+
 /** Throws when a model ID is not `owner/name` with safe characters. */
 export function assertModelId(id: string): void {
-  if (!/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(id) || id.includes("..")) {
+  if (!isModelId(id)) {
     throw new UsageError(`Invalid model ID '${id}'`, "use the form owner/name, for example qwen/Qwen-7B-Chat");
   }
 }

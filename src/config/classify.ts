@@ -2,7 +2,7 @@
 // rules"): ModelScope, an existing local folder, or left untouched, or a problem at the right key.
 import fs from "node:fs";
 import path from "node:path";
-import type { ConfigProblem } from "../errors.js";
+import { isModelId, type ConfigProblem } from "../errors.js";
 import { cacheRoot, expandHome } from "../settings.js";
 import type { LoadedConfig, ModelSourceSection, ResolvedSection, SectionName } from "./types.js";
 import { SECTION_NAMES } from "./types.js";
@@ -11,11 +11,6 @@ import { looksLikeToken } from "./secrets.js";
 /** A value quoted in a message, unless it looks like a token (those are never repeated). */
 function shown(v: string): string {
   return looksLikeToken(v) ? "the value" : `'${v}'`;
-}
-
-/** `owner/name` with safe characters (the rule of assertModelId). */
-export function isModelId(s: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(s) && !s.includes("..");
 }
 
 /** Written like a filesystem path rather than an ID: absolute, ~, ./ or ../, a Windows drive, a backslash. */
