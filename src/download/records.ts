@@ -2,11 +2,11 @@
 // sha256 it had when its bytes were checked. A file whose size or mtime changed since is checked again.
 // One small JSON file per model file (so concurrent processes never fight over one index), written
 // atomically. Also the last listing of a revision, so an offline run knows what a complete snapshot is.
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { RepoFile } from "../hub/types.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { hashFile } from "../util/hash-file.js";
 import { localPathOf, type Target } from "./layout.js";
 
@@ -32,15 +32,7 @@ export async function readRecord(target: Target, repoPath: string): Promise<Veri
 
 /** Writes a small file atomically (temp + rename), without fsync: the data it describes is re-checkable. */
 export async function writeSmallFileAtomic(file: string, text: string): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await fsp.writeFile(tmp, text);
-  try {
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, text, { sync: false });
 }
 
 export async function writeRecord(target: Target, repoPath: string, rec: Omit<VerifyRecord, "verifiedAt">): Promise<void> {

@@ -10,6 +10,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Mode for the folder if it has to be created; an existing folder is tightened to it too. */
   dirMode?: number;
+  /** fsync before the rename (default). Off for bookkeeping that is re-checkable anyway. */
+  sync?: boolean;
 }
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
@@ -22,7 +24,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await handle.writeFile(data);
     // open() applies the umask; chmod makes the mode exact.
     await handle.chmod(opts.mode ?? 0o644);
-    await handle.sync();
+    if (opts.sync !== false) await handle.sync();
   } catch (err) {
     await handle.close();
     await fs.rm(tmp, { force: true });
