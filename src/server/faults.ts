@@ -15,6 +15,7 @@
 // `times` (default: unlimited) counts how often the fault fires; `path` / `model` limit it to one file / model.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import { readBody, sendJson } from "./respond.js";
 
 export interface FileServeContext {
   modelId: string;
@@ -125,34 +126,26 @@ export function createTestFaults(): FaultHooks {
     return f;
   };
 
-  const json = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-    res.end(text);
-  };
-
   return {
     async onRequest(req, res, url) {
       if (url.pathname === "/__test__/faults" || url.pathname === "/__test__/stats") {
         if (req.method === "GET") {
-          json(res, 200, url.pathname === "/__test__/stats" ? stats : { faults });
+          sendJson(res, 200, url.pathname === "/__test__/stats" ? stats : { faults });
         } else if (req.method === "DELETE") {
           faults = [];
           stats = { requests: [], bytesSent: {} };
-          json(res, 200, { faults });
+          sendJson(res, 200, { faults });
         } else if (req.method === "POST" && url.pathname === "/__test__/faults") {
-          const chunks: Buffer[] = [];
-          for await (const c of req) chunks.push(c as Buffer);
           try {
-            const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { faults?: unknown[] } | Fault;
+            const body = JSON.parse((await readBody(req, 1024 * 1024)) || "{}") as { faults?: unknown[] } | Fault;
             const list = Array.isArray((body as { faults?: unknown[] }).faults) ? (body as { faults: unknown[] }).faults : [body];
             faults.push(...list.map(validate));
-            json(res, 200, { faults });
+            sendJson(res, 200, { faults });
           } catch (err) {
-            json(res, 400, { error: (err as Error).message });
+            sendJson(res, 400, { error: (err as Error).message });
           }
         } else {
-          json(res, 405, { error: "method not allowed" });
+          sendJson(res, 405, { error: "method not allowed" });
         }
         return true;
       }
@@ -171,11 +164,8 @@ export function createTestFaults(): FaultHooks {
         if (f) {
           fire(f);
           const status = f.status ?? 503;
-          const text = JSON.stringify(f.body ?? { Code: status, Message: `injected fault ${status}`, RequestId: "", Success: false });
-          const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(text) };
-          if (f.retryAfter !== undefined) headers["retry-after"] = String(f.retryAfter);
-          res.writeHead(status, headers);
-          res.end(text);
+          const body = f.body ?? { Code: status, Message: `injected fault ${status}`, RequestId: "", Success: false };
+          sendJson(res, status, body, f.retryAfter !== undefined ? { "retry-after": String(f.retryAfter) } : {});
           return true;
         }
         if (where.type === "file" && req.headers.range && take("ignore-range", where.model, where.filePath)) delete req.headers.range;

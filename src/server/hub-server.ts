@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { HubStore, type StoredFile } from "./store.js";
 import { HubConfigCache, type HubUser } from "./users.js";
 import { NO_FAULTS, createTestFaults, type FaultHooks } from "./faults.js";
+import { readBody, sendJson } from "./respond.js";
 
 export interface HubServerOptions {
   /** A ModelScope cache folder: ROOT/models/<owner>--<name>/snapshots/<rev>/..., plus optional ROOT/hub.json. */
@@ -355,12 +356,6 @@ class HubRoutes {
 
 // --- envelopes --------------------------------------------------------------------------------
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
 function requestId(res: ServerResponse): string {
   return String(res.getHeader("x-request-id") ?? "");
 }
@@ -388,17 +383,6 @@ function xmlError(res: ServerResponse, status: number, code: string, message: st
 }
 
 // --- helpers ----------------------------------------------------------------------------------
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 /** One `bytes=` range (start-end, start-, or -suffix). Several ranges or a malformed header: the whole file. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | undefined {
