@@ -30,14 +30,17 @@ export interface FileServeContext {
 export interface FaultHooks {
   /** Called first for every request; returns true when it answered the request itself. */
   onRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
-  /** Lets a fault change the bytes of a file body (corrupt, stall, throttle, cut). */
-  wrapFileStream(ctx: FileServeContext, body: Readable, res: ServerResponse): Readable;
+  /**
+   * Lets a fault change the bytes of a file body (corrupt, stall, throttle, cut): returns the stream to
+   * send instead, or undefined to send the file untouched (the hub's fast path).
+   */
+  wrapFileStream(ctx: FileServeContext, open: () => Readable, res: ServerResponse): Readable | undefined;
 }
 
 /** The hooks of a server started without test faults: nothing happens. */
 export const NO_FAULTS: FaultHooks = {
   onRequest: () => false,
-  wrapFileStream: (_ctx, body) => body,
+  wrapFileStream: () => undefined,
 };
 
 export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range";
@@ -173,7 +176,9 @@ export function createTestFaults(): FaultHooks {
       return false;
     },
 
-    wrapFileStream(ctx, body, res) {
+    wrapFileStream(ctx, open, res) {
+      // Always wrapped in test mode: the stats count every byte sent.
+      const body = open();
       const cut = take("close", ctx.modelId, ctx.filePath) ?? take("reset", ctx.modelId, ctx.filePath);
       const corrupt = take("corrupt", ctx.modelId, ctx.filePath);
       const stall = take("stall", ctx.modelId, ctx.filePath);

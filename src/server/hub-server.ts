@@ -10,6 +10,7 @@ import { HubStore, type StoredFile } from "./store.js";
 import { HubConfigCache, type HubUser } from "./users.js";
 import { NO_FAULTS, createTestFaults, type FaultHooks } from "./faults.js";
 import { readBody, sendJson } from "./respond.js";
+import { sendFileRange } from "./send-file.js";
 
 export interface HubServerOptions {
   /** A ModelScope cache folder: ROOT/models/<owner>--<name>/snapshots/<rev>/..., plus optional ROOT/hub.json. */
@@ -343,10 +344,10 @@ class HubRoutes {
       res.end();
       return;
     }
-    const body = fs.createReadStream(file.absPath, { start, end, highWaterMark: 1024 * 1024 });
-    const wrapped = this.faults.wrapFileStream({ modelId: t.modelId, revision: t.revision, filePath: file.path, start, end, size: file.size }, body, res);
+    const open = () => fs.createReadStream(file.absPath, { start, end, highWaterMark: 1024 * 1024 });
+    const wrapped = this.faults.wrapFileStream({ modelId: t.modelId, revision: t.revision, filePath: file.path, start, end, size: file.size }, open, res);
     try {
-      await pipeline(wrapped, res);
+      await (wrapped ? pipeline(wrapped, res) : sendFileRange(file.absPath, start, end, res));
     } catch {
       // The client went away, or a fault cut the stream: nothing more to send.
       res.destroy();
