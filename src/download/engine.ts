@@ -125,7 +125,12 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[],
     results.set(p.file.path, result(target, p.file, "cached"));
     emit({ type: "file-done", path: p.file.path, status: "cached" });
   }
-  const queue = planned.filter((p) => !p.cached).map((p) => p.file);
+  // Biggest first: the longest transfer starts at once and the small files fill in beside it, instead
+  // of a big file that sorts last starting only when everything else is done.
+  const queue = planned
+    .filter((p) => !p.cached)
+    .map((p) => p.file)
+    .sort((a, b) => b.size - a.size);
   const madeDirs = new Set<string>();
   const deferred: RepoFile[] = [];
   const announcedWait = new Set<string>();

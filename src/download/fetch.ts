@@ -16,13 +16,14 @@ import path from "node:path";
 import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError } from "../errors.js";
 import { errorForNetwork } from "../http/error-mapping.js";
 import { backoffDelay, sleep } from "../http/retry-policy.js";
-import type { HubResponse } from "../http/index.js";
+import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 import type { HubApi } from "../hub/api.js";
 import type { RepoFile } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { unlinkQuiet, writeSmallFileAtomic } from "./records.js";
-import { BatchWriter, InlineSink, WorkerSink, type Sink } from "./sink.js";
+import { BatchWriter, InlineSink, type Sink } from "./sink.js";
+import { WorkerSink } from "./worker-sink.js";
 import type { ProgressEvent } from "./types.js";
 
 /** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
@@ -132,10 +133,9 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
 }
 
-/** Stops reading a body. undici emits 'error' on destroy: swallow it, we chose to stop. */
-function drop(res: HubResponse): void {
-  res.body.on("error", () => undefined);
-  res.body.destroy();
+/** Stops reading a body (we chose to stop). */
+function drop(res: HubFileResponse): void {
+  discardBody(res.body);
 }
 
 /** The server answered a Range request with the whole file. */
@@ -167,24 +167,25 @@ async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, pr
   }
 }
 
-function open(ctx: FetchContext, range?: { start: number; end?: number }): Promise<HubResponse> {
+function open(ctx: FetchContext, range?: { start: number; end?: number }, direct = false): Promise<HubFileResponse> {
   return ctx.api.openFile(ctx.modelId, ctx.file.path, {
     revision: ctx.revision,
     range,
     signal: ctx.signal,
     readTimeoutMs: ctx.settings.stallTimeoutMs,
     maxRetries: 0,
+    direct,
   });
 }
 
 /** The first byte a 206 answer starts at, from Content-Range. */
-function contentRangeStart(res: HubResponse): number | undefined {
+function contentRangeStart(res: HubFileResponse): number | undefined {
   const v = res.headers["content-range"];
   const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(Array.isArray(v) ? v[0] : (v ?? "")).trim());
   return m ? Number(m[1]) : undefined;
 }
 
-function premature(res: HubResponse | undefined, ctx: FetchContext): ConnectionFailedError {
+function premature(res: HubFileResponse | undefined, ctx: FetchContext): ConnectionFailedError {
   const url = res?.url ? res.url.split("?")[0]! : ctx.api.endpoint;
   return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
 }
@@ -243,10 +244,41 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
     if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
 
+    /** The body read straight into the worker sink's ring; same rules as the loop below. */
+    const receiveDirect = async (body: DirectBody, ring: WorkerSink): Promise<void> => {
+      let failed: { err: unknown } | undefined;
+      await body.pipeTo({
+        buffer: () => ring.nextSpace(),
+        data: (_buf, n) => {
+          try {
+            let take = n;
+            if (ring.accepted + take > file.size) {
+              overflow = true;
+              take = Math.max(0, file.size - ring.accepted);
+            }
+            const room = ring.commit(take, () => body.resume());
+            if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
+            if (overflow || (splittable && shouldSplit())) {
+              split = !overflow;
+              body.destroy();
+              return false;
+            }
+            return room;
+          } catch (err) {
+            failed = { err };
+            body.destroy();
+            return false;
+          }
+        },
+      });
+      if (failed) throw failed.err;
+    };
+
     const attempt = async (): Promise<void> => {
       if (sink.landed === file.size) return;
       const from = sink.landed;
-      const res = await open(ctx, from > 0 ? { start: from } : undefined);
+      // A worker sink takes the body straight into its ring where the transport allows (plain http).
+      const res = await open(ctx, from > 0 ? { start: from } : undefined, sink instanceof WorkerSink);
       if (from > 0 && (res.status !== 206 || contentRangeStart(res) !== from)) {
         // A 200 (or a range we did not ask for) to a resume: the body is the whole file. Restart cleanly.
         if (res.status === 206) {
@@ -258,7 +290,8 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
         await sink.reset();
       }
       try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (res.body instanceof DirectBody) await receiveDirect(res.body, sink as WorkerSink);
+        else for await (const chunk of res.body as AsyncIterable<Buffer>) {
           let data = chunk;
           if (sink.accepted + data.length > file.size) {
             overflow = true;

@@ -2,11 +2,14 @@
 // HubClient.request: it adds credentials only for the hub's own origin, follows redirects without
 // carrying them to other hosts, applies timeouts, retries idempotent requests on 429/5xx/network
 // failures with capped backoff (honouring Retry-After), and turns every failure into a typed error.
+// Each hop goes through undici, except a big file body asked for with `direct` over plain http with no
+// proxy, which is read straight into the caller's memory (direct-get.ts).
 import { randomUUID } from "node:crypto";
 import { request as undiciRequest, type Dispatcher } from "undici";
 import type { Readable } from "node:stream";
 import { ModelScopeError, AbortedError, BadResponseError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
+import { DirectBody, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
 import { dispatcherFor } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from "./retry-policy.js";
@@ -36,6 +39,8 @@ export interface HubRequestOptions {
   openApi?: boolean;
   /** Called before each retry, so callers can show it. */
   onRetry?: (info: { attempt: number; delayMs: number; error: ModelScopeError }) => void;
+  /** A GET for a big body: where it can, read it straight into the caller's memory (`DirectBody`). */
+  direct?: boolean;
 }
 
 export interface HubResponse {
@@ -44,6 +49,27 @@ export interface HubResponse {
   body: Readable & Dispatcher.BodyMixin;
   /** The URL that answered, after redirects (for messages: strip its query before showing it). */
   url: string;
+}
+
+/** A body from either transport: undici's stream, or a direct one (only when asked for with `direct`). */
+export type HubBody = (Readable & Dispatcher.BodyMixin) | DirectBody;
+
+export interface HubFileResponse extends Omit<HubResponse, "body"> {
+  body: HubBody;
+}
+
+/** Stops reading a body nobody wants. undici emits 'error' on destroy: listen, or the process dies. */
+export function discardBody(body: HubBody): void {
+  if (body instanceof DirectBody) return body.destroy();
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
+/** One hop's answer, whichever transport carried it. */
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: HubBody;
 }
 
 export interface HubClientOptions {
@@ -72,7 +98,9 @@ export class HubClient {
   }
 
   /** Sends a request, retrying where safe. The caller owns (and must consume or destroy) the body. */
-  async request(opts: HubRequestOptions): Promise<HubResponse> {
+  async request(opts: HubRequestOptions & { direct: boolean }): Promise<HubFileResponse>;
+  async request(opts: HubRequestOptions): Promise<HubResponse>;
+  async request(opts: HubRequestOptions): Promise<HubResponse | HubFileResponse> {
     const method = opts.method ?? "GET";
     const retries = method === "POST" ? 0 : (opts.maxRetries ?? this.network.maxRetries);
     for (let attempt = 0; ; attempt++) {
@@ -112,7 +140,7 @@ export class HubClient {
   }
 
   /** One attempt, following redirects. Throws typed errors; retryable ones are marked. */
-  private async once(opts: HubRequestOptions): Promise<HubResponse> {
+  private async once(opts: HubRequestOptions): Promise<HubFileResponse> {
     let url = this.url(opts.path, opts.query);
     let method = opts.method ?? "GET";
     let body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
@@ -134,17 +162,22 @@ export class HubClient {
         headers.authorization = `Bearer ${this.token}`;
         headers.cookie = opts.openApi ? `m_session_id=${this.token}; modelscope_session=${this.token}` : `m_session_id=${this.token}`;
       }
-      let res: Dispatcher.ResponseData;
+      let res: Answer | undefined;
       try {
-        res = await undiciRequest(url, { method, headers, body, dispatcher, signal: opts.signal });
+        if (opts.direct && method === "GET" && body === undefined && directAllowed(url)) {
+          const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
+          res = await directGet(url, { headers, signal: opts.signal, ...timeouts }).catch((err: unknown) => {
+            if (err instanceof DirectUnsupportedError) return undefined; // sent again below, through undici
+            throw err;
+          });
+        }
+        res ??= await undiciRequest(url, { method, headers, body, dispatcher, signal: opts.signal });
       } catch (err) {
         throw errorForNetwork(err, url, opts.signal);
       }
       const location = res.headers.location;
       if (res.statusCode >= 300 && res.statusCode < 400 && location && res.statusCode !== 304) {
-        // Destroying an undici body emits 'error' (RequestAbortedError): listen, or the process dies.
-        res.body.on("error", () => undefined);
-        res.body.destroy();
+        discardBody(res.body);
         if (hop >= MAX_REDIRECTS) throw new BadResponseError(`The hub redirected more than ${MAX_REDIRECTS} times`, opts.subject ?? {});
         const next = new URL(Array.isArray(location) ? location[0]! : location, url);
         if (next.protocol !== "https:" && next.protocol !== "http:") {
@@ -160,7 +193,7 @@ export class HubClient {
       }
       const ok = opts.accept ? opts.accept(res.statusCode) : res.statusCode >= 200 && res.statusCode < 300;
       if (ok) return { status: res.statusCode, headers: res.headers, body: res.body, url };
-      const bodyText = await readText({ body: res.body }, 64 * 1024).catch(() => "");
+      const bodyText = await (res.body instanceof DirectBody ? res.body.text(64 * 1024) : readText({ body: res.body }, 64 * 1024)).catch(() => "");
       const error = errorForStatus({
         status: res.statusCode,
         bodyText,

@@ -2,7 +2,7 @@
 // `new HubApi().login(token)` / `getToken()` are the seed's `HubApi().login(token)` / `get_token()`.
 import { resolveToken, writeTokenFile, deleteTokenFile, type ResolvedToken } from "../auth/index.js";
 import { BadResponseError, NotLoggedInError, UsageError, assertModelId, type ErrorSubject } from "../errors.js";
-import { HubClient, type HubResponse } from "../http/index.js";
+import { HubClient, type HubFileResponse, type HubResponse } from "../http/index.js";
 import { DEFAULT_REVISION, modelscopeHome, networkSettings, resolveEndpoint, type EndpointChoice, type Env, type NetworkSettings } from "../settings.js";
 import { assertSafeRepoPath } from "./repo-path.js";
 import type { ModelInfo, RepoFile, RevisionRef, Revisions, UserInfo } from "./types.js";
@@ -192,12 +192,14 @@ export class HubApi {
     return files;
   }
 
-  /** Starts a file download (GET /api/v1/models/{id}/repo?Revision=&FilePath=), optionally from a byte offset. */
-  async openFile(
-    modelId: string,
-    filePath: string,
-    opts: { revision?: string; range?: { start: number; end?: number }; signal?: AbortSignal; readTimeoutMs?: number; maxRetries?: number; token?: string | undefined } = {},
-  ): Promise<HubResponse> {
+  /**
+   * Starts a file download (GET /api/v1/models/{id}/repo?Revision=&FilePath=), optionally from a byte
+   * offset. With `direct: true` the body may come back as a `DirectBody` (plain http, no proxy), read
+   * straight into memory the caller lends; otherwise it is a stream.
+   */
+  async openFile(modelId: string, filePath: string, opts: OpenFileOptions & { direct: boolean }): Promise<HubFileResponse>;
+  async openFile(modelId: string, filePath: string, opts?: OpenFileOptions): Promise<HubResponse>;
+  async openFile(modelId: string, filePath: string, opts: OpenFileOptions = {}): Promise<HubResponse | HubFileResponse> {
     assertModelId(modelId);
     assertSafeRepoPath(filePath, modelId);
     const revision = opts.revision ?? DEFAULT_REVISION;
@@ -212,8 +214,19 @@ export class HubApi {
       signal: opts.signal,
       readTimeoutMs: opts.readTimeoutMs,
       maxRetries: opts.maxRetries,
+      direct: opts.direct,
     });
   }
+}
+
+export interface OpenFileOptions {
+  revision?: string;
+  range?: { start: number; end?: number };
+  signal?: AbortSignal;
+  readTimeoutMs?: number;
+  maxRetries?: number;
+  token?: string | undefined;
+  direct?: boolean;
 }
 
 function pick(obj: Record<string, unknown>, ...keys: string[]): unknown {
