@@ -31,26 +31,36 @@ const snap = (home: string, id: string) => path.join(home, ".cache", "modelscope
 const size = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.size ?? 0;
 
 describe("interrupted downloads resume", () => {
-  test("Ctrl-C mid-file exits 130, keeps the partial file, and the next run continues from it", async () => {
-    const home = tempDir();
-    await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 100 * 1024 }]);
-    const partial = path.join(snap(home, "acme/slow"), "single.bin.incomplete");
-    const p = spawnModelscope(["download", "acme/slow", "single.bin"], { env: env(home) });
-    await waitFor(() => size(partial) >= 20 * 1024, "some bytes on disk");
-    p.child.kill("SIGINT");
-    const r = await p.done;
-    assert.equal(r.code, 130, r.stderr);
-    const kept = size(partial);
-    assert.ok(kept > 0 && kept < SINGLE.length);
-    assert.ok(!fs.existsSync(path.join(snap(home, "acme/slow"), "single.bin")), "an unverified file reached its final path");
-    await clearFaults(hub);
-    const again = await modelscope(["download", "acme/slow", "single.bin"], { env: env(home) });
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(sha256(fs.readFileSync(again.stdout.trim())), sha256(SINGLE));
-    const reqs = (await hubStats(hub)).requests.filter((q) => q.filePath === "single.bin");
-    assert.ok(reqs.every((q) => q.range === `bytes=${kept}-`), `expected a resume from ${kept}: ${JSON.stringify(reqs)}`);
-    assert.equal((await hubStats(hub)).bytesSent["single.bin"], SINGLE.length - kept);
-  });
+  // Twice: received through undici into the inline sink, and read straight into the worker ring.
+  for (const [how, extra] of [
+    ["undici, inline sink", {}],
+    ["direct transport, worker ring", { MODELSCOPE_DOWNLOAD_HASH_WORKER_MB: "0.25" }],
+  ] as const) {
+    for (const signal of ["SIGINT", "SIGKILL"] as const) {
+      test(`${signal === "SIGINT" ? "Ctrl-C" : "kill -9"} mid-file (${how}) keeps the partial file, and the next run continues from it`, async () => {
+        const home = tempDir();
+        const runEnv = { ...env(home), ...extra };
+        await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 100 * 1024 }]);
+        const partial = path.join(snap(home, "acme/slow"), "single.bin.incomplete");
+        const p = spawnModelscope(["download", "acme/slow", "single.bin"], { env: runEnv });
+        await waitFor(() => size(partial) >= 20 * 1024, "some bytes on disk");
+        p.child.kill(signal);
+        const r = await p.done;
+        if (signal === "SIGINT") assert.equal(r.code, 130, r.stderr);
+        const kept = size(partial);
+        assert.ok(kept > 0 && kept < SINGLE.length);
+        assert.ok(!fs.existsSync(path.join(snap(home, "acme/slow"), "single.bin")), "an unverified file reached its final path");
+        await clearFaults(hub);
+        const again = await modelscope(["download", "acme/slow", "single.bin"], { env: runEnv });
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(sha256(fs.readFileSync(again.stdout.trim())), sha256(SINGLE));
+        const reqs = (await hubStats(hub)).requests.filter((q) => q.filePath === "single.bin");
+        assert.ok(reqs.every((q) => q.range === `bytes=${kept}-`), `expected a resume from ${kept}: ${JSON.stringify(reqs)}`);
+        assert.equal((await hubStats(hub)).bytesSent["single.bin"], SINGLE.length - kept);
+        if ("MODELSCOPE_DOWNLOAD_HASH_WORKER_MB" in extra) assert.ok(reqs.every((q) => q.connection === "close"), "not the direct transport");
+      });
+    }
+  }
 
   test("kill -9 during parallel ranges: the stale lock does not block, the next run resumes each range", async () => {
     const home = tempDir();

@@ -13,10 +13,11 @@ import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, 
 
 const SMALL = bytes(200 * 1024 + 11, 21); // single stream
 const LARGE = bytes(700 * 1024 + 5, 22); // parallel ranges (threshold 0.5 MiB, parts 128 KiB)
+const MID = bytes(400 * 1024 + 3, 23); // one stream read straight into the worker ring (direct transport)
 
 let hub: TestHub;
 before(async () => {
-  hub = await startTestHub({ models: { "acme/f": { "small.bin": SMALL, "large.bin": LARGE, "c.json": "{}" } }, testFaults: true, redirectThresholdBytes: 100 * 1024 });
+  hub = await startTestHub({ models: { "acme/f": { "small.bin": SMALL, "large.bin": LARGE, "mid.bin": MID, "c.json": "{}" } }, testFaults: true, redirectThresholdBytes: 100 * 1024 });
 });
 after(() => hub.close());
 afterEach(() => clearFaults(hub));
@@ -26,6 +27,7 @@ const ENV = {
   MODELSCOPE_DOWNLOAD_PART_SIZE_MB: "0.125",
   MODELSCOPE_MAX_BACKOFF: "0.05",
   MODELSCOPE_DOWNLOAD_TIMEOUT: "0.5",
+  MODELSCOPE_DOWNLOAD_HASH_WORKER_MB: "0.25",
 };
 
 function run(home: string, extra: Record<string, string> = {}) {
@@ -47,7 +49,7 @@ const retries = (events: ProgressEvent[]) => events.filter((e): e is Extract<Pro
 
 describe("connection faults resume with Range", () => {
   for (const kind of ["close", "reset"] as const) {
-    for (const [file, data] of [["small.bin", SMALL], ["large.bin", LARGE]] as const) {
+    for (const [file, data] of [["small.bin", SMALL], ["large.bin", LARGE], ["mid.bin", MID]] as const) {
       test(`${kind} mid-file (${file}) resumes and finishes with the right bytes`, async () => {
         await setFaults(hub, [{ kind, path: file, afterBytes: 50 * 1024, times: 1 }]);
         const r = run(tempDir());
@@ -62,23 +64,45 @@ describe("connection faults resume with Range", () => {
     }
   }
 
-  test("a stalled body times out, then the download resumes", async () => {
-    await setFaults(hub, [{ kind: "stall", path: "small.bin", afterBytes: 64 * 1024, times: 1 }]);
-    const r = run(tempDir());
-    await r.go("small.bin");
-    assert.equal(sha256(fileIn(r.cacheDir, "small.bin")), sha256(SMALL));
-    assert.match(retries(r.events)[0]!.reason, /timeout/i);
-    assert.ok((await hubStats(hub)).requests.some((q) => q.filePath === "small.bin" && q.range?.startsWith("bytes=65536-")));
-  });
+  for (const [file, data] of [["small.bin", SMALL], ["mid.bin", MID]] as const) {
+    test(`a stalled body times out, then the download resumes (${file})`, async () => {
+      await setFaults(hub, [{ kind: "stall", path: file, afterBytes: 64 * 1024, times: 1 }]);
+      const r = run(tempDir());
+      await r.go(file);
+      assert.equal(sha256(fileIn(r.cacheDir, file)), sha256(data));
+      assert.match(retries(r.events)[0]!.reason, /timeout/i);
+      assert.ok((await hubStats(hub)).requests.some((q) => q.filePath === file && q.range?.startsWith("bytes=65536-")));
+    });
 
-  test("a server that answers 200 to a Range request restarts the file cleanly", async () => {
-    await setFaults(hub, [
-      { kind: "close", path: "small.bin", afterBytes: 30 * 1024, times: 1 },
-      { kind: "ignore-range", path: "small.bin" },
-    ]);
+    test(`a server that answers 200 to a Range request restarts the file cleanly (${file})`, async () => {
+      await setFaults(hub, [
+        { kind: "close", path: file, afterBytes: 30 * 1024, times: 1 },
+        { kind: "ignore-range", path: file },
+      ]);
+      const r = run(tempDir());
+      await r.go(file);
+      assert.equal(sha256(fileIn(r.cacheDir, file)), sha256(data));
+    });
+  }
+
+  test("the worker-ring file really took the direct transport (plain http, no proxy), the others undici", async () => {
     const r = run(tempDir());
-    await r.go("small.bin");
-    assert.equal(sha256(fileIn(r.cacheDir, "small.bin")), sha256(SMALL));
+    await r.go("*.bin");
+    assert.equal(sha256(fileIn(r.cacheDir, "mid.bin")), sha256(MID));
+    const gets = (await hubStats(hub)).requests.filter((q) => q.method === "GET" && q.filePath);
+    const by = (file: string) => gets.filter((q) => q.filePath === file).map((q) => q.connection);
+    assert.ok(by("mid.bin").length > 0 && by("mid.bin").every((c) => c === "close"), JSON.stringify(by("mid.bin")));
+    assert.ok(by("small.bin").every((c) => c !== "close"), JSON.stringify(by("small.bin")));
+    // With a proxy configured (here one NO_PROXY bypasses), everything goes through undici, which knows
+    // the proxy rules. Proxy settings come from the process environment: a CLI run.
+    await clearFaults(hub);
+    const home = tempDir();
+    const cli = await modelscope(["download", "acme/f", "mid.bin"], {
+      env: cleanEnv(home, { ...ENV, MODELSCOPE_ENDPOINT: hub.url, HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1,localhost" }),
+    });
+    assert.equal(cli.code, 0, cli.stderr);
+    const again = (await hubStats(hub)).requests.filter((q) => q.method === "GET" && q.filePath === "mid.bin");
+    assert.ok(again.length > 0 && again.every((q) => q.connection !== "close"), JSON.stringify(again));
   });
 
   test("parallel ranges on a server that ignores Range fall back to one clean stream", async () => {
@@ -90,12 +114,12 @@ describe("connection faults resume with Range", () => {
 });
 
 describe("integrity", () => {
-  for (const file of ["small.bin", "large.bin"]) {
+  for (const [file, data] of [["small.bin", SMALL], ["large.bin", LARGE], ["mid.bin", MID]] as const) {
     test(`bytes corrupted once (${file}): re-downloaded, verified`, async () => {
       await setFaults(hub, [{ kind: "corrupt", path: file, times: 1 }]);
       const r = run(tempDir());
       await r.go(file);
-      assert.equal(sha256(fileIn(r.cacheDir, file)), sha256(file === "small.bin" ? SMALL : LARGE));
+      assert.equal(sha256(fileIn(r.cacheDir, file)), sha256(data));
       assert.ok(retries(r.events).some((e) => /integrity/.test(e.reason)));
     });
   }

@@ -73,6 +73,8 @@ export interface SeenRequest {
   /** The request carried Authorization or the m_session_id cookie. */
   credentials: boolean;
   host: string;
+  /** The Connection header (our direct transport sends `close`; undici keeps connections alive). */
+  connection: string;
 }
 
 export interface FaultStats {
@@ -160,6 +162,7 @@ export function createTestFaults(): FaultHooks {
         range: req.headers.range,
         credentials: !!req.headers.authorization || /(?:^|;\s*)m_session_id=/.test(req.headers.cookie ?? ""),
         host: req.headers.host ?? "",
+        connection: req.headers.connection ?? "",
       });
       if (where.type !== "other") {
         const on = (x: Fault) => x.on ?? "file";
