@@ -173,7 +173,7 @@ export async function clearFaults(hub: { url: string }): Promise<void> {
 }
 
 export interface HubStats {
-  requests: { method: string; path: string; filePath?: string; range?: string; credentials: boolean; host: string }[];
+  requests: { method: string; path: string; filePath?: string; range?: string; credentials: boolean; host: string; connection: string }[];
   bytesSent: Record<string, number>;
 }
 
