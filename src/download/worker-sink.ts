@@ -21,6 +21,7 @@ const LINGER_MS = 20;
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
+//   both:   {t:"ping"}              answered once the worker runs
 // Answers: {t:"ok"} (with hex for finish), or {t:"error", message, code}.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -62,6 +63,8 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "finish") {
       parentPort.postMessage({ t: "ok", hex: hash.digest("hex") });
+    } else if (m.t === "ping") {
+      parentPort.postMessage({ t: "ok" });
     }
   } catch (err) {
     parentPort.postMessage({ t: "error", message: String((err && err.message) || err), code: err && err.code });
@@ -153,6 +156,9 @@ export class WorkerSink implements Sink {
     const fh = await fsp.open(file, prefix > 0 ? "r+" : "w");
     const sink = new WorkerSink(fh, prefix);
     try {
+      // Both threads are up before the first byte arrives: their start-up (a few tens of ms of CPU) is
+      // not mistaken for the cost of receiving by the adaptive split's CPU probe.
+      await Promise.all([sink.hasher.call({ t: "ping" }), sink.writer.call({ t: "ping" })]);
       if (prefix > 0) await sink.hasher.call({ t: "prefix", file, len: prefix });
     } catch (err) {
       await sink.close();
