@@ -2,7 +2,8 @@
 // and HTTPS_PROXY / HTTP_PROXY / NO_PROXY (undici's EnvHttpProxyAgent reads them, upper or lower case).
 // Plain-http targets go to the proxy as absolute-form requests, as curl and Python requests send them
 // (many proxies refuse CONNECT to ports other than 443); https targets use a CONNECT tunnel.
-import { EnvHttpProxyAgent, type Dispatcher } from "undici";
+// undici is loaded on the first request, not at start-up: `--help`, `cache ls` and the like never need it.
+import type { Dispatcher } from "undici";
 
 const cache = new Map<string, Dispatcher>();
 
@@ -12,10 +13,13 @@ export interface DispatcherTimeouts {
   readTimeoutMs: number;
 }
 
-export function dispatcherFor(t: DispatcherTimeouts): Dispatcher {
+export async function dispatcherFor(t: DispatcherTimeouts): Promise<Dispatcher> {
   const key = `${t.connectTimeoutMs}/${t.readTimeoutMs}`;
   let d = cache.get(key);
   if (!d) {
+    const { EnvHttpProxyAgent } = await import("undici");
+    d = cache.get(key); // another request may have made it meanwhile
+    if (d) return d;
     d = new EnvHttpProxyAgent({
       connect: { timeout: t.connectTimeoutMs },
       connectTimeout: t.connectTimeoutMs,

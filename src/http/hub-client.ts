@@ -5,7 +5,7 @@
 // Each hop goes through undici, except a big file body asked for with `direct` over plain http with no
 // proxy, which is read straight into the caller's memory (direct-get.ts).
 import { randomUUID } from "node:crypto";
-import { request as undiciRequest, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
 import { ModelScopeError, AbortedError, BadResponseError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
@@ -144,10 +144,7 @@ export class HubClient {
     let url = this.url(opts.path, opts.query);
     let method = opts.method ?? "GET";
     let body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
-    const dispatcher = dispatcherFor({
-      connectTimeoutMs: this.network.connectTimeoutMs,
-      readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs,
-    });
+    const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
     // Credentials go to the hub's origin only; once a redirect leaves it, they are gone for good.
     let credentialsAllowed = true;
     for (let hop = 0; ; hop++) {
@@ -165,13 +162,15 @@ export class HubClient {
       let res: Answer | undefined;
       try {
         if (opts.direct && method === "GET" && body === undefined && directAllowed(url)) {
-          const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
           res = await directGet(url, { headers, signal: opts.signal, ...timeouts }).catch((err: unknown) => {
             if (err instanceof DirectUnsupportedError) return undefined; // sent again below, through undici
             throw err;
           });
         }
-        res ??= await undiciRequest(url, { method, headers, body, dispatcher, signal: opts.signal });
+        if (!res) {
+          const [{ request }, dispatcher] = await Promise.all([import("undici"), dispatcherFor(timeouts)]);
+          res = await request(url, { method, headers, body, dispatcher, signal: opts.signal });
+        }
       } catch (err) {
         throw errorForNetwork(err, url, opts.signal);
       }
