@@ -230,6 +230,8 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   const shouldSplit = (): boolean => {
     const now = performance.now();
     if (!probe) {
+      // Worker threads starting up burn CPU that is not the cost of receiving: wait for them.
+      if (sink instanceof WorkerSink && !sink.ready) return false;
       probe = { t: now, cpu: process.cpuUsage() };
       return false;
     }

@@ -155,16 +155,26 @@ export class WorkerSink implements Sink {
   static async open(file: string, prefix: number): Promise<WorkerSink> {
     const fh = await fsp.open(file, prefix > 0 ? "r+" : "w");
     const sink = new WorkerSink(fh, prefix);
+    // The threads start while the request goes out; `ready` tells when both run (their start-up CPU is
+    // not the cost of receiving, which the adaptive split's probe measures).
+    void Promise.all([sink.hasher.call({ t: "ping" }), sink.writer.call({ t: "ping" })]).then(
+      () => (sink.started = true),
+      () => undefined,
+    );
     try {
-      // Both threads are up before the first byte arrives: their start-up (a few tens of ms of CPU) is
-      // not mistaken for the cost of receiving by the adaptive split's CPU probe.
-      await Promise.all([sink.hasher.call({ t: "ping" }), sink.writer.call({ t: "ping" })]);
       if (prefix > 0) await sink.hasher.call({ t: "prefix", file, len: prefix });
     } catch (err) {
       await sink.close();
       throw err;
     }
     return sink;
+  }
+
+  private started = false;
+
+  /** Both worker threads are running. */
+  get ready(): boolean {
+    return this.started;
   }
 
   get landed(): number {
