@@ -2,11 +2,11 @@
 // sha256 it had when its bytes were checked. A file whose size or mtime changed since is checked again.
 // One small JSON file per model file (so concurrent processes never fight over one index), written
 // atomically. Also the last listing of a revision, so an offline run knows what a complete snapshot is.
+// These small files are read and written with synchronous calls (see writeSmallFileAtomicSync).
 import fs from "node:fs";
-import fsp from "node:fs/promises";
 import path from "node:path";
 import type { RepoFile } from "../hub/types.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { hashFile } from "../util/hash-file.js";
 import { localPathOf, type Target } from "./layout.js";
 
@@ -23,7 +23,7 @@ export function recordPath(target: Target, repoPath: string): string {
 
 export async function readRecord(target: Target, repoPath: string): Promise<VerifyRecord | undefined> {
   try {
-    const r = JSON.parse(await fsp.readFile(recordPath(target, repoPath), "utf8")) as VerifyRecord;
+    const r = JSON.parse(fs.readFileSync(recordPath(target, repoPath), "utf8")) as VerifyRecord;
     return typeof r?.size === "number" && typeof r.mtimeMs === "number" && typeof r.sha256 === "string" ? r : undefined;
   } catch {
     return undefined;
@@ -32,7 +32,7 @@ export async function readRecord(target: Target, repoPath: string): Promise<Veri
 
 /** Writes a small file atomically (temp + rename), without fsync: the data it describes is re-checkable. */
 export async function writeSmallFileAtomic(file: string, text: string): Promise<void> {
-  await writeFileAtomic(file, text, { sync: false });
+  writeSmallFileAtomicSync(file, text);
 }
 
 export async function writeRecord(target: Target, repoPath: string, rec: Omit<VerifyRecord, "verifiedAt">): Promise<void> {
@@ -41,13 +41,14 @@ export async function writeRecord(target: Target, repoPath: string, rec: Omit<Ve
 
 export async function removeRecord(target: Target, repoPath: string): Promise<void> {
   // The summary may vouch for this file too: it goes as well (the next complete run writes it again).
-  await Promise.all([unlinkQuiet(recordPath(target, repoPath)), unlinkQuiet(summaryPath(target))]);
+  await unlinkQuiet(recordPath(target, repoPath));
+  await unlinkQuiet(summaryPath(target));
 }
 
 /** Removes a file; a file that is not there is fine. */
 export async function unlinkQuiet(file: string): Promise<void> {
   try {
-    await fsp.unlink(file);
+    fs.unlinkSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
@@ -65,7 +66,7 @@ export function summaryPath(target: Target): string {
 
 export async function loadSummary(target: Target): Promise<Summary> {
   try {
-    const data = JSON.parse(await fsp.readFile(summaryPath(target), "utf8")) as { v?: number; files?: Record<string, [number, number, string]> };
+    const data = JSON.parse(fs.readFileSync(summaryPath(target), "utf8")) as { v?: number; files?: Record<string, [number, number, string]> };
     const out: Summary = new Map();
     if (data?.v !== 1 || !data.files || typeof data.files !== "object") return out;
     for (const [p, e] of Object.entries(data.files)) {
@@ -103,7 +104,7 @@ export async function cacheState(
   const local = localPathOf(target, file.path);
   let st: fs.Stats;
   try {
-    st = await fsp.stat(local);
+    st = fs.statSync(local);
   } catch {
     return "missing";
   }
@@ -134,7 +135,7 @@ export async function saveListing(target: Target, modelId: string, revision: str
 
 export async function loadListing(target: Target): Promise<RepoFile[] | undefined> {
   try {
-    const data = JSON.parse(await fsp.readFile(listingPath(target), "utf8")) as { files?: RepoFile[] };
+    const data = JSON.parse(fs.readFileSync(listingPath(target), "utf8")) as { files?: RepoFile[] };
     return Array.isArray(data.files) ? data.files : undefined;
   } catch {
     return undefined;

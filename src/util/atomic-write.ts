@@ -39,6 +39,24 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   }
 }
 
+/**
+ * Small bookkeeping files (no fsync: what they describe is re-checkable), written synchronously: on the
+ * machines we measured an async file operation costs ~50 µs of CPU in thread hand-offs against ~4 µs for
+ * the call itself, and a download does several per file.
+ */
+export function writeSmallFileAtomicSync(file: string, text: string): void {
+  const dir = path.dirname(file);
+  fsSync.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    fsSync.writeFileSync(tmp, text, { flag: "wx", mode: 0o644 });
+    fsSync.renameSync(tmp, file);
+  } catch (err) {
+    fsSync.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** Synchronous twin for the few callers that must stay sync (none on hot paths). */
 export function readFileIfExists(file: string): string | undefined {
   try {
