@@ -328,6 +328,33 @@ describe("direct GET through HubClient", () => {
     }
   });
 
+  test("JSON GETs come directly too: framed or chunked (decoded here, sent once), and a chunked answer cut short fails", async () => {
+    const json = JSON.stringify({ Code: 200, Data: { files: ["a", "b"], n: 2 } });
+    const chunked = Buffer.from(`7;ext=1\r\n${json.slice(0, 7)}\r\n${(json.length - 7).toString(16)}\r\n${json.slice(7)}\r\n0\r\n\r\n`);
+    let mode = "framed";
+    const srv = await rawServer(async (s) => {
+      if (mode === "framed") return void s.end(Buffer.concat([head(200, { "content-length": Buffer.byteLength(json) }), Buffer.from(json)]));
+      s.write(head(200, { "transfer-encoding": "chunked" }));
+      // In pieces, so chunk sizes and data arrive split across reads.
+      const body = mode === "chunked" ? chunked : chunked.subarray(0, 20);
+      await dribble(s, body, [5, 3, 11]);
+      s.end();
+    });
+    try {
+      const client = new HubClient({ endpoint: srv.url, network: { ...networkSettings({}), maxRetries: 0 } });
+      for (mode of ["framed", "chunked"]) {
+        const before = srv.seen.length;
+        assert.deepEqual(await client.json({ path: "/api/v1/x" }), { files: ["a", "b"], n: 2 }, mode);
+        assert.equal(srv.seen.length, before + 1, `${mode}: sent once`);
+        assert.match(srv.seen.at(-1)!.head, /connection: close/);
+      }
+      mode = "cut";
+      await assert.rejects(client.json({ path: "/api/v1/x" }), ConnectionFailedError);
+    } finally {
+      await srv.close();
+    }
+  });
+
   test("a connection refused through HubClient is ConnectionFailedError", async () => {
     const srv = await rawServer(() => undefined);
     await srv.close();

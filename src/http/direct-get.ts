@@ -23,6 +23,13 @@ export interface DirectTarget {
 /** The answer's framing is not one this client reads: send the request another way. */
 export class DirectUnsupportedError extends Error {}
 
+/** A body bigger than the caller accepts. */
+export class DirectBodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`larger than ${limit} bytes`);
+  }
+}
+
 /** A network failure, with the code error-mapping understands (as undici's errors carry). */
 class DirectNetworkError extends Error {
   constructor(
@@ -39,6 +46,11 @@ export interface DirectGetOptions {
   connectTimeoutMs: number;
   /** No byte for this long (while we want bytes) fails the request. */
   readTimeoutMs: number;
+  /**
+   * The caller reads the body whole (`json`/`text`), so a chunked answer is fine too (decoded here).
+   * Otherwise a success not framed by Content-Length is refused with DirectUnsupportedError.
+   */
+  wholeBody?: boolean;
 }
 
 export interface DirectResponse {
@@ -75,8 +87,10 @@ export function directGet(url: string, opts: DirectGetOptions): Promise<DirectRe
 type Phase = "connecting" | "head" | "body" | "done";
 
 export class DirectBody {
-  /** Content-Length of the body. */
+  /** Content-Length of the body (MAX_SAFE_INTEGER for a chunked one). */
   length = 0;
+  /** Set for a chunked answer read whole (`wholeBody`). */
+  private chunked: ChunkedDecoder | undefined;
   private phase: Phase = "connecting";
   private socket!: net.Socket;
   private head: Buffer = Buffer.allocUnsafe(HEAD_BUFFER_BYTES);
@@ -212,6 +226,12 @@ export class DirectBody {
     }
     const lengths = [headers["content-length"] ?? []].flat();
     const framed = lengths.length > 0 && lengths.every((v) => /^\d+$/.test(v) && v === lengths[0]) && headers["transfer-encoding"] === undefined;
+    const te = [headers["transfer-encoding"] ?? []].flat().join(",").toLowerCase().replace(/\s/g, "");
+    if (te === "chunked" && this.opts.wholeBody) {
+      this.chunked = new ChunkedDecoder();
+      this.length = Number.MAX_SAFE_INTEGER; // until the last chunk
+      return { statusCode, headers, body: this };
+    }
     if (statusCode < 200 || (!framed && statusCode < 300)) {
       // 1xx, or a success whose length we would have to guess: undici does that properly.
       throw new DirectUnsupportedError(`status ${statusCode}, ${framed ? "framed" : "no Content-Length"}`);
@@ -269,19 +289,55 @@ export class DirectBody {
 
   /** Reads a short body (an error's) as text, up to `limit` bytes; best effort. */
   async text(limit: number): Promise<string> {
-    const chunks: Buffer[] = [];
+    return this.readAll(limit, false).catch(() => "");
+  }
+
+  /** Reads the whole body as UTF-8 text; rejects on a network failure or a body over `limit` bytes. */
+  async json(limit: number): Promise<string> {
+    if (!this.chunked && this.length > limit) {
+      this.destroy();
+      throw new DirectBodyTooLargeError(limit);
+    }
+    return this.readAll(limit, true);
+  }
+
+  private async readAll(limit: number, strict: boolean): Promise<string> {
+    if (this.chunked) return this.readChunked(this.chunked, limit, strict);
+    const out = Buffer.allocUnsafe(Math.min(this.length, limit));
     let size = 0;
-    const buf = Buffer.allocUnsafe(HEAD_BUFFER_BYTES);
     await this.pipeTo({
-      buffer: () => buf,
-      data: (b, n) => {
-        if (size < limit) chunks.push(Buffer.from(b.subarray(0, Math.min(n, limit - size))));
+      buffer: () => out.subarray(size),
+      data: (_b, n) => {
         size += n;
-        if (size >= limit) this.destroy();
+        if (size >= out.length) this.destroy();
         return true;
       },
-    }).catch(() => undefined);
-    return Buffer.concat(chunks).toString("utf8");
+    }).catch((err: unknown) => {
+      if (strict) throw err;
+    });
+    if (strict && size < this.length) throw new DirectNetworkError("other side closed", "UND_ERR_SOCKET");
+    return out.subarray(0, size).toString("utf8");
+  }
+
+  private async readChunked(decoder: ChunkedDecoder, limit: number, strict: boolean): Promise<string> {
+    const scratch = Buffer.allocUnsafe(HEAD_BUFFER_BYTES);
+    let failure: unknown;
+    await this.pipeTo({
+      buffer: () => scratch,
+      data: (b, n) => {
+        try {
+          decoder.feed(b.subarray(0, n), limit);
+        } catch (err) {
+          failure = err;
+        }
+        if (decoder.done || failure) this.destroy();
+        return true;
+      },
+    }).catch((err: unknown) => {
+      failure ??= err;
+    });
+    if (strict && (failure || !decoder.done)) throw failure ?? new DirectNetworkError("other side closed", "UND_ERR_SOCKET");
+    return Buffer.concat(decoder.parts).toString("utf8");
   }
 
   /** Stops reading and closes the connection; a pending pipeTo resolves. */
@@ -311,5 +367,50 @@ export class DirectBody {
   private cleanup(): void {
     this.opts.signal?.removeEventListener("abort", this.onAbort);
     this.socket?.destroy();
+  }
+}
+
+/** Decodes `Transfer-Encoding: chunked` as bytes arrive (trailers ignored). */
+class ChunkedDecoder {
+  readonly parts: Buffer[] = [];
+  done = false;
+  private size = 0;
+  /** Bytes left in the current chunk's data, or -1 while reading a size line. */
+  private left = -1;
+  private line = "";
+  /** The CRLF after a chunk's data still to skip. */
+  private crlf = 0;
+
+  feed(bytes: Uint8Array, limit: number): void {
+    let i = 0;
+    while (i < bytes.length && !this.done) {
+      if (this.crlf > 0) {
+        i++;
+        this.crlf--;
+      } else if (this.left > 0) {
+        const n = Math.min(this.left, bytes.length - i);
+        this.size += n;
+        if (this.size > limit) throw new DirectBodyTooLargeError(limit);
+        this.parts.push(Buffer.from(bytes.subarray(i, i + n)));
+        this.left -= n;
+        i += n;
+        if (this.left === 0) {
+          this.left = -1;
+          this.crlf = 2;
+        }
+      } else {
+        const ch = bytes[i++]!;
+        if (ch !== 0x0a) {
+          if (this.line.length > 1024) throw new DirectNetworkError("bad chunk size line", "UND_ERR_INVALID_ARG");
+          this.line += String.fromCharCode(ch);
+          continue;
+        }
+        const m = /^([0-9a-fA-F]+)/.exec(this.line.trim());
+        this.line = "";
+        if (!m) throw new DirectNetworkError("bad chunk size line", "UND_ERR_INVALID_ARG");
+        this.left = parseInt(m[1]!, 16);
+        if (this.left === 0) this.done = true;
+      }
+    }
   }
 }

@@ -9,7 +9,7 @@ import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
 import { ModelScopeError, AbortedError, BadResponseError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
-import { DirectBody, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
+import { DirectBody, DirectBodyTooLargeError, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
 import { dispatcherFor } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from "./retry-policy.js";
@@ -41,6 +41,8 @@ export interface HubRequestOptions {
   onRetry?: (info: { attempt: number; delayMs: number; error: ModelScopeError }) => void;
   /** A GET for a big body: where it can, read it straight into the caller's memory (`DirectBody`). */
   direct?: boolean;
+  /** With `direct`: the caller reads the body whole, so a chunked answer may come directly too. */
+  wholeBody?: boolean;
 }
 
 export interface HubResponse {
@@ -122,8 +124,15 @@ export class HubClient {
 
   /** Sends a request and parses its JSON answer, unwrapping the hub's envelope (`Data` or `data`). */
   async json<T>(opts: HubRequestOptions): Promise<T> {
-    const res = await this.request(opts);
-    const text = await readText(res, MAX_JSON_BYTES);
+    // A GET's answer is read whole here, so it can come through the direct transport too.
+    const res = await this.request({ ...opts, direct: opts.direct ?? true, wholeBody: true });
+    let text: string;
+    try {
+      text = res.body instanceof DirectBody ? await res.body.json(MAX_JSON_BYTES) : await readText({ body: res.body }, MAX_JSON_BYTES);
+    } catch (err) {
+      if (err instanceof DirectBodyTooLargeError) throw new BadResponseError(`The hub's answer is larger than ${MAX_JSON_BYTES} bytes`, opts.subject ?? {});
+      throw errorForNetwork(err, res.url, opts.signal);
+    }
     if (!text.trim()) return null as T;
     let body: unknown;
     try {
@@ -162,7 +171,7 @@ export class HubClient {
       let res: Answer | undefined;
       try {
         if (opts.direct && method === "GET" && body === undefined && directAllowed(url)) {
-          res = await directGet(url, { headers, signal: opts.signal, ...timeouts }).catch((err: unknown) => {
+          res = await directGet(url, { headers, signal: opts.signal, wholeBody: opts.wholeBody, ...timeouts }).catch((err: unknown) => {
             if (err instanceof DirectUnsupportedError) return undefined; // sent again below, through undici
             throw err;
           });
