@@ -32,8 +32,6 @@ import type { ProgressEvent } from "./types.js";
 export const INTEGRITY_ATTEMPTS = 3;
 
 const MiB = 1024 * 1024;
-/** The buffer a small file's direct body is read into (reused for every read). */
-const DIRECT_SCRATCH_BYTES = 64 * 1024;
 /** Each range stream of a parallel download (up to 16 of them at once). */
 const RANGE_BATCH_BYTES = 512 * 1024;
 const RANGE_BACKLOG_BYTES = 2 * MiB;
@@ -252,28 +250,19 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
     if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
 
-    /**
-     * The body read straight into the worker sink's ring, or (small files) into one reused buffer that
-     * the inline sink hashes and writes before the next read; same rules as the loop below.
-     */
-    const receiveDirect = async (body: DirectBody): Promise<void> => {
-      const ring = sink instanceof WorkerSink ? sink : undefined;
-      const inline = sink instanceof InlineSink ? sink : undefined;
-      const scratch = ring ? undefined : Buffer.allocUnsafe(DIRECT_SCRATCH_BYTES);
-      if (!ring && !inline) throw new Error("internal: no direct target for this sink");
+    /** The body read straight into the worker sink's ring; same rules as the loop below. */
+    const receiveDirect = async (body: DirectBody, ring: WorkerSink): Promise<void> => {
       let failed: { err: unknown } | undefined;
       await body.pipeTo({
-        buffer: () => ring?.nextSpace() ?? scratch!,
+        buffer: () => ring.nextSpace(),
         data: (_buf, n) => {
           try {
             let take = n;
-            if (sink.accepted + take > file.size) {
+            if (ring.accepted + take > file.size) {
               overflow = true;
-              take = Math.max(0, file.size - sink.accepted);
+              take = Math.max(0, file.size - ring.accepted);
             }
-            let room = true;
-            if (ring) room = ring.commit(take, () => body.resume());
-            else if (take > 0) inline!.add(scratch!.subarray(0, take));
+            const room = ring.commit(take, () => body.resume());
             if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
             if (overflow || (splittable && shouldSplit())) {
               split = !overflow;
@@ -294,8 +283,10 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     const attempt = async (): Promise<void> => {
       if (sink.landed === file.size) return;
       const from = sink.landed;
-      // The body comes straight into the sink's memory where the transport allows (plain http, no proxy).
-      const res = await open(ctx, from > 0 ? { start: from } : undefined, true);
+      // A big file's body comes straight into the worker sink's ring where the transport allows (plain
+      // http, no proxy). Small files stay on undici's kept-alive connections: a connection per file
+      // measured no cheaper for us and dearer for the server.
+      const res = await open(ctx, from > 0 ? { start: from } : undefined, sink instanceof WorkerSink);
       if (from > 0 && (res.status !== 206 || contentRangeStart(res) !== from)) {
         // A 200 (or a range we did not ask for) to a resume: the body is the whole file. Restart cleanly.
         if (res.status === 206) {
@@ -307,7 +298,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
         await sink.reset();
       }
       try {
-        if (res.body instanceof DirectBody) await receiveDirect(res.body);
+        if (res.body instanceof DirectBody) await receiveDirect(res.body, sink as WorkerSink);
         else for await (const chunk of res.body as AsyncIterable<Buffer>) {
           let data = chunk;
           if (sink.accepted + data.length > file.size) {
