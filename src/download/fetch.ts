@@ -201,7 +201,7 @@ function premature(res: HubFileResponse | undefined, ctx: FetchContext): Connect
 }
 
 /** How long a splittable single stream runs before deciding, and the CPU share under which it splits. */
-const PROBE_MS = 100;
+const PROBE_MS = 50;
 const NETWORK_BOUND_CPU_SHARE = 0.5;
 
 /**
