@@ -127,8 +127,10 @@ export class DirectBody {
     });
     this.socket.setTimeout(this.opts.connectTimeoutMs);
     this.socket.on("timeout", () => {
-      const code = this.phase === "connecting" ? "UND_ERR_CONNECT_TIMEOUT" : this.phase === "head" ? "UND_ERR_HEADERS_TIMEOUT" : "UND_ERR_BODY_TIMEOUT";
-      this.fail(new DirectNetworkError(`no answer for ${Math.round(this.opts.readTimeoutMs / 1000)} s`, code));
+      const connecting = this.phase === "connecting";
+      const code = connecting ? "UND_ERR_CONNECT_TIMEOUT" : this.phase === "head" ? "UND_ERR_HEADERS_TIMEOUT" : "UND_ERR_BODY_TIMEOUT";
+      const ms = connecting ? this.opts.connectTimeoutMs : this.opts.readTimeoutMs;
+      this.fail(new DirectNetworkError(`no answer for ${(ms / 1000).toFixed(ms < 1000 ? 1 : 0)} s`, code));
     });
     this.socket.on("connect", () => {
       this.phase = "head";
