@@ -151,26 +151,29 @@ export class BatchWriter {
  */
 export const WRITE_PIECE_BYTES = 64 * 1024;
 
-/** Writes `bufs` at `pos`, in writes of at most WRITE_PIECE_BYTES. */
+/** Writes `bufs` at `pos`, in writes of at most WRITE_PIECE_BYTES, all under way at once (positional). */
 async function writeAll(fh: fsp.FileHandle, bufs: Buffer[], pos: number): Promise<void> {
+  const writes: Promise<void>[] = [];
   let group: Buffer[] = [];
   let groupBytes = 0;
   let at = pos;
+  const send = () => {
+    writes.push(writevFully(fh, group, at));
+    at += groupBytes;
+    group = [];
+    groupBytes = 0;
+  };
   for (let b of bufs) {
     while (b.length > 0) {
       const take = Math.min(b.length, WRITE_PIECE_BYTES - groupBytes);
       group.push(b.subarray(0, take));
       groupBytes += take;
       b = b.subarray(take);
-      if (groupBytes === WRITE_PIECE_BYTES) {
-        await writevFully(fh, group, at);
-        at += groupBytes;
-        group = [];
-        groupBytes = 0;
-      }
+      if (groupBytes === WRITE_PIECE_BYTES) send();
     }
   }
-  if (groupBytes > 0) await writevFully(fh, group, at);
+  if (groupBytes > 0) send();
+  await Promise.all(writes);
 }
 
 async function writevFully(fh: fsp.FileHandle, bufs: Buffer[], pos: number): Promise<void> {
