@@ -112,6 +112,34 @@ export class IntegrityError extends ModelScopeError {
   }
 }
 
+/** The local side failed: the disk is full, over quota, read-only or refuses us. Not retried. */
+export class LocalWriteError extends ModelScopeError {
+  constructor(
+    readonly code: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Could not write ${file}: ${LOCAL_WRITE_REASONS[code] ?? code}`, {}, options);
+  }
+}
+
+const LOCAL_WRITE_REASONS: Record<string, string> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EIO: "input/output error",
+  EFBIG: "file too large for this file system",
+};
+
+/** A failed file-system call on our side (the codes above), as a LocalWriteError; undefined otherwise. */
+export function localWriteError(err: unknown, file: string): LocalWriteError | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (!e || typeof e.code !== "string" || !(e.code in LOCAL_WRITE_REASONS) || typeof e.syscall !== "string") return undefined;
+  return new LocalWriteError(e.code, file, { cause: err });
+}
+
 /** Some files of a snapshot failed; each failure is kept. */
 export class DownloadFailedError extends ModelScopeError {
   constructor(readonly failures: { file: string; error: Error }[], subject: ErrorSubject = {}) {

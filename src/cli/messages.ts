@@ -11,6 +11,7 @@ import {
   DownloadFailedError,
   IntegrityError,
   InvalidTokenError,
+  LocalWriteError,
   NotFoundError,
   NotLoggedInError,
   OfflineCacheMissError,
@@ -107,6 +108,22 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     return out(
       { en: `Integrity check failed: ${err.file}`, zh: `完整性校验失败：${err.file}` },
       { en: "try again later; nothing corrupt was kept in the cache", zh: "请稍后重试；损坏的文件没有留在缓存中" },
+    );
+  }
+  if (err instanceof LocalWriteError) {
+    const zh: Record<string, string> = { ENOSPC: "磁盘空间不足", EDQUOT: "超出磁盘配额", EROFS: "文件系统只读", EACCES: "没有权限", EPERM: "操作不被允许", EIO: "输入/输出错误", EFBIG: "文件超出该文件系统的大小上限" };
+    const full = err.code === "ENOSPC" || err.code === "EDQUOT" || err.code === "EFBIG";
+    return out(
+      { en: err.message, zh: `无法写入 ${err.file}：${zh[err.code] ?? err.code}` },
+      full
+        ? {
+            en: "free some space, or download elsewhere with --cache-dir DIR (or MODELSCOPE_CACHE); run again to continue where it stopped",
+            zh: "请释放磁盘空间，或用 --cache-dir DIR（或 MODELSCOPE_CACHE）下载到其他位置；重新运行即可从中断处继续",
+          }
+        : {
+            en: "check that you can write to that folder, or download elsewhere with --cache-dir DIR (or MODELSCOPE_CACHE)",
+            zh: "请确认对该目录有写权限，或用 --cache-dir DIR（或 MODELSCOPE_CACHE）下载到其他位置",
+          },
     );
   }
   if (err instanceof DownloadFailedError) {

@@ -4,7 +4,7 @@ import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UsageError, assertModelId } from "../errors.js";
+import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UsageError, assertModelId, localWriteError, LocalWriteError } from "../errors.js";
 import { sleep } from "../http/retry-policy.js";
 import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
@@ -167,8 +167,10 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[],
     emit({ type: "file-done", path: f.path, status: "downloaded" });
   };
 
+  // A full or read-only disk fails every file alike: stop taking new ones (those under way end by themselves).
+  let diskFailed = false;
   const worker = async () => {
-    while (!aborted && (queue.length > 0 || deferred.length > 0)) {
+    while (!aborted && !diskFailed && (queue.length > 0 || deferred.length > 0)) {
       if (opts.signal?.aborted) {
         aborted = true;
         return;
@@ -193,7 +195,9 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[],
           aborted = true;
           return;
         }
-        failures.push({ file: f.path, error: err instanceof Error ? err : new Error(String(err)) });
+        const local = err instanceof LocalWriteError ? err : localWriteError(err, localPathOf(target, f.path));
+        if (local && ["ENOSPC", "EDQUOT", "EROFS"].includes(local.code)) diskFailed = true;
+        failures.push({ file: f.path, error: local ?? (err instanceof Error ? err : new Error(String(err))) });
       } finally {
         await lock.release();
       }
@@ -205,7 +209,7 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[],
   if (failures.length > 0) {
     // One named file that failed with an error that already names it (or needs a sign-in): that error.
     const sole = run.single && failures.length === 1 ? failures[0]!.error : undefined;
-    if (sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError) throw sole;
+    if (sole instanceof LocalWriteError || sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError) throw sole;
     throw new DownloadFailedError(failures, { modelId: run.modelId, revision: run.revision });
   }
   return planned.map((p) => results.get(p.file.path)!);

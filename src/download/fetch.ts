@@ -15,7 +15,7 @@ import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError } from "../errors.js";
+import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError, localWriteError } from "../errors.js";
 import { errorForNetwork } from "../http/error-mapping.js";
 import { backoffDelay, sleep } from "../http/retry-policy.js";
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
@@ -52,6 +52,15 @@ export interface FetchContext {
 
 /** Downloads, verifies and commits one file. Returns the verified sha256 and the committed file's mtime. */
 export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
+  try {
+    return await fetchAndCommitInner(ctx);
+  } catch (err) {
+    // A full disk or a folder we may not write is not a network problem: say so, and do not retry.
+    throw localWriteError(err, ctx.finalPath) ?? err;
+  }
+}
+
+async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
   const { file, finalPath } = ctx;
   const dir = path.dirname(finalPath);
   // Small metadata calls are synchronous: a few µs each, against ~50 µs of thread hand-offs for an
@@ -164,7 +173,7 @@ async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, pr
       return await attemptFn();
     } catch (raw) {
       if (ctx.signal?.aborted) throw new AbortedError();
-      const err = raw instanceof ModelScopeError || raw instanceof RangeIgnoredError ? raw : errorForNetwork(raw, ctx.api.endpoint, ctx.signal);
+      const err = raw instanceof ModelScopeError || raw instanceof RangeIgnoredError ? raw : (localWriteError(raw, ctx.finalPath) ?? errorForNetwork(raw, ctx.api.endpoint, ctx.signal));
       if (progressed() > before) failures = 0;
       if (!isRetryable(err) || failures >= ctx.settings.maxRetries) throw err;
       failures++;
@@ -318,7 +327,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
         }
       } catch (err) {
         drop(res);
-        throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
+        throw err instanceof ModelScopeError ? err : (localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, res.url.split("?")[0]!, ctx.signal));
       } finally {
         // Everything received lands on disk before anything else happens (a retry resumes from there).
         await sink.flush();
@@ -476,7 +485,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
         }
       } catch (err) {
         drop(res);
-        throw err instanceof ModelScopeError ? err : errorForNetwork(err, res.url.split("?")[0]!, ctx.signal);
+        throw err instanceof ModelScopeError ? err : (localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, res.url.split("?")[0]!, ctx.signal));
       } finally {
         // What was received lands (and is recorded) before a retry or the next part.
         await writer.flush();

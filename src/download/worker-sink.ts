@@ -67,7 +67,7 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ t: "ok" });
     }
   } catch (err) {
-    parentPort.postMessage({ t: "error", message: String((err && err.message) || err), code: err && err.code });
+    parentPort.postMessage({ t: "error", message: String((err && err.message) || err), code: err && err.code, syscall: err && err.syscall });
   }
 });
 `;
@@ -77,6 +77,7 @@ interface Reply {
   hex?: string;
   message?: string;
   code?: string;
+  syscall?: string;
 }
 
 /** A worker thread over the ring whose answers come back in order. */
@@ -102,7 +103,7 @@ class RingWorker {
 
   call(msg: Record<string, unknown>): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
-      this.waiting.push((r) => (r.t === "error" ? reject(Object.assign(new Error(r.message), r.code ? { code: r.code } : {})) : resolve(r)));
+      this.waiting.push((r) => (r.t === "error" ? reject(Object.assign(new Error(r.message), r.code ? { code: r.code, syscall: r.syscall } : {})) : resolve(r)));
       this.worker.postMessage(msg);
     });
   }
