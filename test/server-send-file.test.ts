@@ -8,12 +8,13 @@ import { after, before, describe, test } from "node:test";
 import { bytes, startTestHub, type TestHub } from "./helpers/hub.js";
 
 const MiB = 1024 * 1024;
+const tiny = bytes(300 * 1024 + 1, 6); // one chunk: read in one go
 const small = bytes(5 * MiB + 123, 7); // served by the hub itself
 const big = bytes(9 * MiB + 5, 8); // redirected to the CDN host (8 MiB threshold)
 let hub: TestHub;
 
 before(async () => {
-  hub = await startTestHub({ models: { "acme/files": { "small.bin": small, "big.bin": big, "empty.bin": "" } } });
+  hub = await startTestHub({ models: { "acme/files": { "tiny.bin": tiny, "small.bin": small, "big.bin": big, "empty.bin": "" } } });
 });
 after(() => hub.close());
 
@@ -48,8 +49,9 @@ function openDescriptors(): number {
 }
 
 describe("file bodies of the local hub", () => {
-  test("whole files, byte for byte, below and above the redirect threshold; an empty file", async () => {
+  test("whole files, byte for byte: one chunk, several, above the redirect threshold; an empty file", async () => {
     for (const [name, data] of [
+      ["tiny.bin", tiny],
       ["small.bin", small],
       ["big.bin", big],
       ["empty.bin", Buffer.alloc(0)],
