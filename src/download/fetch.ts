@@ -101,10 +101,6 @@ interface TempResult {
   bytes: number;
 }
 
-function exists(p: string): boolean {
-  return fs.existsSync(p);
-}
-
 /** Big enough for parallel ranges (so a range state file may exist beside it). */
 function parallelEligible(ctx: FetchContext): boolean {
   const { file, settings } = ctx;
@@ -114,11 +110,11 @@ function parallelEligible(ctx: FetchContext): boolean {
 async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
   const { file, settings, finalPath } = ctx;
   const eligible = parallelEligible(ctx);
-  const incomplete = exists(finalPath + INCOMPLETE_SUFFIX);
+  const incomplete = fs.existsSync(finalPath + INCOMPLETE_SUFFIX);
   // A big file starts as one stream (the cheapest on CPU) unless ranges are already under way; it
   // splits into ranges when that one connection turns out to be the bottleneck (see fetchSingle).
   const adaptive = eligible && file.size >= settings.adaptiveMinBytes;
-  if (eligible && !incomplete && (!adaptive || exists(finalPath + PARALLEL_STATE_SUFFIX))) return parallelOrSingle(ctx);
+  if (eligible && !incomplete && (!adaptive || fs.existsSync(finalPath + PARALLEL_STATE_SUFFIX))) return parallelOrSingle(ctx);
   const single = await fetchSingle(ctx, adaptive);
   if (!("switchAt" in single)) return single;
   await convertToParallel(ctx, single.switchAt);

@@ -74,8 +74,8 @@ export async function tryLock(file: string): Promise<FileLock | undefined> {
       return held(file, owner);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") madeDirs.delete(dir); // the folder was removed under us (cache rm): make it again
       if (code === "ENOENT" && attempt < 2) {
+        // The folder went away under us (a concurrent `cache rm`): make it again.
         fs.mkdirSync(dir, { recursive: true });
         continue;
       }

@@ -137,6 +137,7 @@ export class WorkerSink implements Sink {
   private spaceWaiter: (() => void) | undefined;
   private drained: (() => void) | undefined;
   private closed = false;
+  private started = false;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -170,8 +171,6 @@ export class WorkerSink implements Sink {
     }
     return sink;
   }
-
-  private started = false;
 
   /** Both worker threads are running. */
   get ready(): boolean {

@@ -2,8 +2,9 @@
 // HubClient.request: it adds credentials only for the hub's own origin, follows redirects without
 // carrying them to other hosts, applies timeouts, retries idempotent requests on 429/5xx/network
 // failures with capped backoff (honouring Retry-After), and turns every failure into a typed error.
-// Each hop goes through undici, except a big file body asked for with `direct` over plain http with no
-// proxy, which is read straight into the caller's memory (direct-get.ts).
+// Each hop goes through undici (loaded at the first such request), except GETs asked for with `direct`
+// (big file bodies, and JSON that `json` reads whole) over plain http with no proxy, which are read
+// straight into the caller's memory (direct-get.ts).
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
