@@ -51,6 +51,21 @@ describe("modelscope cache", () => {
     assert.ok(!fs.existsSync(path.join(cache(home), "models", "acme--a")));
   });
 
+  test("in Chinese: the sentences are translated, the data rows stay as they are", async () => {
+    const home = await filled();
+    const zh = { ...env(home), LANG: "zh_CN.UTF-8" };
+    const dry = await modelscope(["download", "acme/a", "--dry-run", "--force"], { env: zh });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /^将下载 2 个文件（.+）到 /m);
+    assert.match(dry.stdout, /^fetch\s+\S+ \S+\s+x\.bin$/m);
+    const verified = await modelscope(["cache", "verify", "acme/a"], { env: zh });
+    assert.match(verified.stdout, /^已校验模型 'acme\/a' 的 2 个文件，位于 /m);
+    const gone = await modelscope(["cache", "rm", "acme/b", "--revision", "v1", "-y"], { env: zh });
+    assert.match(gone.stdout, /^已从缓存中释放 .+。$/m);
+    const again = await modelscope(["cache", "rm", "acme/b", "--revision", "v1", "-y"], { env: zh });
+    assert.match(again.stderr, /^缓存中没有 acme\/b（版本 v1）。$/m);
+  });
+
   test("verify re-hashes against the hub: a tampered file fails with exit 1, a good cache passes", async () => {
     const home = await filled();
     const ok = await modelscope(["cache", "verify", "acme/a"], { env: env(home) });

@@ -6,7 +6,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
-import { action, interruptSignal, writeJson } from "../run.js";
+import { action, interruptSignal, tr, writeJson } from "../run.js";
 
 interface DownloadFlags {
   revision?: string;
@@ -131,7 +131,8 @@ export function registerDownloadCommand(program: Command): void {
           if (flags.dryRun) {
             for (const f of res.files) process.stdout.write(`${f.status === "cached" ? "cached " : "fetch  "} ${humanBytes(f.size).padStart(10)}  ${f.path}\n`);
             const todo = res.files.filter((f) => f.status === "planned");
-            process.stderr.write(`Would download ${todo.length} file(s), ${humanBytes(todo.reduce((a, f) => a + f.size, 0))}, into ${res.path}\n`);
+            const size = humanBytes(todo.reduce((a, f) => a + f.size, 0));
+            process.stderr.write(`${tr(`Would download ${todo.length} file(s), ${size}, into ${res.path}`, `将下载 ${todo.length} 个文件（${size}）到 ${res.path}`)}\n`);
             return;
           }
           if (files.length > 0) for (const f of res.files) process.stdout.write(`${f.localPath}\n`);
