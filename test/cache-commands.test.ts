@@ -99,4 +99,18 @@ describe("modelscope cache", () => {
     assert.ok(!fs.existsSync(path.join(snap, "y.bin.incomplete")));
     assert.ok(fs.existsSync(path.join(snap, "x.bin")));
   });
+
+  test("prune removes the bookkeeping of a revision whose snapshot was deleted by hand, and only that", async () => {
+    const home = await filled();
+    const modelDir = path.join(cache(home), "models", "acme--b");
+    fs.rmSync(path.join(modelDir, "snapshots", "v1"), { recursive: true });
+    const meta = (rev: string) => path.join(modelDir, ".dc-meta", rev);
+    assert.ok(fs.existsSync(path.join(meta("v1"), "listing.json")), "the download saved no listing");
+    const r = await modelscope(["cache", "prune", "--json"], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    const left = (rev: string) => (fs.existsSync(meta(rev)) ? fs.readdirSync(meta(rev), { recursive: true }).map(String).filter((n) => n.endsWith(".json")) : []);
+    assert.deepEqual(left("v1"), []);
+    assert.ok(left("master").includes("listing.json"), JSON.stringify(left("master")));
+    assert.ok(JSON.parse(r.stdout).orphanRecords.some((p: string) => p.endsWith(path.join("v1", "listing.json"))));
+  });
 });

@@ -191,6 +191,11 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
           await rm(recordPath(target, repoPath), report.orphanRecords);
         }
       }
+      // The saved listing and summary of a revision whose snapshot folder is gone (removed by hand).
+      for (const file of filesUnder(metaRoot).filter((p) => !p.includes(`${path.sep}verified${path.sep}`) && /[\\/](listing|verified-summary)\.json$/.test(p))) {
+        const revision = path.relative(metaRoot, path.dirname(file)).split(path.sep).join("/");
+        if (!fs.existsSync(snapshotDir(root, model.modelId, revision))) await rm(file, report.orphanRecords);
+      }
     }
   }
   const lockDir = path.join(root, ".lock");
