@@ -220,7 +220,7 @@ export function configProblemZh(message: string): string {
   return message;
 }
 
-/** User-facing strings of the auth commands, in both languages. `{x}` is filled from `vars`. */
+/** User-facing strings of the commands (auth, configs, download, cache), in both languages. `{x}` is filled from `vars`. */
 const TEXT = {
   loggedInAs: { en: "Logged in as {user}.", zh: "登录成功：{user}。" },
   tokenSavedTo: { en: "Token saved to {path}.", zh: "Token 已保存到 {path}。" },
@@ -281,6 +281,22 @@ const TEXT = {
     zh: "提示：{file} 不在当前工作目录的子文件夹中；Python 版 DeepCompressor 只接受位于子文件夹中的配置",
   },
   dcRunning: { en: "Running: {command}", zh: "运行：{command}" },
+  // download and cache (summary sentences; data rows stay as they are, for scripts)
+  dlWouldDownload: { en: "Would download {count} file(s), {size}, into {path}", zh: "将下载 {count} 个文件（{size}）到 {path}" },
+  cacheRevisionScope: { en: "{id} (revision {revision})", zh: "{id}（版本 {revision}）" },
+  cacheRemoveConfirm: { en: "Remove {scope} from the cache? [y/N] ", zh: "从缓存中删除 {scope}？[y/N] " },
+  cacheAborted: { en: "Aborted.", zh: "已取消。" },
+  cacheNotInCache: { en: "{scope} is not in the cache.", zh: "缓存中没有 {scope}。" },
+  cacheFreed: { en: "Freed {size} from cache.", zh: "已从缓存中释放 {size}。" },
+  cacheVerified: { en: "Verified {count} file(s) for model '{id}' at {path}.", zh: "已校验模型 '{id}' 的 {count} 个文件，位于 {path}。" },
+  cachePruned: {
+    en: "Freed {size}: {partials} partial download(s), {locks} stale lock(s), {orphans} orphan record(s).",
+    zh: "已释放 {size}：{partials} 个未完成的下载，{locks} 个失效的锁，{orphans} 条孤立记录。",
+  },
+  cacheWouldPrune: {
+    en: "Would free {size}: {partials} partial download(s), {locks} stale lock(s), {orphans} orphan record(s).",
+    zh: "将释放 {size}：{partials} 个未完成的下载，{locks} 个失效的锁，{orphans} 条孤立记录。",
+  },
 } satisfies Record<string, Text>;
 
 export type TextKey = keyof typeof TEXT;

@@ -6,11 +6,6 @@ import { explain, type ExplainContext, type Lang } from "./messages.js";
 
 export const lang: Lang = messageLanguage();
 
-/** A human sentence in the user's language (errors go through messages.ts; data rows stay as they are). */
-export function tr(en: string, zh: string): string {
-  return lang === "zh" ? zh : en;
-}
-
 /** An AbortSignal that fires on the first Ctrl-C; a second Ctrl-C exits at once. */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();

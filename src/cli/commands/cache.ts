@@ -5,7 +5,8 @@ import type { Command } from "commander";
 import { IntegrityError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { cacheRoot } from "../../settings.js";
-import { action, interruptSignal, tr, writeJson } from "../run.js";
+import { t } from "../messages.js";
+import { action, interruptSignal, lang, writeJson } from "../run.js";
 
 async function confirm(question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
@@ -53,18 +54,18 @@ export function registerCacheCommand(program: Command): void {
       action(async (modelId: string, flags: { revision?: string; cacheDir?: string; yes?: boolean; json?: boolean }) => {
         const { removeFromCache } = await import("../../download/cache-manage.js");
         const { humanBytes } = await import("../progress.js");
-        const scope = `${modelId}${flags.revision ? tr(` (revision ${flags.revision})`, `（版本 ${flags.revision}）`) : ""}`;
+        const scope = flags.revision ? t(lang, "cacheRevisionScope", { id: modelId, revision: flags.revision }) : modelId;
         if (!flags.yes) {
           if (!process.stdin.isTTY) throw new UsageError(`Refusing to remove ${scope} without confirmation`, "pass -y to remove without asking");
-          if (!(await confirm(tr(`Remove ${scope} from the cache? [y/N] `, `从缓存中删除 ${scope}？[y/N] `)))) {
-            process.stderr.write(`${tr("Aborted.", "已取消。")}\n`);
+          if (!(await confirm(t(lang, "cacheRemoveConfirm", { scope })))) {
+            process.stderr.write(`${t(lang, "cacheAborted")}\n`);
             return 0;
           }
         }
         const res = await removeFromCache(cacheRoot(flags.cacheDir), modelId, flags.revision);
         if (flags.json) return writeJson(res);
-        if (res.removed.length === 0) process.stderr.write(`${tr(`${scope} is not in the cache.`, `缓存中没有 ${scope}。`)}\n`);
-        else process.stdout.write(`${tr(`Freed ${humanBytes(res.bytes)} from cache.`, `已从缓存中释放 ${humanBytes(res.bytes)}。`)}\n`);
+        if (res.removed.length === 0) process.stderr.write(`${t(lang, "cacheNotInCache", { scope })}\n`);
+        else process.stdout.write(`${t(lang, "cacheFreed", { size: humanBytes(res.bytes) })}\n`);
       }),
     );
 
@@ -94,9 +95,8 @@ export function registerCacheCommand(program: Command): void {
           return 1;
         }
         if (flags.failOnMissingFiles && report.missing.length > 0) return 1;
-        const n = report.ok.length + report.unverified.length;
-        const at = path.resolve(report.path);
-        if (!flags.json) process.stdout.write(`${tr(`Verified ${n} file(s) for model '${modelId}' at ${at}.`, `已校验模型 '${modelId}' 的 ${n} 个文件，位于 ${at}。`)}\n`);
+        const count = String(report.ok.length + report.unverified.length);
+        if (!flags.json) process.stdout.write(`${t(lang, "cacheVerified", { count, id: modelId, path: path.resolve(report.path) })}\n`);
       }),
     );
 
@@ -113,13 +113,8 @@ export function registerCacheCommand(program: Command): void {
         const report = await pruneCache(cacheRoot(flags.cacheDir), { dryRun: flags.dryRun });
         if (flags.json) return writeJson(report);
         for (const p of [...report.partials, ...report.staleLocks, ...report.orphanRecords]) process.stdout.write(`${flags.dryRun ? "would remove" : "removed"} ${p}\n`);
-        const [bytes, partials, locks, orphans] = [humanBytes(report.bytes), report.partials.length, report.staleLocks.length, report.orphanRecords.length];
-        process.stderr.write(
-          `${tr(
-            `${flags.dryRun ? "Would free" : "Freed"} ${bytes}: ${partials} partial download(s), ${locks} stale lock(s), ${orphans} orphan record(s).`,
-            `${flags.dryRun ? "将释放" : "已释放"} ${bytes}：${partials} 个未完成的下载，${locks} 个失效的锁，${orphans} 条孤立记录。`,
-          )}\n`,
-        );
+        const counts = { size: humanBytes(report.bytes), partials: String(report.partials.length), locks: String(report.staleLocks.length), orphans: String(report.orphanRecords.length) };
+        process.stderr.write(`${t(lang, flags.dryRun ? "cacheWouldPrune" : "cachePruned", counts)}\n`);
       }),
     );
 }

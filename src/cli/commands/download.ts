@@ -6,7 +6,8 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
-import { action, interruptSignal, tr, writeJson } from "../run.js";
+import { t } from "../messages.js";
+import { action, interruptSignal, lang, writeJson } from "../run.js";
 
 interface DownloadFlags {
   revision?: string;
@@ -132,7 +133,7 @@ export function registerDownloadCommand(program: Command): void {
             for (const f of res.files) process.stdout.write(`${f.status === "cached" ? "cached " : "fetch  "} ${humanBytes(f.size).padStart(10)}  ${f.path}\n`);
             const todo = res.files.filter((f) => f.status === "planned");
             const size = humanBytes(todo.reduce((a, f) => a + f.size, 0));
-            process.stderr.write(`${tr(`Would download ${todo.length} file(s), ${size}, into ${res.path}`, `将下载 ${todo.length} 个文件（${size}）到 ${res.path}`)}\n`);
+            process.stderr.write(`${t(lang, "dlWouldDownload", { count: String(todo.length), size, path: res.path })}\n`);
             return;
           }
           if (files.length > 0) for (const f of res.files) process.stdout.write(`${f.localPath}\n`);
