@@ -23,7 +23,8 @@ import type { HubApi } from "../hub/api.js";
 import type { RepoFile } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
-import { unlinkQuiet, writeSmallFileAtomic } from "./records.js";
+import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
+import { unlinkQuiet } from "./records.js";
 import { BatchWriter, InlineSink, type Sink } from "./sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import type { ProgressEvent } from "./types.js";
@@ -144,17 +145,18 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   const done = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(landed - i * partSize, Math.min(partSize, file.size - i * partSize))));
   const state: ParallelState = { v: 1, size: file.size, sha256: file.sha256, partSize, done };
   await fsp.rename(finalPath + INCOMPLETE_SUFFIX, finalPath + PARALLEL_SUFFIX);
-  await writeSmallFileAtomic(finalPath + PARALLEL_STATE_SUFFIX, JSON.stringify(state));
+  writeSmallFileAtomicSync(finalPath + PARALLEL_STATE_SUFFIX, JSON.stringify(state));
   await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
-}
-
-/** Stops reading a body (we chose to stop). */
-function drop(res: HubFileResponse): void {
-  discardBody(res.body);
 }
 
 /** The server answered a Range request with the whole file. */
 class RangeIgnoredError extends Error {}
+
+/** A thrown value as a typed error: ours as it is, a local disk failure as such, anything else a network failure at `url`. */
+function typedError(err: unknown, ctx: FetchContext, url: string): unknown {
+  if (err instanceof ModelScopeError || err instanceof RangeIgnoredError) return err;
+  return localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, url, ctx.signal);
+}
 
 function isRetryable(err: unknown): boolean {
   return err instanceof ConnectionFailedError || err instanceof ConnectionTimeoutError || err instanceof ServerError || err instanceof RateLimitError;
@@ -169,7 +171,7 @@ async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, pr
       return await attemptFn();
     } catch (raw) {
       if (ctx.signal?.aborted) throw new AbortedError();
-      const err = raw instanceof ModelScopeError || raw instanceof RangeIgnoredError ? raw : (localWriteError(raw, ctx.finalPath) ?? errorForNetwork(raw, ctx.api.endpoint, ctx.signal));
+      const err = typedError(raw, ctx, ctx.api.endpoint);
       if (progressed() > before) failures = 0;
       if (!isRetryable(err) || failures >= ctx.settings.maxRetries) throw err;
       failures++;
@@ -295,7 +297,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       if (from > 0 && (res.status !== 206 || contentRangeStart(res) !== from)) {
         // A 200 (or a range we did not ask for) to a resume: the body is the whole file. Restart cleanly.
         if (res.status === 206) {
-          drop(res);
+          discardBody(res.body);
           await sink.reset();
           throw premature(res, ctx);
         }
@@ -317,13 +319,13 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
           }
           if (overflow || (splittable && shouldSplit())) {
             split = !overflow;
-            drop(res);
+            discardBody(res.body);
             break;
           }
         }
       } catch (err) {
-        drop(res);
-        throw err instanceof ModelScopeError ? err : (localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, res.url.split("?")[0]!, ctx.signal));
+        discardBody(res.body);
+        throw typedError(err, ctx, res.url.split("?")[0]!);
       } finally {
         // Everything received lands on disk before anything else happens (a retry resumes from there).
         await sink.flush();
@@ -391,7 +393,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     const fh = await fsp.open(tempPath, "w");
     await fh.truncate(file.size);
     await fh.close();
-    await writeSmallFileAtomic(statePath, JSON.stringify(state));
+    writeSmallFileAtomicSync(statePath, JSON.stringify(state));
   }
   const st = state;
   const partLen = (i: number) => Math.min(st.partSize, file.size - i * st.partSize);
@@ -408,7 +410,11 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     saving = saving.then(async () => {
       if (!dirty) return;
       dirty = false;
-      await writeSmallFileAtomic(statePath, JSON.stringify(st)).catch(() => undefined);
+      try {
+        writeSmallFileAtomicSync(statePath, JSON.stringify(st));
+      } catch {
+        // progress bookkeeping only: the next save (or a restart of those ranges) makes up for it
+      }
     });
     return saving;
   };
@@ -455,7 +461,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
       if (start >= partEnd) return;
       const res = await open(ctx, { start, end: partEnd - 1 });
       if (res.status !== 206 || contentRangeStart(res) !== start) {
-        drop(res);
+        discardBody(res.body);
         throw new RangeIgnoredError();
       }
       const writer = new BatchWriter(fh, start, RANGE_BATCH_BYTES, (_bytes, end) => {
@@ -474,14 +480,14 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
           writer.add(data);
           ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
           if (pos + data.length >= partEnd) {
-            drop(res);
+            discardBody(res.body);
             break;
           }
           if (writer.backlog > RANGE_BACKLOG_BYTES) await writer.waitBelow(RANGE_BATCH_BYTES);
         }
       } catch (err) {
-        drop(res);
-        throw err instanceof ModelScopeError ? err : (localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, res.url.split("?")[0]!, ctx.signal));
+        discardBody(res.body);
+        throw typedError(err, ctx, res.url.split("?")[0]!);
       } finally {
         // What was received lands (and is recorded) before a retry or the next part.
         await writer.flush();

@@ -30,13 +30,8 @@ export async function readRecord(target: Target, repoPath: string): Promise<Veri
   }
 }
 
-/** Writes a small file atomically (temp + rename), without fsync: the data it describes is re-checkable. */
-export async function writeSmallFileAtomic(file: string, text: string): Promise<void> {
-  writeSmallFileAtomicSync(file, text);
-}
-
 export async function writeRecord(target: Target, repoPath: string, rec: Omit<VerifyRecord, "verifiedAt">): Promise<void> {
-  await writeSmallFileAtomic(recordPath(target, repoPath), JSON.stringify({ ...rec, verifiedAt: new Date().toISOString() }));
+  writeSmallFileAtomicSync(recordPath(target, repoPath), JSON.stringify({ ...rec, verifiedAt: new Date().toISOString() }));
 }
 
 export async function removeRecord(target: Target, repoPath: string): Promise<void> {
@@ -81,7 +76,7 @@ export async function loadSummary(target: Target): Promise<Summary> {
 export async function saveSummary(target: Target, summary: Summary): Promise<void> {
   const files: Record<string, [number, number, string]> = {};
   for (const [p, r] of summary) files[p] = [r.size, r.mtimeMs, r.sha256];
-  await writeSmallFileAtomic(summaryPath(target), JSON.stringify({ v: 1, files }));
+  writeSmallFileAtomicSync(summaryPath(target), JSON.stringify({ v: 1, files }));
 }
 
 
@@ -130,7 +125,7 @@ export function listingPath(target: Target): string {
 }
 
 export async function saveListing(target: Target, modelId: string, revision: string, files: RepoFile[]): Promise<void> {
-  await writeSmallFileAtomic(listingPath(target), JSON.stringify({ modelId, revision, savedAt: new Date().toISOString(), files }));
+  writeSmallFileAtomicSync(listingPath(target), JSON.stringify({ modelId, revision, savedAt: new Date().toISOString(), files }));
 }
 
 export async function loadListing(target: Target): Promise<RepoFile[] | undefined> {
