@@ -6,11 +6,12 @@ import { UsageError, assertModelId } from "../errors.js";
 import { HubApi } from "../hub/api.js";
 import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot } from "../settings.js";
 import { listOnDisk } from "./engine.js";
-import { INCOMPLETE_SUFFIX, META_DIR_NAME, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, assertSafeRevision, cacheRepoDir, legacyRepoDir, localPathOf, lockPathFor, resolveTarget, snapshotDir } from "./layout.js";
+import { INCOMPLETE_SUFFIX, META_DIR_NAME, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, assertSafeRevision, cacheRepoDir, legacyRepoDir, localPathOf, lockPathFor, resolveTarget, snapshotDir, type Target } from "./layout.js";
 import { isStaleLock } from "./lock.js";
 import { hashFile } from "../util/hash-file.js";
 import { walkFiles } from "../util/walk.js";
-import { readRecord, recordPath, removeRecord, writeRecord } from "./records.js";
+import { LEGACY_RECORDS_DIR, loadSummary, summaryPath, updateSummary, type Summary } from "./records.js";
+import type { RepoFile } from "../hub/types.js";
 
 export interface CachedRevision {
   revision: string;
@@ -124,6 +125,17 @@ export async function verifyCache(modelId: string, opts: { revision?: string; ca
   if (!fs.existsSync(target.root)) throw new UsageError(`${modelId}${revision !== DEFAULT_REVISION ? ` at revision '${revision}'` : ""} is not in the cache (${target.root})`, "download it first with `modelscope download`");
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
   const report: VerifyReport = { modelId, revision, path: target.root, ok: [], mismatched: [], missing: [], unverified: [] };
+  const checked: Summary = new Map();
+  try {
+    await verifyFiles(listing, target, report, checked, opts.signal);
+  } finally {
+    // What was hashed so far is recorded, and a mismatch is no longer vouched for, even after Ctrl-C.
+    updateSummary(target, checked, report.mismatched);
+  }
+  return report;
+}
+
+async function verifyFiles(listing: RepoFile[], target: Target, report: VerifyReport, checked: Summary, signal: AbortSignal | undefined): Promise<void> {
   for (const f of listing) {
     const local = localPathOf(target, f.path);
     const st = await fsp.stat(local).catch(() => undefined);
@@ -131,16 +143,14 @@ export async function verifyCache(modelId: string, opts: { revision?: string; ca
       report.missing.push(f.path);
       continue;
     }
-    const sha = st.size === f.size ? await hashFile(local, opts.signal) : "";
+    const sha = st.size === f.size ? await hashFile(local, signal) : "";
     if (st.size !== f.size || (f.sha256 !== null && sha !== f.sha256)) {
       report.mismatched.push(f.path);
-      await removeRecord(target, f.path);
       continue;
     }
-    await writeRecord(target, f.path, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
+    checked.set(f.path, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
     (f.sha256 === null ? report.unverified : report.ok).push(f.path);
   }
-  return report;
 }
 
 export interface PruneReport {
@@ -149,6 +159,17 @@ export interface PruneReport {
   staleLocks: string[];
   orphanRecords: string[];
   bytes: number;
+}
+
+/** Drops the summary entries of files that are gone or changed since (they vouch for nothing). */
+async function pruneSummary(target: Target, removed: string[], dryRun: boolean | undefined): Promise<void> {
+  const stale: string[] = [];
+  for (const [repoPath, rec] of loadSummary(target)) {
+    const st = fs.statSync(localPathOf(target, repoPath), { throwIfNoEntry: false });
+    if (!st?.isFile() || st.size !== rec.size || st.mtimeMs !== rec.mtimeMs) stale.push(repoPath);
+  }
+  for (const p of stale) removed.push(`${summaryPath(target)} [${p}]`);
+  if (stale.length > 0 && !dryRun) updateSummary(target, new Map(), stale);
 }
 
 /** Absolute paths of every file below a folder. */
@@ -179,22 +200,19 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
     }
     if (model.layout === "standard") {
       const metaRoot = path.join(model.path, META_DIR_NAME);
-      for (const rec of filesUnder(metaRoot).filter((p) => p.endsWith(".json") && p.includes(`${path.sep}verified${path.sep}`))) {
-        const rel = path.relative(metaRoot, rec);
-        const [revPart, after] = rel.split(`${path.sep}verified${path.sep}`) as [string, string];
-        const revision = revPart.split(path.sep).join("/");
-        const repoPath = after.slice(0, -".json".length).split(path.sep).join("/");
-        const target = { root: snapshotDir(root, model.modelId, revision), metaDir: path.join(metaRoot, revPart), kind: "cache" as const };
-        const st = await fsp.stat(localPathOf(target, repoPath)).catch(() => undefined);
-        const r = await readRecord(target, repoPath);
-        if (!st || !r || r.size !== st.size || r.mtimeMs !== st.mtimeMs) {
-          await rm(recordPath(target, repoPath), report.orphanRecords);
+      const legacy = `${path.sep}${LEGACY_RECORDS_DIR}${path.sep}`;
+      for (const file of filesUnder(metaRoot)) {
+        // Per-file records of earlier versions: the summary replaced them.
+        if (file.includes(legacy)) {
+          await rm(file, report.orphanRecords);
+          continue;
         }
-      }
-      // The saved listing and summary of a revision whose snapshot folder is gone (removed by hand).
-      for (const file of filesUnder(metaRoot).filter((p) => !p.includes(`${path.sep}verified${path.sep}`) && /[\\/](listing|verified-summary)\.json$/.test(p))) {
+        if (!/[\\/](listing|verified-summary)\.json$/.test(file)) continue;
         const revision = path.relative(metaRoot, path.dirname(file)).split(path.sep).join("/");
-        if (!fs.existsSync(snapshotDir(root, model.modelId, revision))) await rm(file, report.orphanRecords);
+        const target = { root: snapshotDir(root, model.modelId, revision), metaDir: path.dirname(file), kind: "cache" as const };
+        // The saved listing and summary of a revision whose snapshot folder is gone (removed by hand).
+        if (!fs.existsSync(target.root)) await rm(file, report.orphanRecords);
+        else if (file === summaryPath(target)) await pruneSummary(target, report.orphanRecords, opts.dryRun);
       }
     }
   }

@@ -1,5 +1,5 @@
 // The download pipeline: list -> filter -> plan (what is already verified) -> fetch in parallel under
-// per-file locks -> verify -> commit -> record. Offline runs make no request at all.
+// per-file locks -> verify -> commit -> record (in the revision's summary, records.ts). Offline runs make no request at all.
 import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -14,7 +14,7 @@ import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offl
 import { PathFilter } from "./filters.js";
 import { META_DIR_NAME, assertSafeRevision, isTempName, localPathOf, lockPathFor, resolveTarget, type Target } from "./layout.js";
 import { tryLock } from "./lock.js";
-import { cacheState, loadListing, loadSummary, removeRecord, saveListing, saveSummary, writeRecord, type Summary } from "./records.js";
+import { SummaryWriter, cacheState, loadListing, loadSummary, saveListing, type Summary } from "./records.js";
 import type { DownloadOptions, FileResult, ProgressEvent, SnapshotResult } from "./types.js";
 
 export const DEFAULT_MAX_WORKERS = 8;
@@ -58,16 +58,10 @@ export async function download(modelId: string, selection: Selection, opts: Down
 
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
   const chosen = select(listing, selection, opts, modelId, revision, api);
-  // A cache hit: one summary read and one stat per file (per-file records only when the summary is stale).
-  const summary = opts.force ? new Map() : await loadSummary(target);
-  const verified: Summary = new Map();
+  // A cache hit: one summary read and one stat per file.
+  const summary: Summary = opts.force ? new Map() : loadSummary(target);
   const planned = await Promise.all(
-    chosen.map(async (f) => {
-      if (opts.force) return { file: f, cached: false };
-      const state = await cacheState(target, f, { hash: false, summary, onVerified: (rec) => verified.set(f.path, rec) });
-      if (state === "verified" && !verified.has(f.path)) verified.set(f.path, summary.get(f.path)!);
-      return { file: f, cached: state === "verified" };
-    }),
+    chosen.map(async (f) => ({ file: f, cached: !opts.force && (await cacheState(target, f, { hash: false, summary })) === "verified" })),
   );
   emit({ type: "plan", modelId, revision, files: planned.map((p) => ({ path: p.file.path, size: p.file.size, cached: p.cached })) });
   if (opts.dryRun) {
@@ -78,12 +72,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
     await fsp.mkdir(target.root, { recursive: true });
     await saveListing(target, modelId, revision, listing);
   }
-  const results = await runPool(run, planned, verified);
-  // Every file verified: remember them in one summary (unless it already says exactly that).
-  if (verified.size === chosen.length && (!allCached || chosen.some((f) => !sameRecord(summary.get(f.path), verified.get(f.path))))) {
-    const merged: Summary = new Map([...summary, ...verified]);
-    await saveSummary(target, merged).catch(() => undefined);
-  }
+  const results = await runPool(run, planned, summary);
   return { modelId, revision, path: target.root, files: results };
 }
 
@@ -109,11 +98,16 @@ function result(target: Target, f: RepoFile, status: FileResult["status"]): File
   return { path: f.path, localPath: localPathOf(target, f.path), size: f.size, status };
 }
 
-function sameRecord(a: { size: number; mtimeMs: number; sha256: string } | undefined, b: { size: number; mtimeMs: number; sha256: string } | undefined): boolean {
-  return !!a && !!b && a.size === b.size && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
+async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[], summary: Summary): Promise<FileResult[]> {
+  const records = new SummaryWriter(run.target);
+  try {
+    return await runPoolInner(run, planned, summary, records);
+  } finally {
+    records.flush();
+  }
 }
 
-async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[], verified: Summary): Promise<FileResult[]> {
+async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean }[], summary: Summary, records: SummaryWriter): Promise<FileResult[]> {
   const { opts, emit, target } = run;
   const settings = downloadSettings(run.api.env);
   const results = new Map<string, FileResult>();
@@ -139,15 +133,13 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[],
   const processFile = async (f: RepoFile) => {
     const finalPath = localPathOf(target, f.path);
     if (!opts.force) {
-      const state = await cacheState(target, f, { hash: true, signal: opts.signal, onVerified: (rec) => verified.set(f.path, rec) });
+      const state = await cacheState(target, f, { hash: true, summary, signal: opts.signal, onVerified: (rec) => records.add(f.path, rec) });
       if (state === "verified") {
         results.set(f.path, result(target, f, "cached"));
         emit({ type: "file-done", path: f.path, status: "cached" });
         return;
       }
     }
-    await removeRecord(target, f.path);
-    verified.delete(f.path);
     const { fetchAndCommit } = await import("./fetch.js");
     const { sha256, mtimeMs } = await fetchAndCommit({
       madeDirs,
@@ -161,8 +153,7 @@ async function runPool(run: Run, planned: { file: RepoFile; cached: boolean }[],
       signal: opts.signal,
       emit,
     });
-    await writeRecord(target, f.path, { size: f.size, mtimeMs, sha256 });
-    verified.set(f.path, { size: f.size, mtimeMs, sha256 });
+    records.add(f.path, { size: f.size, mtimeMs, sha256 });
     results.set(f.path, result(target, f, "downloaded"));
     emit({ type: "file-done", path: f.path, status: "downloaded" });
   };

@@ -1,8 +1,13 @@
 // What was verified, remembered so that a cache hit never re-hashes: for each file, the size, mtime and
-// sha256 it had when its bytes were checked. A file whose size or mtime changed since is checked again.
-// One small JSON file per model file (so concurrent processes never fight over one index), written
-// atomically. Also the last listing of a revision, so an offline run knows what a complete snapshot is.
-// These small files are read and written with synchronous calls (see writeSmallFileAtomicSync).
+// sha256 it had when its bytes were checked. An entry vouches only for a file with that same size and
+// mtime; anything else is checked again.
+// All of a revision's entries live in one summary file, replaced atomically. A run adds its entries at
+// most every CHECKPOINT_MS and once at the end (SummaryWriter): one write instead of a record file created
+// per model file, which on ext4 cost more than downloading a small file. Runs merge (re-read, add,
+// replace), so concurrent ones keep each other's entries; a lost race, or a run killed before its
+// checkpoint, only costs a re-hash of those files. Also the last listing of a revision, so an offline run
+// knows what a complete snapshot is. All of this is read and written with synchronous calls (see
+// writeSmallFileAtomicSync).
 import fs from "node:fs";
 import path from "node:path";
 import type { RepoFile } from "../hub/types.js";
@@ -14,30 +19,81 @@ export interface VerifyRecord {
   size: number;
   mtimeMs: number;
   sha256: string;
-  verifiedAt: string;
 }
 
-export function recordPath(target: Target, repoPath: string): string {
-  return path.join(target.metaDir, "verified", ...repoPath.split("/")) + ".json";
+/** Entries by repo path. */
+export type Summary = Map<string, VerifyRecord>;
+
+/** How often a run adds its new entries to the summary on disk. */
+const CHECKPOINT_MS = 1_000;
+
+export function summaryPath(target: Target): string {
+  return path.join(target.metaDir, "verified-summary.json");
 }
 
-export async function readRecord(target: Target, repoPath: string): Promise<VerifyRecord | undefined> {
+/** Before the summary, one record file per model file lived here; `cache prune` removes them. */
+export const LEGACY_RECORDS_DIR = "verified";
+
+export function loadSummary(target: Target): Summary {
+  const out: Summary = new Map();
   try {
-    const r = JSON.parse(fs.readFileSync(recordPath(target, repoPath), "utf8")) as VerifyRecord;
-    return typeof r?.size === "number" && typeof r.mtimeMs === "number" && typeof r.sha256 === "string" ? r : undefined;
+    const data = JSON.parse(fs.readFileSync(summaryPath(target), "utf8")) as { v?: number; files?: Record<string, [number, number, string]> };
+    if (data?.v !== 1 || !data.files || typeof data.files !== "object") return out;
+    for (const [p, e] of Object.entries(data.files)) {
+      if (Array.isArray(e) && typeof e[0] === "number" && typeof e[1] === "number" && typeof e[2] === "string") out.set(p, { size: e[0], mtimeMs: e[1], sha256: e[2] });
+    }
   } catch {
-    return undefined;
+    // none yet, or unreadable: nothing is vouched for
   }
+  return out;
 }
 
-export async function writeRecord(target: Target, repoPath: string, rec: Omit<VerifyRecord, "verifiedAt">): Promise<void> {
-  writeSmallFileAtomicSync(recordPath(target, repoPath), JSON.stringify({ ...rec, verifiedAt: new Date().toISOString() }));
+function saveSummary(target: Target, summary: Summary): void {
+  const files: Record<string, [number, number, string]> = {};
+  for (const [p, r] of summary) files[p] = [r.size, r.mtimeMs, r.sha256];
+  writeSmallFileAtomicSync(summaryPath(target), JSON.stringify({ v: 1, files }));
 }
 
-export async function removeRecord(target: Target, repoPath: string): Promise<void> {
-  // The summary may vouch for this file too: it goes as well (the next complete run writes it again).
-  await unlinkQuiet(recordPath(target, repoPath));
-  await unlinkQuiet(summaryPath(target));
+/** Adds `add` to the summary on disk and drops `drop` (re-reading it first: another run may have added to it). */
+export function updateSummary(target: Target, add: Summary, drop: Iterable<string> = []): void {
+  const summary = loadSummary(target);
+  let changed = false;
+  for (const p of drop) changed = summary.delete(p) || changed;
+  for (const [p, r] of add) {
+    if (sameRecord(summary.get(p), r)) continue;
+    summary.set(p, r);
+    changed = true;
+  }
+  if (changed) saveSummary(target, summary);
+}
+
+function sameRecord(a: VerifyRecord | undefined, b: VerifyRecord): boolean {
+  return !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
+}
+
+/** A run's new entries, added to the summary on disk at most every CHECKPOINT_MS and by `flush`. */
+export class SummaryWriter {
+  private readonly pending: Summary = new Map();
+  private lastWrite = Date.now();
+
+  constructor(private readonly target: Target) {}
+
+  add(repoPath: string, rec: VerifyRecord): void {
+    this.pending.set(repoPath, rec);
+    if (Date.now() - this.lastWrite >= CHECKPOINT_MS) this.flush();
+  }
+
+  /** Never throws: the summary only saves re-hashing, and a full disk is reported by the download itself. */
+  flush(): void {
+    this.lastWrite = Date.now();
+    if (this.pending.size === 0) return;
+    try {
+      updateSummary(this.target, this.pending);
+      this.pending.clear();
+    } catch {
+      // kept pending for the next checkpoint
+    }
+  }
 }
 
 /** Removes a file; a file that is not there is fine. */
@@ -49,37 +105,6 @@ export async function unlinkQuiet(file: string): Promise<void> {
   }
 }
 
-// The summary: the records of a revision's files in one file, written after a run that left them all
-// verified, so a cache hit reads one file and stats each model file instead of opening 200 records.
-// Only an accelerator: an entry counts only when size and mtime still match (as a record), anything
-// else falls back to the per-file record, and removing any record removes the summary.
-export type Summary = Map<string, Omit<VerifyRecord, "verifiedAt">>;
-
-export function summaryPath(target: Target): string {
-  return path.join(target.metaDir, "verified-summary.json");
-}
-
-export async function loadSummary(target: Target): Promise<Summary> {
-  try {
-    const data = JSON.parse(fs.readFileSync(summaryPath(target), "utf8")) as { v?: number; files?: Record<string, [number, number, string]> };
-    const out: Summary = new Map();
-    if (data?.v !== 1 || !data.files || typeof data.files !== "object") return out;
-    for (const [p, e] of Object.entries(data.files)) {
-      if (Array.isArray(e) && typeof e[0] === "number" && typeof e[1] === "number" && typeof e[2] === "string") out.set(p, { size: e[0], mtimeMs: e[1], sha256: e[2] });
-    }
-    return out;
-  } catch {
-    return new Map();
-  }
-}
-
-export async function saveSummary(target: Target, summary: Summary): Promise<void> {
-  const files: Record<string, [number, number, string]> = {};
-  for (const [p, r] of summary) files[p] = [r.size, r.mtimeMs, r.sha256];
-  writeSmallFileAtomicSync(summaryPath(target), JSON.stringify({ v: 1, files }));
-}
-
-
 export type CacheState = "verified" | "missing" | "mismatch" | "unchecked";
 
 function recordMatches(rec: VerifyRecord | undefined, st: fs.Stats, file: RepoFile): boolean {
@@ -87,14 +112,14 @@ function recordMatches(rec: VerifyRecord | undefined, st: fs.Stats, file: RepoFi
 }
 
 /**
- * Is the file at its final path and known good? With `hash: false` only the record is consulted (a file
- * with no record is "unchecked"); with `hash: true` such a file (e.g. downloaded by the official client)
- * is hashed once and, if it matches the listing, recorded.
+ * Is the file at its final path and known good? With `hash: false` only the summary is consulted (a file
+ * it does not vouch for is "unchecked"); with `hash: true` such a file (e.g. downloaded by the official
+ * client) is hashed once and, if it matches the listing, passed to `onVerified` to be recorded.
  */
 export async function cacheState(
   target: Target,
   file: RepoFile,
-  opts: { hash: boolean; signal?: AbortSignal; summary?: Summary; onVerified?: (rec: Omit<VerifyRecord, "verifiedAt">) => void },
+  opts: { hash: boolean; summary: Summary; signal?: AbortSignal; onVerified?: (rec: VerifyRecord) => void },
 ): Promise<CacheState> {
   const local = localPathOf(target, file.path);
   let st: fs.Stats;
@@ -104,18 +129,11 @@ export async function cacheState(
     return "missing";
   }
   if (!st.isFile()) return "mismatch";
-  const fromSummary = opts.summary?.get(file.path);
-  if (fromSummary && recordMatches({ ...fromSummary, verifiedAt: "" }, st, file)) return "verified";
-  const rec = await readRecord(target, file.path);
-  if (recordMatches(rec, st, file)) {
-    opts.onVerified?.(rec!);
-    return "verified";
-  }
+  if (recordMatches(opts.summary.get(file.path), st, file)) return "verified";
   if (st.size !== file.size) return "mismatch";
   if (!opts.hash) return "unchecked";
   const sha = await hashFile(local, opts.signal);
   if (file.sha256 !== null && sha !== file.sha256) return "mismatch";
-  await writeRecord(target, file.path, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
   opts.onVerified?.({ size: st.size, mtimeMs: st.mtimeMs, sha256: sha });
   return "verified";
 }
