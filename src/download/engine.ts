@@ -126,6 +126,8 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
     .map((p) => p.file)
     .sort((a, b) => b.size - a.size);
   const madeDirs = new Set<string>();
+  // One token for the whole run (reading the token file and cookie jar for every request cost more than it told).
+  const token = run.api.getToken() ?? null;
   const deferred: RepoFile[] = [];
   const announcedWait = new Set<string>();
   let aborted = false;
@@ -149,6 +151,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       file: f,
       finalPath,
       settings,
+      token,
       maxBackoffMs: run.api.network.maxBackoffMs,
       signal: opts.signal,
       emit,

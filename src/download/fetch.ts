@@ -44,6 +44,8 @@ export interface FetchContext {
   file: RepoFile;
   finalPath: string;
   settings: DownloadSettings;
+  /** Resolved once per run (null: signed out), so every request of a run sends the same one. */
+  token: string | null;
   maxBackoffMs: number;
   signal?: AbortSignal | undefined;
   emit: (event: ProgressEvent) => void;
@@ -192,6 +194,7 @@ function open(ctx: FetchContext, range?: { start: number; end?: number }, direct
     readTimeoutMs: ctx.settings.stallTimeoutMs,
     maxRetries: 0,
     direct,
+    token: ctx.token,
   });
 }
 

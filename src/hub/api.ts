@@ -205,7 +205,7 @@ export class HubApi {
     const revision = opts.revision ?? DEFAULT_REVISION;
     const headers: Record<string, string> = {};
     if (opts.range) headers.range = `bytes=${opts.range.start}-${opts.range.end ?? ""}`;
-    const client = opts.token !== undefined ? this.client(opts.token) : this.client();
+    const client = opts.token !== undefined ? this.client(opts.token ?? undefined) : this.client();
     return client.request({
       path: `/api/v1/models/${modelId}/repo`,
       query: { Revision: revision, FilePath: filePath },
@@ -225,7 +225,8 @@ export interface OpenFileOptions {
   signal?: AbortSignal;
   readTimeoutMs?: number;
   maxRetries?: number;
-  token?: string | undefined;
+  /** The token to send (null: none), instead of resolving it again (a run resolves it once). */
+  token?: string | null | undefined;
   direct?: boolean;
 }
 
