@@ -10,7 +10,7 @@ import { INCOMPLETE_SUFFIX, META_DIR_NAME, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFI
 import { isStaleLock } from "./lock.js";
 import { hashFile } from "../util/hash-file.js";
 import { walkFiles } from "../util/walk.js";
-import { LEGACY_RECORDS_DIR, loadSummary, summaryPath, updateSummary, type Summary } from "./records.js";
+import { loadSummary, summaryPath, updateSummary, type Summary } from "./records.js";
 import type { RepoFile } from "../hub/types.js";
 
 export interface CachedRevision {
@@ -162,7 +162,7 @@ export interface PruneReport {
 }
 
 /** Drops the summary entries of files that are gone or changed since (they vouch for nothing). */
-async function pruneSummary(target: Target, removed: string[], dryRun: boolean | undefined): Promise<void> {
+function pruneSummary(target: Target, removed: string[], dryRun: boolean | undefined): void {
   const stale: string[] = [];
   for (const [repoPath, rec] of loadSummary(target)) {
     const st = fs.statSync(localPathOf(target, repoPath), { throwIfNoEntry: false });
@@ -200,19 +200,14 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
     }
     if (model.layout === "standard") {
       const metaRoot = path.join(model.path, META_DIR_NAME);
-      const legacy = `${path.sep}${LEGACY_RECORDS_DIR}${path.sep}`;
       for (const file of filesUnder(metaRoot)) {
-        // Per-file records of earlier versions: the summary replaced them.
-        if (file.includes(legacy)) {
-          await rm(file, report.orphanRecords);
-          continue;
-        }
         if (!/[\\/](listing|verified-summary)\.json$/.test(file)) continue;
         const revision = path.relative(metaRoot, path.dirname(file)).split(path.sep).join("/");
         const target = { root: snapshotDir(root, model.modelId, revision), metaDir: path.dirname(file), kind: "cache" as const };
-        // The saved listing and summary of a revision whose snapshot folder is gone (removed by hand).
+        // A revision whose snapshot folder is gone (removed by hand) loses its saved listing and summary;
+        // otherwise the summary loses the entries of files that are gone or changed.
         if (!fs.existsSync(target.root)) await rm(file, report.orphanRecords);
-        else if (file === summaryPath(target)) await pruneSummary(target, report.orphanRecords, opts.dryRun);
+        else if (file === summaryPath(target)) pruneSummary(target, report.orphanRecords, opts.dryRun);
       }
     }
   }

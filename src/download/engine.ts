@@ -1,5 +1,6 @@
 // The download pipeline: list -> filter -> plan (what is already verified) -> fetch in parallel under
-// per-file locks -> verify -> commit -> record (in the revision's summary, records.ts). Offline runs make no request at all.
+// per-file locks -> verify -> commit -> record (in the revision's summary: records.ts). Offline runs make
+// no request at all.
 import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -126,7 +127,8 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
     .map((p) => p.file)
     .sort((a, b) => b.size - a.size);
   const madeDirs = new Set<string>();
-  // One token for the whole run (reading the token file and cookie jar for every request cost more than it told).
+  // One token for the whole run: every request is signed alike, and the token file and the official
+  // cookie jar are read once rather than for every file.
   const token = run.api.getToken() ?? null;
   const deferred: RepoFile[] = [];
   const announcedWait = new Set<string>();

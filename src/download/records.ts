@@ -31,9 +31,6 @@ export function summaryPath(target: Target): string {
   return path.join(target.metaDir, "verified-summary.json");
 }
 
-/** Before the summary, one record file per model file lived here; `cache prune` removes them. */
-export const LEGACY_RECORDS_DIR = "verified";
-
 export function loadSummary(target: Target): Summary {
   const out: Summary = new Map();
   try {
