@@ -160,6 +160,8 @@ export class UsageError extends ModelScopeError {
   constructor(
     message: string,
     readonly fix?: string,
+    /** The same problem as a key of the CLI's translations (messages.ts USAGE_ZH) and the values it names. */
+    readonly text?: { key: string; vars?: Record<string, string> },
   ) {
     super(message);
   }
@@ -202,7 +204,7 @@ export function isModelId(id: string): boolean {
 /** Throws when a model ID is not `owner/name` with safe characters. */
 export function assertModelId(id: string): void {
   if (!isModelId(id)) {
-    throw new UsageError(`Invalid model ID '${id}'`, "use the form owner/name, for example qwen/Qwen-7B-Chat");
+    throw new UsageError(`Invalid model ID '${id}'`, "use the form owner/name, for example qwen/Qwen-7B-Chat", { key: "badModelId", vars: { id } });
   }
 }
 

@@ -83,6 +83,27 @@ describe("modelscope cache", () => {
     assert.deepEqual(JSON.parse(fix.stdout).files.filter((f: { status: string }) => f.status === "downloaded").map((f: { path: string }) => f.path), ["x.bin"]);
   });
 
+  test("bad input in Chinese: the line and the fix are Chinese, the values as given, exit 2", async () => {
+    const zh = { ...env(tempDir()), LANG: "zh_CN.UTF-8" };
+    const cases: [string[], RegExp, RegExp][] = [
+      [["download", "not-a-model-id"], /^错误：无效的模型 ID 'not-a-model-id'$/m, /^ {2}解决：请使用 owner\/name 的形式/m],
+      [["download", "acme/a", "--revision", "../x"], /^错误：无效的版本 '\.\.\/x'$/m, /^ {2}解决：请使用分支、标签或提交 ID/m],
+      [["download", "acme/a", "../etc/passwd"], /^错误：无效的文件路径 '\.\.\/etc\/passwd'（含 '\.\.'）$/m, /^ {2}解决：请按模型中的路径写文件名/m],
+      [["download", "acme/a", "--max-workers", "0"], /^错误：无效的 --max-workers '0'$/m, /^ {2}解决：请使用 1 到 64 之间的整数$/m],
+      [["cache", "verify", "acme/zzz"], /^错误：缓存中没有 acme\/zzz（版本 master）：/m, /^ {2}解决：请先用 `modelscope download` 下载$/m],
+    ];
+    for (const [args, line, fix] of cases) {
+      const r = await modelscope(args, { env: zh });
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, line, args.join(" "));
+      assert.match(r.stderr, fix, args.join(" "));
+      assert.doesNotMatch(r.stderr, /Invalid|use |not in the cache/, `English left in: ${r.stderr}`);
+    }
+    // The same errors in English are unchanged.
+    const en = await modelscope(["download", "not-a-model-id"], { env: env(tempDir()) });
+    assert.match(en.stderr, /^Error: Invalid model ID 'not-a-model-id'\n {2}Fix: use the form owner\/name/m);
+  });
+
   test("prune removes partial files, stale locks and orphan records, and keeps good files", async () => {
     const home = await filled();
     const snap = path.join(cache(home), "models", "acme--a", "snapshots", "master");

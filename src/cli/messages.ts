@@ -161,7 +161,16 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     };
   }
   if (err instanceof UsageError) {
-    return { line: (lang === "zh" ? "错误：" : "Error: ") + err.message, fix: err.fix ?? (lang === "zh" ? "运行 --help 查看用法" : "see --help for usage"), exitCode: 2 };
+    const zh = lang === "zh" && err.text ? USAGE_ZH[err.text.key] : undefined;
+    if (lang === "zh") {
+      const value = (k: string) => {
+        const v = err.text?.vars?.[k];
+        return k === "reason" && v !== undefined ? (PATH_REASON_ZH[v] ?? v) : v;
+      };
+      const fill = (s: string) => s.replace(/\{(\w+)\}/g, (_, k: string) => value(k) ?? `{${k}}`);
+      return { line: `错误：${zh ? fill(zh.line) : err.message}`, fix: zh?.fix ? fill(zh.fix) : (err.fix ?? "运行 --help 查看用法"), exitCode: 2 };
+    }
+    return { line: `Error: ${err.message}`, fix: err.fix ?? "see --help for usage", exitCode: 2 };
   }
   if (err instanceof BadResponseError) {
     return out(
@@ -219,6 +228,49 @@ export function configProblemZh(message: string): string {
   for (const [pattern, zh] of CONFIG_PROBLEMS_ZH) if (pattern.test(message)) return message.replace(pattern, zh);
   return message;
 }
+
+/**
+ * Usage errors in Chinese, by the key a UsageError carries (`text`); the English is the error's own message
+ * and fix, which library callers see. `{x}` is filled from the error's `vars`. A key missing here shows
+ * the English.
+ */
+const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
+  badModelId: { line: "无效的模型 ID '{id}'", fix: "请使用 owner/name 的形式，例如 qwen/Qwen-7B-Chat" },
+  badRevision: { line: "无效的版本 '{revision}'", fix: "请使用分支、标签或提交 ID，例如 master 或 v1.0" },
+  badFilePath: { line: "无效的文件路径 '{path}'（{reason}）", fix: "请按模型中的路径写文件名，例如 config.json 或 weights/model.safetensors" },
+  notInCache: { line: "缓存中没有 {id}（版本 {revision}）：{path}", fix: "请先用 `modelscope download` 下载" },
+  emptyToken: { line: "token 不能为空", fix: "请从 https://modelscope.cn/my/myaccesstoken 复制你的 token" },
+  tokenWithSpaces: { line: "token 不能包含空格或换行", fix: "请原样粘贴 https://modelscope.cn/my/myaccesstoken 上显示的 token" },
+  hubRefused: { line: "服务器拒绝了请求（{status}）{said}", fix: "请检查命令中的模型 ID、版本和文件名" },
+  flagTakesBool: { line: "{flag} 的值只能是 true 或 false", fix: "例如：{flag} true" },
+  flagTakesNoValue: { line: "{flag} 不接受值", fix: "去掉 {flag} 后面的值" },
+  flagNeedsValue: { line: "{flag} 需要一个值", fix: "例如：{flag} VALUE" },
+  hubJsonInvalid: { line: "{path} 不是有效的 JSON：{detail}", fix: "请修正该文件，或删除它以公开提供所有模型" },
+  hubJsonShape: { line: "{path}：{where}：{detail}", fix: "请修正该文件；格式见 README 的 “Local hub” 一节" },
+  badUserName: { line: "无效的用户名 '{name}'", fix: "只能使用字母、数字、'.'、'_' 或 '-'" },
+  userExists: { line: "用户 '{name}' 已存在于 {path}", fix: "换一个用户名，或先从 hub.json 中删除该用户" },
+  rmNeedsYes: { line: "未经确认，拒绝删除 {scope}", fix: "传入 -y 可不经询问直接删除" },
+  badPtqKind: { line: "未知的 ptq 类型 '{kind}'", fix: "请使用 `deepcompressor ptq llm CFG...` 或 `deepcompressor ptq diffusion CFG...`" },
+  noConfig: { line: "没有指定配置文件", fix: "请传入一个或多个 DeepCompressor YAML 文件，例如 `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`" },
+  badMaxWorkers: { line: "无效的 --max-workers '{value}'", fix: "请使用 1 到 64 之间的整数" },
+  filesAndGlobs: { line: "文件名和 --include/--exclude 不能同时使用", fix: "例如 `modelscope download owner/name config.json` 或 `--include '*.json'`" },
+  tokenFlagsBoth: { line: "--token 和 --token-stdin 只能使用其一", fix: "去掉其中一个" },
+  badPort: { line: "无效的端口 '{value}'", fix: "请使用 0 到 65535 之间的数字（0 表示自动选择空闲端口）" },
+  serveNeedsRoot: { line: "缺少 --root", fix: "请传入要提供的文件夹，例如 `modelscope serve --root ~/.cache/modelscope`" },
+  badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
+  noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
+};
+
+/** What is wrong with an unsafe path (hub/repo-path.ts unsafePathReason), in Chinese. */
+const PATH_REASON_ZH: Record<string, string> = {
+  "empty path": "路径为空",
+  "NUL byte": "含 NUL 字节",
+  backslash: "含反斜杠",
+  "absolute path": "是绝对路径",
+  "'..' segment": "含 '..'",
+  "empty or '.' segment": "含空的或 '.' 路径段",
+  "path too long": "路径过长",
+};
 
 /** User-facing strings of the commands (auth, configs, download, cache), in both languages. `{x}` is filled from `vars`. */
 const TEXT = {

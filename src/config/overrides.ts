@@ -27,7 +27,7 @@ export function isOverrideFlag(arg: string): boolean {
 function toBool(flag: string, raw: string): boolean {
   if (/^(true|yes|on|1)$/i.test(raw)) return true;
   if (/^(false|no|off|0)$/i.test(raw)) return false;
-  throw new UsageError(`${flag} takes true or false`);
+  throw new UsageError(`${flag} takes true or false`, undefined, { key: "flagTakesBool", vars: { flag } });
 }
 
 /** A value from the command line, typed the way YAML would read it (strings stay strings for paths). */
@@ -68,7 +68,7 @@ export function extractOverrides(args: readonly string[]): { overrides: ConfigOv
     if (BOOL_KEYS.has(key)) {
       let value: boolean;
       if (negated) {
-        if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
+        if (inline !== undefined) throw new UsageError(`${flag} takes no value`, undefined, { key: "flagTakesNoValue", vars: { flag } });
         value = false;
       } else if (inline !== undefined) {
         value = toBool(flag, inline);
@@ -87,7 +87,7 @@ export function extractOverrides(args: readonly string[]): { overrides: ConfigOv
     let raw = inline;
     if (raw === undefined) {
       const next = args[i + 1];
-      if (next === undefined || (next.startsWith("--") && next.length > 2)) throw new UsageError(`${flag} needs a value`, `for example: ${flag} VALUE`);
+      if (next === undefined || (next.startsWith("--") && next.length > 2)) throw new UsageError(`${flag} needs a value`, `for example: ${flag} VALUE`, { key: "flagNeedsValue", vars: { flag } });
       raw = next;
       i++;
     }

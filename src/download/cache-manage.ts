@@ -122,7 +122,10 @@ export async function verifyCache(modelId: string, opts: { revision?: string; ca
   assertSafeRevision(revision);
   const root = defaultCacheRoot(opts.cacheDir, api.env);
   const target = resolveTarget(root, modelId, revision, opts.localDir);
-  if (!fs.existsSync(target.root)) throw new UsageError(`${modelId}${revision !== DEFAULT_REVISION ? ` at revision '${revision}'` : ""} is not in the cache (${target.root})`, "download it first with `modelscope download`");
+  if (!fs.existsSync(target.root)) {
+    const scope = `${modelId}${revision !== DEFAULT_REVISION ? ` at revision '${revision}'` : ""}`;
+    throw new UsageError(`${scope} is not in the cache (${target.root})`, "download it first with `modelscope download`", { key: "notInCache", vars: { id: modelId, revision, path: target.root } });
+  }
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
   const report: VerifyReport = { modelId, revision, path: target.root, ok: [], mismatched: [], missing: [], unverified: [] };
   const checked: Summary = new Map();

@@ -79,7 +79,9 @@ export async function download(modelId: string, selection: Selection, opts: Down
 
 function assertRequestedPath(p: string): void {
   const reason = unsafePathReason(p);
-  if (reason) throw new UsageError(`Invalid file path '${JSON.stringify(p).slice(1, -1)}' (${reason})`, "name a file as it appears in the model, e.g. config.json or weights/model.safetensors");
+  if (!reason) return;
+  const shown = JSON.stringify(p).slice(1, -1);
+  throw new UsageError(`Invalid file path '${shown}' (${reason})`, "name a file as it appears in the model, e.g. config.json or weights/model.safetensors", { key: "badFilePath", vars: { path: shown, reason } });
 }
 
 function select(listing: RepoFile[], selection: Selection, opts: DownloadOptions, modelId: string, revision: string, api: HubApi): RepoFile[] {

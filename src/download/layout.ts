@@ -27,7 +27,8 @@ export interface Target {
 export function assertSafeRevision(revision: string): void {
   const reason = unsafePathReason(revision);
   if (reason || revision.startsWith(".")) {
-    throw new UsageError(`Invalid revision '${JSON.stringify(revision).slice(1, -1)}'`, "use a branch, tag or commit id, e.g. master or v1.0");
+    const shown = JSON.stringify(revision).slice(1, -1);
+    throw new UsageError(`Invalid revision '${shown}'`, "use a branch, tag or commit id, e.g. master or v1.0", { key: "badRevision", vars: { revision: shown } });
   }
 }
 

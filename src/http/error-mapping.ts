@@ -52,7 +52,8 @@ export function errorForStatus(ctx: StatusContext): ModelScopeError {
   if (status === 404) return new NotFoundError(describeSubject(subject), subject, ctx.tokenSent);
   if (status === 429) return new RateLimitError(ctx.retryAfterMs, subject);
   if (status === 400 || status === 405 || status === 422) {
-    return new UsageError(`The hub refused the request (${status})${serverMessage(ctx.bodyText) ? `: ${serverMessage(ctx.bodyText)}` : ""}`);
+    const said = serverMessage(ctx.bodyText);
+    return new UsageError(`The hub refused the request (${status})${said ? `: ${said}` : ""}`, "check the model ID, revision and file names in the command", { key: "hubRefused", vars: { status: String(status), said: said ? `：${said}` : "" } });
   }
   return new ServerError(status, serverMessage(ctx.bodyText), subject);
 }

@@ -76,8 +76,8 @@ export class HubApi {
    */
   async login(token: string, opts: { signal?: AbortSignal } = {}): Promise<UserInfo> {
     const t = typeof token === "string" ? token.trim() : "";
-    if (!t) throw new UsageError("A non-empty token is required", "copy your token from https://modelscope.cn/my/myaccesstoken");
-    if (/\s/.test(t)) throw new UsageError("A token cannot contain spaces or line breaks", "paste the token exactly as shown on https://modelscope.cn/my/myaccesstoken");
+    if (!t) throw new UsageError("A non-empty token is required", "copy your token from https://modelscope.cn/my/myaccesstoken", { key: "emptyToken" });
+    if (/\s/.test(t)) throw new UsageError("A token cannot contain spaces or line breaks", "paste the token exactly as shown on https://modelscope.cn/my/myaccesstoken", { key: "tokenWithSpaces" });
     const client = this.client(t);
     const res = await client.request({ method: "POST", path: "/api/v1/login", json: { AccessToken: t }, signal: opts.signal });
     res.body.resume();

@@ -46,12 +46,14 @@ export function readHubConfig(root: string): HubConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${hubConfigPath(root)} is not valid JSON: ${(err as Error).message}`, "fix the file, or remove it to serve every model publicly");
+    const detail = (err as Error).message;
+    throw new UsageError(`${hubConfigPath(root)} is not valid JSON: ${detail}`, "fix the file, or remove it to serve every model publicly", { key: "hubJsonInvalid", vars: { path: hubConfigPath(root), detail } });
   }
   const parsed = HubConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UsageError(`${hubConfigPath(root)}: ${issue.path.join(".") || "(top)"}: ${issue.message}`, "fix the file; see README 'Local hub' for its shape");
+    const where = issue.path.join(".") || "(top)";
+    throw new UsageError(`${hubConfigPath(root)}: ${where}: ${issue.message}`, "fix the file; see README 'Local hub' for its shape", { key: "hubJsonShape", vars: { path: hubConfigPath(root), where, detail: issue.message } });
   }
   return parsed.data;
 }
@@ -87,10 +89,10 @@ export class HubConfigCache {
 export async function addUser(root: string, username: string, email?: string): Promise<{ user: HubUser; token: string }> {
   const config = readHubConfig(root);
   if (!UserSchema.shape.username.safeParse(username).success) {
-    throw new UsageError(`Invalid user name '${username}'`, "use letters, digits, '.', '_' or '-'");
+    throw new UsageError(`Invalid user name '${username}'`, "use letters, digits, '.', '_' or '-'", { key: "badUserName", vars: { name: username } });
   }
   if (config.users.some((u) => u.username === username)) {
-    throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, "pick another name, or remove the user from hub.json first");
+    throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, "pick another name, or remove the user from hub.json first", { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
   }
   const token = `ms-${randomUUID()}`;
   const nextId = config.users.reduce((max, u) => (typeof u.id === "number" && u.id > max ? u.id : max), 0) + 1;

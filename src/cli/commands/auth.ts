@@ -75,7 +75,7 @@ export function registerAuthCommands(program: Command): void {
     .option("--endpoint <url>", "hub URL (default: MODELSCOPE_ENDPOINT or https://modelscope.cn)")
     .action(
       action(async (flags: { token?: string; tokenStdin?: boolean; endpoint?: string }) => {
-        if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both");
+        if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both", undefined, { key: "tokenFlagsBoth" });
         let token: string;
         if (flags.token !== undefined) {
           if (flags.token.trim()) process.stderr.write(`${t(lang, "tokenFlagHint")}\n`);

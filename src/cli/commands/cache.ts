@@ -56,7 +56,7 @@ export function registerCacheCommand(program: Command): void {
         const { humanBytes } = await import("../progress.js");
         const scope = flags.revision ? t(lang, "cacheRevisionScope", { id: modelId, revision: flags.revision }) : modelId;
         if (!flags.yes) {
-          if (!process.stdin.isTTY) throw new UsageError(`Refusing to remove ${scope} without confirmation`, "pass -y to remove without asking");
+          if (!process.stdin.isTTY) throw new UsageError(`Refusing to remove ${scope} without confirmation`, "pass -y to remove without asking", { key: "rmNeedsYes", vars: { scope } });
           if (!(await confirm(t(lang, "cacheRemoveConfirm", { scope })))) {
             process.stderr.write(`${t(lang, "cacheAborted")}\n`);
             return 0;

@@ -32,7 +32,7 @@ export function configArgs(cfgs: string[], flags: ConfigFlags): string[] {
 export function load(cfgs: string[], flags: ConfigFlags): LoadedConfig {
   const files = configArgs(cfgs, flags);
   if (files.length === 0) {
-    throw new UsageError("No config file given", "pass one or more DeepCompressor YAML files, e.g. `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`");
+    throw new UsageError("No config file given", "pass one or more DeepCompressor YAML files, e.g. `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`", { key: "noConfig" });
   }
   return loadConfig(files, cliState.overrides);
 }

@@ -96,7 +96,7 @@ export function registerPtqCommand(program: Command): void {
     .action(
       action(async (kind: string, cfgs: string[], flags: ConfigFlags & ResolveFlags) => {
         const section = KINDS[kind];
-        if (!section) throw new UsageError(`Unknown ptq kind '${kind}'`, "use `deepcompressor ptq llm CFG...` or `deepcompressor ptq diffusion CFG...`");
+        if (!section) throw new UsageError(`Unknown ptq kind '${kind}'`, "use `deepcompressor ptq llm CFG...` or `deepcompressor ptq diffusion CFG...`", { key: "badPtqKind", vars: { kind } });
         const config = load(cfgs, flags);
         const { resolved } = await resolveForCli(config, flags, [section]);
         const r = resolved.find((x) => x.section === section);

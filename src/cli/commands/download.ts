@@ -27,7 +27,7 @@ interface DownloadFlags {
 function parseWorkers(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`Invalid --max-workers '${v}'`, "use a whole number from 1 to 64");
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`Invalid --max-workers '${v}'`, "use a whole number from 1 to 64", { key: "badMaxWorkers", vars: { value: v } });
   return n;
 }
 
@@ -86,7 +86,7 @@ export function registerDownloadCommand(program: Command): void {
           v8.setFlagsFromString("--liftoff-only");
           v8.setFlagsFromString("--no-opt");
           if (files.length > 0 && (flags.include?.length || flags.exclude?.length)) {
-            throw new UsageError("Name files or use --include/--exclude, not both", "e.g. `modelscope download owner/name config.json` or `--include '*.json'`");
+            throw new UsageError("Name files or use --include/--exclude, not both", "e.g. `modelscope download owner/name config.json` or `--include '*.json'`", { key: "filesAndGlobs" });
           }
           const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
           endpointForErrors = api.endpoint;

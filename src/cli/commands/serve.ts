@@ -7,7 +7,7 @@ import { action } from "../run.js";
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`Invalid port '${v}'`, "use a number from 0 to 65535 (0 picks a free port)");
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`Invalid port '${v}'`, "use a number from 0 to 65535 (0 picks a free port)", { key: "badPort", vars: { value: v } });
   return n;
 }
 
@@ -26,14 +26,14 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
       action(async (flags: { root?: string; host: string; port: string; redirectThresholdMb: string; cdnHost: string; testFaults?: boolean }) => {
-        if (!flags.root) throw new UsageError("--root is required", "pass the folder to serve, e.g. `modelscope serve --root ~/.cache/modelscope`");
+        if (!flags.root) throw new UsageError("--root is required", "pass the folder to serve, e.g. `modelscope serve --root ~/.cache/modelscope`", { key: "serveNeedsRoot" });
         const threshold = Number(flags.redirectThresholdMb);
-        if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8");
+        if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8", { key: "badThreshold", vars: { value: flags.redirectThresholdMb } });
         const { startHubServer } = await import("../../server/hub-server.js");
         const { readHubConfig } = await import("../../server/users.js");
         const root = path.resolve(flags.root);
         if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-          throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope");
+          throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope", { key: "noSuchFolder", vars: { path: root } });
         }
         readHubConfig(root); // fail now, not on the first request, if hub.json is broken
         const hub = await startHubServer({
