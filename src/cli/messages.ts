@@ -161,16 +161,9 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     };
   }
   if (err instanceof UsageError) {
-    const zh = lang === "zh" && err.text ? USAGE_ZH[err.text.key] : undefined;
-    if (lang === "zh") {
-      const value = (k: string) => {
-        const v = err.text?.vars?.[k];
-        return k === "reason" && v !== undefined ? (PATH_REASON_ZH[v] ?? v) : v;
-      };
-      const fill = (s: string) => s.replace(/\{(\w+)\}/g, (_, k: string) => value(k) ?? `{${k}}`);
-      return { line: `错误：${zh ? fill(zh.line) : err.message}`, fix: zh?.fix ? fill(zh.fix) : (err.fix ?? "运行 --help 查看用法"), exitCode: 2 };
-    }
-    return { line: `Error: ${err.message}`, fix: err.fix ?? "see --help for usage", exitCode: 2 };
+    if (lang === "en") return { line: `Error: ${err.message}`, fix: err.fix ?? "see --help for usage", exitCode: 2 };
+    const zh = usageZh(err);
+    return { line: `错误：${zh?.line ?? err.message}`, fix: zh?.fix ?? err.fix ?? "运行 --help 查看用法", exitCode: 2 };
   }
   if (err instanceof BadResponseError) {
     return out(
@@ -260,6 +253,19 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
 };
+
+/** A usage error's Chinese line and fix, filled with its values; undefined when it has no translation. */
+function usageZh(err: UsageError): { line: string; fix?: string } | undefined {
+  const entry = err.text ? USAGE_ZH[err.text.key] : undefined;
+  if (!entry) return undefined;
+  const fill = (text: string) =>
+    text.replace(/\{(\w+)\}/g, (_, k: string) => {
+      const v = err.text?.vars?.[k];
+      if (v === undefined) return `{${k}}`;
+      return k === "reason" ? (PATH_REASON_ZH[v] ?? v) : v;
+    });
+  return { line: fill(entry.line), fix: entry.fix && fill(entry.fix) };
+}
 
 /** What is wrong with an unsafe path (hub/repo-path.ts unsafePathReason), in Chinese. */
 const PATH_REASON_ZH: Record<string, string> = {
