@@ -258,13 +258,9 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
 function usageZh(err: UsageError): { line: string; fix?: string } | undefined {
   const entry = err.text ? USAGE_ZH[err.text.key] : undefined;
   if (!entry) return undefined;
-  const fill = (text: string) =>
-    text.replace(/\{(\w+)\}/g, (_, k: string) => {
-      const v = err.text?.vars?.[k];
-      if (v === undefined) return `{${k}}`;
-      return k === "reason" ? (PATH_REASON_ZH[v] ?? v) : v;
-    });
-  return { line: fill(entry.line), fix: entry.fix && fill(entry.fix) };
+  const vars = { ...err.text?.vars };
+  if (vars.reason !== undefined) vars.reason = PATH_REASON_ZH[vars.reason] ?? vars.reason;
+  return { line: fillVars(entry.line, vars), fix: entry.fix && fillVars(entry.fix, vars) };
 }
 
 /** What is wrong with an unsafe path (hub/repo-path.ts unsafePathReason), in Chinese. */
@@ -360,5 +356,10 @@ const TEXT = {
 export type TextKey = keyof typeof TEXT;
 
 export function t(lang: Lang, key: TextKey, vars: Record<string, string> = {}): string {
-  return TEXT[key][lang].replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`);
+  return fillVars(TEXT[key][lang], vars);
+}
+
+/** `{x}` in a message, filled from `vars` (left as it is when missing). */
+function fillVars(text: string, vars: Record<string, string>): string {
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`);
 }

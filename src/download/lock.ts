@@ -33,8 +33,8 @@ export interface FileLock {
 /** This process's identity in every lock it holds. */
 const me: LockOwner = { pid: process.pid, host: os.hostname(), nonce: randomBytes(8).toString("hex"), created: new Date().toISOString() };
 
-/** The owner file of each lock folder used, or null where hard links failed (a file per lock there). */
-const ownerFiles = new Map<string, string | null>();
+/** The owner file of each lock folder used (and its inode), or null where hard links failed (a file per lock there). */
+const ownerFiles = new Map<string, { path: string; ino: number } | null>();
 /** Locks held, by path: the inode of the link (or -1 for a file of its own). */
 const heldLocks = new Map<string, number>();
 let heartbeat: NodeJS.Timeout | undefined;
@@ -73,20 +73,21 @@ export async function isStaleLock(file: string, now = Date.now()): Promise<boole
 }
 
 /** The owner file in `dir`, written on first use (null once hard links failed there). */
-function ownerFileIn(dir: string): string | null {
+function ownerFileIn(dir: string): { path: string; ino: number } | null {
   const known = ownerFiles.get(dir);
   if (known !== undefined) return known;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `dc-owner-${me.pid}-${me.nonce}.lock`);
   fs.writeFileSync(file, JSON.stringify(me), { mode: 0o644 });
-  ownerFiles.set(dir, file);
+  const owner = { path: file, ino: fs.statSync(file).ino };
+  ownerFiles.set(dir, owner);
   if (!exitHookSet) {
     exitHookSet = true;
     process.once("exit", () => {
-      for (const f of ownerFiles.values()) if (f) fs.rmSync(f, { force: true });
+      for (const o of ownerFiles.values()) if (o) fs.rmSync(o.path, { force: true });
     });
   }
-  return file;
+  return owner;
 }
 
 /** Makes the lock at `file`; false when it exists. Returns the inode to release it by (-1: a file of its own). */
@@ -96,14 +97,14 @@ function makeLock(file: string): number | false {
   try {
     if (owner !== null) {
       try {
-        fs.linkSync(owner, file);
-        return fs.statSync(owner).ino;
+        fs.linkSync(owner.path, file);
+        return owner.ino;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "EEXIST" || code === "ENOENT") throw err;
         // No hard links on this file system (EPERM, ENOTSUP, EMLINK...): a file per lock here from now on.
         ownerFiles.set(dir, null);
-        fs.rmSync(owner, { force: true });
+        fs.rmSync(owner.path, { force: true });
       }
     }
     fs.writeFileSync(file, JSON.stringify(me), { flag: "wx", mode: 0o644 });
@@ -161,7 +162,7 @@ function beat(): void {
   const now = new Date();
   const touched = new Set<string>();
   for (const [file, ino] of heldLocks) {
-    const target = ino === -1 ? file : ownerFiles.get(path.dirname(file));
+    const target = ino === -1 ? file : ownerFiles.get(path.dirname(file))?.path;
     if (!target || touched.has(target)) continue;
     touched.add(target);
     fs.utimes(target, now, now, () => undefined);
