@@ -104,6 +104,28 @@ describe("modelscope cache", () => {
     assert.match(en.stderr, /^Error: Invalid model ID 'not-a-model-id'\n {2}Fix: use the form owner\/name/m);
   });
 
+  test("flag and argument mistakes: one line, a fix naming the command's --help and any suggestion, en and zh, exit 2", async () => {
+    const zh = { ...env(tempDir()), LANG: "zh_CN.UTF-8" };
+    const en = env(tempDir());
+    const cases: [string[], RegExp, RegExp, RegExp, RegExp][] = [
+      [["download", "--revisoin", "v1", "acme/a"], /^Error: unknown option '--revisoin'$/m, /^ {2}Fix: did you mean --revision\? Or run `modelscope download --help` for usage$/m,
+        /^错误：未知选项 '--revisoin'$/m, /^ {2}解决：是否想输入 --revision？运行 `modelscope download --help` 查看用法$/m],
+      [["downlod"], /^Error: unknown command 'downlod'$/m, /^ {2}Fix: did you mean download\?/m, /^错误：未知命令 'downlod'$/m, /^ {2}解决：是否想输入 download？/m],
+      [["download"], /^Error: missing required argument 'model_id'$/m, /^ {2}Fix: run `modelscope download --help` for usage$/m, /^错误：缺少必需的参数 'model_id'$/m, /^ {2}解决：运行 `modelscope download --help` 查看用法$/m],
+      [["login", "--token"], /^Error: option '--token <token>' argument missing$/m, /modelscope login --help/, /^错误：选项 '--token <token>' 缺少值$/m, /modelscope login --help/],
+      [["cache", "rm", "a/b", "c", "d"], /^Error: too many arguments for 'rm'\. Expected 1 argument but got 3\.$/m, /modelscope cache rm --help/, /^错误：参数过多：应为 1 个，实际为 3 个$/m, /modelscope cache rm --help/],
+    ];
+    for (const [args, enLine, enFix, zhLine, zhFix] of cases) {
+      for (const [e, line, fix] of [[en, enLine, enFix], [zh, zhLine, zhFix]] as const) {
+        const r = await modelscope(args, { env: e });
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, line, r.stderr);
+        assert.match(r.stderr, fix, r.stderr);
+        assert.equal(r.stderr.trimEnd().split("\n").length, 2, `one line and a fix: ${r.stderr}`);
+      }
+    }
+  });
+
   test("prune removes partial files, stale locks and orphan records, and keeps good files", async () => {
     const home = await filled();
     const snap = path.join(cache(home), "models", "acme--a", "snapshots", "master");

@@ -363,3 +363,31 @@ export function t(lang: Lang, key: TextKey, vars: Record<string, string> = {}): 
 function fillVars(text: string, vars: Record<string, string>): string {
   return text.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`);
 }
+
+/** commander's own usage errors, by their English text (commander has no message keys): pattern → Chinese. */
+const PARSE_ERROR_ZH: [RegExp, string][] = [
+  [/^unknown option '(.+)'$/, "未知选项 '$1'"],
+  [/^unknown command '(.+)'$/, "未知命令 '$1'"],
+  [/^missing required argument '(.+)'$/, "缺少必需的参数 '$1'"],
+  [/^option '(.+)' argument missing$/, "选项 '$1' 缺少值"],
+  [/^required option '(.+)' not specified$/, "缺少必需的选项 '$1'"],
+  [/^too many arguments(?: for '.+')?\. Expected (\d+) arguments? but got (\d+)\.$/, "参数过多：应为 $1 个，实际为 $2 个"],
+  [/^(.+) cannot be used with (.+)$/, "$1 不能与 $2 同时使用"],
+];
+
+/**
+ * A commander parse error ("error: unknown option '--x'\n(Did you mean --y?)") as our one line and a fix:
+ * the suggestion moves into the fix, which names the command's own --help. Unknown shapes keep the English.
+ */
+export function explainParseError(message: string, lang: Lang, command: string): { line: string; fix: string } {
+  const [first = "", ...rest] = message.trim().replace(/^error: /, "").split("\n");
+  const suggestion = /^\(Did you mean (.+)\?\)$/.exec(rest.join(" ").trim())?.[1];
+  if (lang === "zh") {
+    const zh = PARSE_ERROR_ZH.find(([re]) => re.test(first));
+    const line = zh ? first.replace(zh[0], zh[1]) : first;
+    const help = `运行 \`${command} --help\` 查看用法`;
+    return { line: `错误：${line}`, fix: suggestion ? `是否想输入 ${suggestion.replace(/^one of /, "")}？${help}` : help };
+  }
+  const help = `run \`${command} --help\` for usage`;
+  return { line: `Error: ${first}`, fix: suggestion ? `did you mean ${suggestion}? Or ${help}` : help };
+}

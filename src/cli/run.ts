@@ -2,7 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { closeDispatchers } from "../http/dispatcher.js";
 import { messageLanguage, resolveEndpoint } from "../settings.js";
-import { explain, type ExplainContext, type Lang } from "./messages.js";
+import { explain, explainParseError, type ExplainContext, type Lang } from "./messages.js";
 
 export const lang: Lang = messageLanguage();
 
@@ -49,10 +49,15 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     // As the official client: still honoured, but say once that it is on its way out.
     process.stderr.write(lang === "zh" ? "警告：环境变量 MODELSCOPE_DOMAIN 已弃用，请改用 MODELSCOPE_ENDPOINT。\n" : "Warning: MODELSCOPE_DOMAIN is deprecated, use MODELSCOPE_ENDPOINT instead.\n");
   }
-  // commander's own usage errors, in our shape: "Error: ..." and a fix line.
-  const fix = lang === "zh" ? "  解决：运行 --help 查看用法" : "  Fix: run with --help for usage";
-  const outputError = (str: string, write: (s: string) => void) => write(`${str.replace(/^error: /, lang === "zh" ? "错误：" : "Error: ").trimEnd()}\n${fix}\n`);
-  for (const cmd of allCommands(program)) cmd.configureOutput({ outputError });
+  // commander's own usage errors, in our shape: one line and a fix naming the command's --help.
+  for (const cmd of allCommands(program)) {
+    cmd.configureOutput({
+      outputError: (str, write) => {
+        const e = explainParseError(str, lang, commandPath(cmd));
+        write(`${e.line}\n${lang === "zh" ? "  解决：" : "  Fix: "}${e.fix}\n`);
+      },
+    });
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -63,6 +68,11 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     }
     process.exitCode = printError(err);
   }
+}
+
+/** "modelscope cache rm": the names from the program down to this command. */
+function commandPath(cmd: Command): string {
+  return cmd.parent ? `${commandPath(cmd.parent)} ${cmd.name()}` : cmd.name();
 }
 
 function allCommands(cmd: Command): Command[] {
