@@ -25,6 +25,7 @@ import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { unlinkQuiet } from "./records.js";
+import { preallocate, releaseUnused } from "./preallocate.js";
 import { BatchWriter, InlineSink, type Sink } from "./sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import type { ProgressEvent } from "./types.js";
@@ -237,6 +238,8 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   // prefix first. Big transfers hash and write on a worker thread, off the receiving thread.
   const sink: Sink =
     file.size - offset >= ctx.settings.workerSinkBytes ? await WorkerSink.open(tempPath, offset) : await InlineSink.open(tempPath, offset, ctx.signal);
+  // The disk blocks are reserved before any byte is asked for: a disk too full fails here, at once.
+  const reserved = file.size - offset >= ctx.settings.preallocateMinBytes;
   let overflow = false;
   let digest: string | undefined;
   let probe: { t: number; cpu: NodeJS.CpuUsage } | undefined;
@@ -257,6 +260,12 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   };
   try {
     if (ctx.signal?.aborted) throw new AbortedError();
+    if (reserved) {
+      await preallocate(tempPath, file.size, ctx.signal).catch((err: unknown) => {
+        if (offset === 0) fs.rmSync(tempPath, { force: true }); // nothing fetched: leave no partial file
+        throw err;
+      });
+    }
     ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: offset });
     if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
 
@@ -344,7 +353,11 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     }
     digest = await sink.finish();
   } finally {
-    if (digest === undefined) await sink.close();
+    if (digest === undefined) {
+      await sink.close();
+      // A failed run keeps its partial file to resume, but not the disk space reserved past its end.
+      if (reserved) releaseUnused(tempPath);
+    }
   }
   // Too many bytes: report a size mismatch so the integrity loop re-downloads from scratch.
   return { tempPath, sha256: digest, bytes: overflow ? file.size + 1 : offset };
@@ -396,6 +409,13 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     const fh = await fsp.open(tempPath, "w");
     await fh.truncate(file.size);
     await fh.close();
+    try {
+      if (file.size >= settings.preallocateMinBytes) await preallocate(tempPath, file.size, ctx.signal);
+    } catch (err) {
+      // Too big for the disk: nothing fetched yet, so no partial file (nor its partial reservation) stays.
+      await discardTemps(ctx.finalPath);
+      throw err;
+    }
     writeSmallFileAtomicSync(statePath, JSON.stringify(state));
   }
   const st = state;
