@@ -6,6 +6,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HubApi } from "../src/hub/api.js";
 import { snapshotDownload, downloadFile } from "../src/download/index.js";
+import { planParts } from "../src/download/fetch.js";
 import { DownloadFailedError, OfflineCacheMissError, BadResponseError } from "../src/errors.js";
 import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, writeModel, type TestHub } from "./helpers/hub.js";
 
@@ -289,5 +290,34 @@ describe("library", () => {
     } finally {
       await clearFaults(hub);
     }
+  });
+});
+
+describe("parallel range plan", () => {
+  const MiB = 1024 * 1024;
+  const settings = { partSizeBytes: 32 * MiB, rangeWorkers: 8 };
+  const lengths = (size: number) => {
+    const starts = planParts(size, settings);
+    return starts.map((s, i) => (starts[i + 1] ?? size) - s);
+  };
+
+  test("parts cover the file exactly, on 64 KiB boundaries, never over the part size", () => {
+    for (const size of [65 * MiB, 100 * MiB + 7, 512 * MiB, 2048 * MiB + 12345]) {
+      const starts = planParts(size, settings);
+      assert.equal(starts[0], 0);
+      for (let i = 1; i < starts.length; i++) assert.equal(starts[i]! % (64 * 1024), 0, `part ${i} of ${size}`);
+      const lens = lengths(size);
+      assert.equal(lens.reduce((a, b) => a + b, 0), size);
+      assert.ok(lens.every((l) => l > 0 && l <= 32 * MiB), `${size}: ${lens.join(",")}`);
+    }
+  });
+
+  test("parts shrink toward the end (to an eighth), so every stream has work and the streams end together", () => {
+    const lens = lengths(512 * MiB);
+    assert.equal(lens[0], 32 * MiB);
+    assert.ok(lens.slice(-9, -1).every((l) => l === 4 * MiB), `last parts: ${lens.slice(-9).join(",")}`);
+    for (let i = 1; i < lens.length - 1; i++) assert.ok(lens[i]! <= lens[i - 1]!, `part ${i} grew`);
+    // A file of a few parts' size still gets a part per stream (equal 32 MiB parts gave 100 MiB 4).
+    assert.ok(lengths(100 * MiB).length >= 8);
   });
 });

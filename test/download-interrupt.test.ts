@@ -90,6 +90,27 @@ describe("interrupted downloads resume", () => {
   });
 });
 
+describe("range state of an earlier version", () => {
+  test("a state with parts of one size (v1) resumes: only the missing parts are fetched", async () => {
+    const home = tempDir();
+    const dir = snap(home, "acme/slow");
+    fs.mkdirSync(dir, { recursive: true });
+    const partSize = 256 * 1024;
+    const parts = Math.ceil(PARALLEL.length / partSize);
+    // Parts 0 and 2 done, part 1 half done, the rest not started.
+    const done = Array.from({ length: parts }, (_, i) => (i === 0 || i === 2 ? partSize : i === 1 ? partSize / 2 : 0));
+    const temp = Buffer.alloc(PARALLEL.length);
+    for (let i = 0; i < parts; i++) PARALLEL.copy(temp, i * partSize, i * partSize, i * partSize + done[i]!);
+    fs.writeFileSync(path.join(dir, "parallel.bin.parallel_tmp"), temp);
+    fs.writeFileSync(path.join(dir, "parallel.bin.parallel_tmp.incomplete"), JSON.stringify({ v: 1, size: PARALLEL.length, sha256: sha256(PARALLEL), partSize, done }));
+    const r = await modelscope(["download", "acme/slow", "parallel.bin"], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256(fs.readFileSync(r.stdout.trim())), sha256(PARALLEL));
+    const had = done.reduce((a, b) => a + b, 0);
+    assert.equal((await hubStats(hub)).bytesSent["parallel.bin"], PARALLEL.length - had, "re-fetched bytes the state said were done");
+  });
+});
+
 describe("concurrent processes on one model", () => {
   for (const n of [2, 8]) {
     test(`${n} processes at once all succeed, and every byte is fetched once`, async () => {
