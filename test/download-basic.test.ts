@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { HubApi } from "../src/hub/api.js";
 import { snapshotDownload, downloadFile } from "../src/download/index.js";
-import { planParts } from "../src/download/fetch.js";
+import { planParts } from "../src/download/range-state.js";
 import { DownloadFailedError, OfflineCacheMissError, BadResponseError } from "../src/errors.js";
 import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, writeModel, type TestHub } from "./helpers/hub.js";
 

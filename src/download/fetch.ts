@@ -26,6 +26,7 @@ import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./lay
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { unlinkQuiet } from "./records.js";
 import { preallocate, releaseUnused } from "./preallocate.js";
+import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
 import { BatchWriter, InlineSink, type Sink } from "./sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import type { ProgressEvent } from "./types.js";
@@ -145,7 +146,7 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   const { file, finalPath } = ctx;
   const starts = planParts(file.size, ctx.settings);
   const done = starts.map((start, i) => Math.max(0, Math.min(landed - start, endOfPart(starts, i, file.size) - start)));
-  const state: ParallelState = { v: 2, size: file.size, sha256: file.sha256, starts, done };
+  const state: RangeState = { v: 2, size: file.size, sha256: file.sha256, starts, done };
   await fsp.rename(finalPath + INCOMPLETE_SUFFIX, finalPath + PARALLEL_SUFFIX);
   writeSmallFileAtomicSync(finalPath + PARALLEL_STATE_SUFFIX, JSON.stringify(state));
   await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
@@ -362,79 +363,6 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   return { tempPath, sha256: digest, bytes: overflow ? file.size + 1 : offset };
 }
 
-interface ParallelState {
-  v: 2;
-  size: number;
-  sha256: string | null;
-  /** Where each part starts, ascending from 0; a part ends where the next one starts (the last at `size`). */
-  starts: number[];
-  /** Bytes done from the start of each part. */
-  done: number[];
-}
-
-/** The state file of earlier versions: parts all of one size. */
-interface ParallelStateV1 {
-  v: 1;
-  size: number;
-  sha256: string | null;
-  partSize: number;
-  done: number[];
-}
-
-/** The last parts shrink to this fraction of the configured part size, and no further (a request each). */
-const MIN_PART_FRACTION = 8;
-/** Part boundaries fall on whole pages of the page cache. */
-const PART_ALIGN = 64 * 1024;
-
-/**
- * Part boundaries for `size` bytes: parts of the configured size while plenty is left, then shrinking
- * (to an eighth of it) so that the streams finish close together. Why: the hash follows
- * the file in order, so every byte that lands ahead of the lowest unfinished part is read back and hashed
- * after it; equal parts left (streams - 1) whole parts of that for after the last byte (scenario 2:
- * 224 MiB, ~0.13 s). Small last parts also keep one slow connection from holding a big part at the end,
- * and let a file of a few parts' size use every stream (100 MiB: 4 of 8 streams before).
- */
-export function planParts(size: number, settings: Pick<DownloadSettings, "partSizeBytes" | "rangeWorkers">): number[] {
-  const full = Math.max(1, Math.floor(settings.partSizeBytes));
-  const min = Math.max(1, Math.floor(full / MIN_PART_FRACTION));
-  const align = min >= PART_ALIGN ? PART_ALIGN : 1;
-  const starts: number[] = [];
-  for (let pos = 0; pos < size; ) {
-    starts.push(pos);
-    // A part is at most 2/3 of one stream's share of what is left (tried in a simulation of 8 equal
-    // streams: the last byte came as early as with equal parts, with the least left to hash after it).
-    const len = Math.max(min, Math.min(full, Math.ceil(((size - pos) * 2) / (3 * settings.rangeWorkers))));
-    pos += Math.ceil(len / align) * align;
-  }
-  return starts;
-}
-
-/** Where part `i` ends (exclusive). */
-function endOfPart(starts: number[], i: number, size: number): number {
-  return i + 1 < starts.length ? starts[i + 1]! : size;
-}
-
-async function loadState(file: string, repo: RepoFile, tempPath: string): Promise<ParallelState | undefined> {
-  try {
-    let s = JSON.parse(await fsp.readFile(file, "utf8")) as ParallelState | ParallelStateV1;
-    if (s?.v === 1 && s.partSize > 0 && Array.isArray(s.done)) {
-      const partSize = s.partSize;
-      s = { v: 2, size: s.size, sha256: s.sha256, starts: s.done.map((_, i) => i * partSize), done: s.done };
-    }
-    if (s?.v !== 2 || s.size !== repo.size || s.sha256 !== repo.sha256 || !Array.isArray(s.done) || !Array.isArray(s.starts)) return undefined;
-    const { starts, done } = s;
-    if (starts.length === 0 || starts.length !== done.length || starts[0] !== 0) return undefined;
-    for (let i = 0; i < starts.length; i++) {
-      const end = endOfPart(starts, i, s.size);
-      if (!Number.isSafeInteger(starts[i]) || !(end > starts[i]!) || !Number.isSafeInteger(done[i]) || done[i]! < 0 || done[i]! > end - starts[i]!) return undefined;
-    }
-    if ((await fsp.stat(tempPath)).size !== repo.size) return undefined;
-    return s;
-  } catch {
-    return undefined;
-  }
-}
-
 async function fetchParallel(outer: FetchContext): Promise<TempResult> {
   // One failed range stops the others at once (their finished bytes stay recorded for the next run).
   const local = new AbortController();
@@ -453,7 +381,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   const { file, settings } = ctx;
   const tempPath = ctx.finalPath + PARALLEL_SUFFIX;
   const statePath = ctx.finalPath + PARALLEL_STATE_SUFFIX;
-  let state = await loadState(statePath, file, tempPath);
+  let state = await loadRangeState(statePath, file, tempPath);
   if (!state) {
     const starts = planParts(file.size, settings);
     state = { v: 2, size: file.size, sha256: file.sha256, starts, done: starts.map(() => 0) };
@@ -500,11 +428,11 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   let hashed = 0;
   let catchingUp = false;
   let hashing: Promise<void> = Promise.resolve();
-  let k = 0;
+  let hashPart = 0;
   const landedEnd = (pos: number) => {
     // The part holding `pos` (the hash only moves forward, so the search starts where it last ended).
-    while (k + 1 < st.starts.length && st.starts[k + 1]! <= pos) k++;
-    return st.starts[k]! + st.done[k]!;
+    while (hashPart + 1 < st.starts.length && st.starts[hashPart + 1]! <= pos) hashPart++;
+    return st.starts[hashPart]! + st.done[hashPart]!;
   };
   const catchUp = () => {
     if (catchingUp || hashed >= file.size || landedEnd(hashed) <= hashed) return;
