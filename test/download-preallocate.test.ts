@@ -41,7 +41,8 @@ function fakeFallocate(message: string): { bin: string; log: string } {
   const bin = tempDir("dc-fake-bin-");
   const log = path.join(bin, "calls.log");
   const fail = message ? `echo "fallocate: fallocate failed: ${message}" >&2; exit 1` : "exit 0";
-  fs.writeFileSync(path.join(bin, "fallocate"), `#!/bin/sh\necho "$@" >> "${log}"\n${fail}\n`, { mode: 0o755 });
+  // It also records whether the caller's environment reached it (it must not: a token may be there).
+  fs.writeFileSync(path.join(bin, "fallocate"), `#!/bin/sh\necho "$@" >> "${log}"\necho "token=$MODELSCOPE_API_TOKEN" >> "${log}.env"\n${fail}\n`, { mode: 0o755 });
   return { bin, log };
 }
 
@@ -105,14 +106,16 @@ describe("disk space reserved for big files", () => {
     });
   }
 
-  test("a file system without fallocate: the download goes on as before; small files never ask", async () => {
+  test("a file system without fallocate: the download goes on as before; small files never ask; fallocate never sees the token", async () => {
     const home = tempDir();
     const fake = fakeFallocate("Operation not supported");
-    const r = await modelscope(["download", "acme/big"], { env: env(home, { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1", PATH: `${fake.bin}:${process.env.PATH}` }) });
+    const token = "ms-00000000-1111-2222-3333-444444444444";
+    const r = await modelscope(["download", "acme/big"], { env: env(home, { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1", PATH: `${fake.bin}:${process.env.PATH}`, MODELSCOPE_API_TOKEN: token }) });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sha256(fs.readFileSync(path.join(snap(home), "big.bin"))), sha256(BIG));
     assert.equal(sha256(fs.readFileSync(path.join(snap(home), "small.bin"))), sha256(SMALL));
     const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n");
     assert.deepEqual(calls, [`--keep-size --length ${BIG.length} ${path.join(snap(home), "big.bin.incomplete")}`]);
+    assert.equal(fs.readFileSync(`${fake.log}.env`, "utf8").trim(), "token=", "the token reached fallocate's environment");
   });
 });

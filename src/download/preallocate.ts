@@ -27,7 +27,8 @@ export async function preallocate(file: string, length: number, signal?: AbortSi
     let text = "";
     const child = spawn("fallocate", ["--keep-size", "--length", String(length), file], {
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
+      // Only what it needs: not the caller's environment, which may hold MODELSCOPE_API_TOKEN.
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
       signal,
     });
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (text += d));
