@@ -86,6 +86,25 @@ describe("disk space reserved for big files", () => {
     assert.equal((await hubStats(hub)).bytesSent["big.bin"], BIG.length - kept.size, "did not resume");
   });
 
+  test("kill -9 keeps the reservation with the partial file; cache prune gives it all back and counts it", { skip: !haveFallocate && "no fallocate here" }, async () => {
+    const home = tempDir();
+    const runEnv = env(home, { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1" });
+    await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 256 * 1024 }]);
+    const temp = path.join(snap(home), "big.bin.incomplete");
+    const p = spawnModelscope(["download", "acme/big", "big.bin"], { env: runEnv });
+    await waitFor(() => (st(temp)?.size ?? 0) >= 64 * 1024 && (st(temp)?.blocks ?? 0) * 512 >= BIG.length, "some bytes and the reservation");
+    p.child.kill("SIGKILL");
+    await p.done;
+    const held = st(temp)!.blocks * 512;
+    assert.ok(held >= BIG.length, `the reservation went with the process: ${held}`);
+    const r = await modelscope(["cache", "prune", "--json"], { env: runEnv });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { partials: string[]; bytes: number };
+    assert.ok(report.partials.includes(temp), r.stdout);
+    assert.ok(report.bytes >= held, `reported ${report.bytes} freed for ${held} held`);
+    assert.ok(!fs.existsSync(temp));
+  });
+
   for (const [how, extra, temps] of [
     ["one stream", { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1" }, ["big.bin.incomplete"]],
     ["parallel ranges", { MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB: "2" }, ["big.bin.parallel_tmp", "big.bin.parallel_tmp.incomplete"]],

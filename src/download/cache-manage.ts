@@ -161,6 +161,7 @@ export interface PruneReport {
   partials: string[];
   staleLocks: string[];
   orphanRecords: string[];
+  /** Disk space given back: allocated blocks, not file sizes. */
   bytes: number;
 }
 
@@ -185,7 +186,8 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
   const report: PruneReport = { partials: [], staleLocks: [], orphanRecords: [], bytes: 0 };
   const rm = async (p: string, list: string[]) => {
     const st = await fsp.stat(p).catch(() => undefined);
-    report.bytes += st?.size ?? 0;
+    // What the disk gets back: a partial file holds space reserved past its end, a range file has holes.
+    report.bytes += st ? (Number.isFinite(st.blocks) ? st.blocks * 512 : st.size) : 0;
     list.push(p);
     if (!opts.dryRun) await fsp.rm(p, { force: true });
   };
