@@ -46,6 +46,17 @@ function fakeFallocate(message: string): { bin: string; log: string } {
   return { bin, log };
 }
 
+/** A one-stream download of big.bin, slowed down, once it has some bytes and its reservation. */
+async function slowSingleStreamUnderWay() {
+  const home = tempDir();
+  const runEnv = env(home, { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1" });
+  await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 256 * 1024 }]);
+  const temp = path.join(snap(home), "big.bin.incomplete");
+  const p = spawnModelscope(["download", "acme/big", "big.bin"], { env: runEnv });
+  await waitFor(() => (st(temp)?.size ?? 0) >= 64 * 1024 && (st(temp)?.blocks ?? 0) * 512 >= BIG.length, "some bytes and the reservation");
+  return { runEnv, temp, p };
+}
+
 describe("disk space reserved for big files", () => {
   for (const [how, extra] of [
     ["one stream", { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1" }],
@@ -68,12 +79,7 @@ describe("disk space reserved for big files", () => {
   }
 
   test("Ctrl-C gives back the space reserved past the partial file's end, and the next run resumes", { skip: !haveFallocate && "no fallocate here" }, async () => {
-    const home = tempDir();
-    const runEnv = env(home, { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1" });
-    await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 256 * 1024 }]);
-    const temp = path.join(snap(home), "big.bin.incomplete");
-    const p = spawnModelscope(["download", "acme/big", "big.bin"], { env: runEnv });
-    await waitFor(() => (st(temp)?.size ?? 0) >= 64 * 1024 && (st(temp)?.blocks ?? 0) * 512 >= BIG.length, "some bytes and the reservation");
+    const { runEnv, temp, p } = await slowSingleStreamUnderWay();
     p.child.kill("SIGINT");
     assert.equal((await p.done).code, 130);
     const kept = st(temp)!;
@@ -87,12 +93,7 @@ describe("disk space reserved for big files", () => {
   });
 
   test("kill -9 keeps the reservation with the partial file; cache prune gives it all back and counts it", { skip: !haveFallocate && "no fallocate here" }, async () => {
-    const home = tempDir();
-    const runEnv = env(home, { MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "1" });
-    await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 256 * 1024 }]);
-    const temp = path.join(snap(home), "big.bin.incomplete");
-    const p = spawnModelscope(["download", "acme/big", "big.bin"], { env: runEnv });
-    await waitFor(() => (st(temp)?.size ?? 0) >= 64 * 1024 && (st(temp)?.blocks ?? 0) * 512 >= BIG.length, "some bytes and the reservation");
+    const { runEnv, temp, p } = await slowSingleStreamUnderWay();
     p.child.kill("SIGKILL");
     await p.done;
     const held = st(temp)!.blocks * 512;
