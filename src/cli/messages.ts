@@ -8,6 +8,7 @@ import {
   ConfigSecretError,
   ConnectionFailedError,
   ConnectionTimeoutError,
+  CorruptCacheError,
   DownloadFailedError,
   IntegrityError,
   InvalidTokenError,
@@ -17,6 +18,7 @@ import {
   OfflineCacheMissError,
   RateLimitError,
   ServerError,
+  UnsafeLocalFileError,
   UsageError,
   formatConfigProblem,
 } from "../errors.js";
@@ -124,6 +126,26 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
             en: "check that you can write to that folder, or download elsewhere with --cache-dir DIR (or MODELSCOPE_CACHE)",
             zh: "请确认对该目录有写权限，或用 --cache-dir DIR（或 MODELSCOPE_CACHE）下载到其他位置",
           },
+    );
+  }
+  if (err instanceof UnsafeLocalFileError) {
+    const zh: Record<string, string> = { "a symbolic link": "符号链接", "a named pipe": "命名管道", "a folder": "文件夹" };
+    return out(
+      { en: err.message, zh: `拒绝通过 ${err.file} 写入：它是${zh[err.found] ?? err.found}，不是本工具创建的文件` },
+      {
+        en: `remove it (rm -- '${err.file}') and run again; if you did not put it there, someone who can write to that folder may be tampering with it`,
+        zh: `请删除它（rm -- '${err.file}'）后重新运行；如果不是你放的，可能有能写入该目录的人在篡改它`,
+      },
+    );
+  }
+  if (err instanceof CorruptCacheError) {
+    const scope = `${id ?? "MODEL_ID"}${err.subject.revision && err.subject.revision !== "master" ? ` --revision ${err.subject.revision}` : ""}`;
+    return out(
+      { en: err.message, zh: `${err.files.length} 个缓存文件与服务器不一致：${err.files.map((f) => `${f.path}（${f.problem}）`).join("，")}` },
+      {
+        en: `download them again with \`modelscope download ${scope} --force\` (or \`modelscope cache verify ${scope} --repair\`), or remove the model with \`modelscope cache rm ${id ?? "MODEL_ID"}\``,
+        zh: `用 \`modelscope download ${scope} --force\`（或 \`modelscope cache verify ${scope} --repair\`）重新下载，或用 \`modelscope cache rm ${id ?? "MODEL_ID"}\` 删除该模型`,
+      },
     );
   }
   if (err instanceof DownloadFailedError) {

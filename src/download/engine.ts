@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UsageError, assertModelId, localWriteError, LocalWriteError } from "../errors.js";
+import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UnsafeLocalFileError, UsageError, assertModelId, localWriteError, LocalWriteError } from "../errors.js";
 import { sleep } from "../http/retry-policy.js";
 import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
@@ -207,7 +207,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
   if (failures.length > 0) {
     // One named file that failed with an error that already names it (or needs a sign-in): that error.
     const sole = run.single && failures.length === 1 ? failures[0]!.error : undefined;
-    if (sole instanceof LocalWriteError || sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError) throw sole;
+    if (sole instanceof LocalWriteError || sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError || sole instanceof UnsafeLocalFileError) throw sole;
     throw new DownloadFailedError(failures, { modelId: run.modelId, revision: run.revision });
   }
   return planned.map((p) => results.get(p.file.path)!);

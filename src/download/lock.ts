@@ -78,7 +78,7 @@ function ownerFileIn(dir: string): { path: string; ino: number } | null {
   if (known !== undefined) return known;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `dc-owner-${me.pid}-${me.nonce}.lock`);
-  fs.writeFileSync(file, JSON.stringify(me), { mode: 0o644 });
+  fs.writeFileSync(file, JSON.stringify(me), { flag: "wx", mode: 0o644 });
   const owner = { path: file, ino: fs.statSync(file).ino };
   ownerFiles.set(dir, owner);
   if (!exitHookSet) {
