@@ -23,6 +23,7 @@ import {
   formatConfigProblem,
 } from "../errors.js";
 import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL } from "../settings.js";
+import { forTerminal } from "../util/terminal-text.js";
 
 export type Lang = "en" | "zh";
 
@@ -289,6 +290,7 @@ function usageZh(err: UsageError): { line: string; fix?: string } | undefined {
 const PATH_REASON_ZH: Record<string, string> = {
   "empty path": "路径为空",
   "NUL byte": "含 NUL 字节",
+  "control character": "含控制字符",
   backslash: "含反斜杠",
   "absolute path": "是绝对路径",
   "'..' segment": "含 '..'",
@@ -381,9 +383,9 @@ export function t(lang: Lang, key: TextKey, vars: Record<string, string> = {}): 
   return fillVars(TEXT[key][lang], vars);
 }
 
-/** `{x}` in a message, filled from `vars` (left as it is when missing). */
+/** `{x}` in a message, filled from `vars` (left as it is when missing); values are outside text, escaped for a terminal. */
 function fillVars(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`);
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => (vars[k] === undefined ? `{${k}}` : forTerminal(vars[k])));
 }
 
 /** commander's own usage errors, by their English text (commander has no message keys): pattern → Chinese. */

@@ -3,7 +3,6 @@
 // breaks (one line stays one line) and bidirectional overrides become visible \xHH / \u{HHHH} escapes.
 // A backslash stays as it is: the escapes are for a reader, not for decoding.
 
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 function escape(ch: string): string {
@@ -27,4 +26,9 @@ export function hasControlChars(text: string): boolean {
 /** Several lines (our own line breaks kept), each made safe. */
 export function linesForTerminal(text: string): string {
   return text.split("\n").map(forTerminal).join("\n");
+}
+
+/** JSON for a terminal: JSON.stringify escapes C0 controls itself; the rest (DEL, C1, bidi) as \uHHHH. */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { IntegrityError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { cacheRoot } from "../../settings.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 
@@ -37,7 +38,7 @@ export function registerCacheCommand(program: Command): void {
         process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} model(s)\n`);
         for (const m of models) {
           for (const r of m.revisions) {
-            process.stdout.write(`${m.modelId.padEnd(40)} ${r.revision.padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${r.path}\n`);
+            process.stdout.write(`${forTerminal(m.modelId).padEnd(40)} ${forTerminal(r.revision).padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${forTerminal(r.path)}\n`);
           }
         }
       }),
@@ -86,9 +87,9 @@ export function registerCacheCommand(program: Command): void {
         const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal: interruptSignal() });
         if (flags.json) writeJson(report);
         else {
-          for (const f of report.mismatched) process.stdout.write(`MISMATCH  ${f}\n`);
-          for (const f of report.missing) process.stdout.write(`missing   ${f}\n`);
-          for (const f of report.unverified) process.stdout.write(`no hash   ${f}\n`);
+          for (const f of report.mismatched) process.stdout.write(`MISMATCH  ${forTerminal(f)}\n`);
+          for (const f of report.missing) process.stdout.write(`missing   ${forTerminal(f)}\n`);
+          for (const f of report.unverified) process.stdout.write(`no hash   ${forTerminal(f)}\n`);
         }
         if (report.mismatched.length > 0) {
           if (!flags.json) throw new IntegrityError(report.mismatched.join(", "), "sha256 differs from the hub's listing", { modelId });
@@ -112,7 +113,7 @@ export function registerCacheCommand(program: Command): void {
         const { humanBytes } = await import("../progress.js");
         const report = await pruneCache(cacheRoot(flags.cacheDir), { dryRun: flags.dryRun });
         if (flags.json) return writeJson(report);
-        for (const p of [...report.partials, ...report.staleLocks, ...report.orphanRecords]) process.stdout.write(`${flags.dryRun ? "would remove" : "removed"} ${p}\n`);
+        for (const p of [...report.partials, ...report.staleLocks, ...report.orphanRecords]) process.stdout.write(`${flags.dryRun ? "would remove" : "removed"} ${forTerminal(p)}\n`);
         const counts = { size: humanBytes(report.bytes), partials: String(report.partials.length), locks: String(report.staleLocks.length), orphans: String(report.orphanRecords.length) };
         process.stderr.write(`${t(lang, flags.dryRun ? "cacheWouldPrune" : "cachePruned", counts)}\n`);
       }),
