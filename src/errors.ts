@@ -160,6 +160,8 @@ export class CorruptCacheError extends ModelScopeError {
     /** Each bad file with what is wrong ("sha256 differs", "size differs: 10 bytes, the hub says 12"). */
     readonly files: { path: string; problem: string }[],
     subject: ErrorSubject = {},
+    /** Where the files are, as the flags that name it again (" --local-dir DIR"), for the fix. */
+    readonly where: string = "",
   ) {
     super(`${files.length} cached file(s) do not match the hub: ${files.map((f) => `${f.path} (${f.problem})`).join(", ")}`, subject);
   }

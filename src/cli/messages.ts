@@ -140,12 +140,17 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     );
   }
   if (err instanceof CorruptCacheError) {
-    const scope = `${id ?? "MODEL_ID"}${err.subject.revision && err.subject.revision !== "master" ? ` --revision ${err.subject.revision}` : ""}`;
+    const model = id ?? "MODEL_ID";
+    const rev = err.subject.revision && err.subject.revision !== "master" ? ` --revision ${err.subject.revision}` : "";
+    const scope = `${model}${rev}${err.where}`;
+    // The files themselves, so that --force fetches only them.
+    const files = err.files.map((f) => (/^[\w./-]+$/.test(f.path) ? f.path : `'${f.path.replace(/'/g, "'\\''")}'`)).join(" ");
+    const rm = err.where.includes("--local-dir") ? undefined : `modelscope cache rm ${model}${rev}${err.where}`;
     return out(
-      { en: err.message, zh: `${err.files.length} 个缓存文件与服务器不一致：${err.files.map((f) => `${f.path}（${f.problem}）`).join("，")}` },
+      { en: err.message, zh: `${err.files.length} 个缓存文件与服务器不一致：${err.files.map((f) => `${f.path}（${corruptProblemZh(f.problem)}）`).join("，")}` },
       {
-        en: `download them again with \`modelscope download ${scope} --force\` (or \`modelscope cache verify ${scope} --repair\`), or remove the model with \`modelscope cache rm ${id ?? "MODEL_ID"}\``,
-        zh: `用 \`modelscope download ${scope} --force\`（或 \`modelscope cache verify ${scope} --repair\`）重新下载，或用 \`modelscope cache rm ${id ?? "MODEL_ID"}\` 删除该模型`,
+        en: `download them again with \`modelscope download ${scope} ${files} --force\` (or \`modelscope cache verify ${scope} --repair\`)${rm ? `, or drop the model with \`${rm}\`` : ""}`,
+        zh: `用 \`modelscope download ${scope} ${files} --force\`（或 \`modelscope cache verify ${scope} --repair\`）重新下载${rm ? `，或用 \`${rm}\` 删除该模型` : ""}`,
       },
     );
   }
@@ -202,6 +207,13 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     { en: `Unexpected error: ${message}`, zh: `意外错误：${message}` },
     { en: "this is a bug in deepcompressor; please report it with the command you ran", zh: "这是 deepcompressor 的缺陷；请连同运行的命令一起报告" },
   );
+}
+
+/** What cache verify found wrong with a file (download/cache-manage.ts), in Chinese. */
+function corruptProblemZh(problem: string): string {
+  const size = /^(\d+) bytes, the hub says (\d+)$/.exec(problem);
+  if (size) return `${size[1]} 字节，服务器为 ${size[2]} 字节`;
+  return problem === "sha256 differs from the hub's" ? "sha256 与服务器的不一致" : problem;
 }
 
 const NO_CREDENTIALS_ZH = "凭据绝不应写在配置文件中：请删除它，然后用 `modelscope login` 登录或设置环境变量 MODELSCOPE_API_TOKEN";
@@ -367,6 +379,7 @@ const TEXT = {
   cacheNotInCache: { en: "{scope} is not in the cache.", zh: "缓存中没有 {scope}。" },
   cacheFreed: { en: "Freed {size} from cache.", zh: "已从缓存中释放 {size}。" },
   cacheVerified: { en: "Verified {count} file(s) for model '{id}' at {path}.", zh: "已校验模型 '{id}' 的 {count} 个文件，位于 {path}。" },
+  cacheRepaired: { en: "Downloaded {count} corrupt file(s) of '{id}' again.", zh: "已重新下载 '{id}' 的 {count} 个损坏文件。" },
   cachePruned: {
     en: "Freed {size}: {partials} partial download(s), {locks} stale lock(s), {orphans} orphan record(s).",
     zh: "已释放 {size}：{partials} 个未完成的下载，{locks} 个失效的锁，{orphans} 条孤立记录。",
