@@ -5,16 +5,12 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanEnv, modelscope, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { cleanEnv, modelscope, startTestHub, tempDirs, type TestHub } from "./helpers/hub.js";
 
 let hub: TestHub;
 let alice: string;
-const made: string[] = [];
-function dir(): string {
-  const d = tempDir("dc-authfiles-");
-  made.push(d);
-  return d;
-}
+const temps = tempDirs("dc-authfiles-");
+const dir = temps.make;
 
 before(async () => {
   hub = await startTestHub({ users: ["alice"] });
@@ -22,7 +18,7 @@ before(async () => {
 });
 after(async () => {
   await hub.close();
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  temps.cleanup();
 });
 
 const envFor = (home: string) => cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url });

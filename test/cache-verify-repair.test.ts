@@ -4,23 +4,19 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { bytes, cleanEnv, modelscope, sha256, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { bytes, cleanEnv, modelscope, sha256, startTestHub, tempDirs, type TestHub } from "./helpers/hub.js";
 
 const X = bytes(5000, 1);
 let hub: TestHub;
-const made: string[] = [];
-function dir(): string {
-  const d = tempDir("dc-verify-");
-  made.push(d);
-  return d;
-}
+const temps = tempDirs("dc-verify-");
+const dir = temps.make;
 
 before(async () => {
   hub = await startTestHub({ models: { "acme/a": { "x.bin": X, "c.json": "{}" } } });
 });
 after(async () => {
   await hub.close();
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  temps.cleanup();
 });
 
 const env = (home: string, extra: Record<string, string> = {}) => cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url, ...extra });

@@ -4,26 +4,22 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { bytes, cleanEnv, modelscope, sha256, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { bytes, cleanEnv, modelscope, sha256, startTestHub, tempDirs, type TestHub } from "./helpers/hub.js";
 
 const SMALL = bytes(40 * 1024, 3);
 const BIG = bytes(600 * 1024 + 5, 4);
 const VICTIM_TEXT = "the victim's own bytes\n".repeat(4000); // bigger than SMALL: the old code truncated it
 
 let hub: TestHub;
-const made: string[] = [];
-function dir(): string {
-  const d = tempDir("dc-symlink-");
-  made.push(d);
-  return d;
-}
+const temps = tempDirs("dc-symlink-");
+const dir = temps.make;
 
 before(async () => {
   hub = await startTestHub({ models: { "acme/m": { "small.bin": SMALL, "big.bin": BIG } } });
 });
 after(async () => {
   await hub.close();
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  temps.cleanup();
 });
 
 function env(home: string) {

@@ -9,7 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanEnv, modelscope, sha256, tempDir } from "./helpers/hub.js";
+import { cleanEnv, modelscope, sha256, tempDirs } from "./helpers/hub.js";
 
 const ESC = "\u001b";
 const EVIL_NAME = `${ESC}]0;owned${"\u0007"}eve${ESC}[2J\r\u009b31m`;
@@ -33,12 +33,8 @@ const MODELS: Record<string, { files: Record<string, string>; noSha?: string[]; 
 
 let server: http.Server;
 let url: string;
-const made: string[] = [];
-function dir(): string {
-  const d = tempDir("dc-hostile-");
-  made.push(d);
-  return d;
-}
+const temps = tempDirs("dc-hostile-");
+const dir = temps.make;
 
 function listing(id: string): Entry[] {
   const m = MODELS[id]!;
@@ -70,7 +66,7 @@ before(async () => {
 });
 after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  temps.cleanup();
 });
 
 const env = (home: string, extra: Record<string, string> = {}) =>

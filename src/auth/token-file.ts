@@ -6,6 +6,7 @@ import { promises as fs } from "node:fs";
 import fsSync from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { pidAlive } from "../util/pid-alive.js";
 import { readSmallFileSync } from "../util/safe-open.js";
 import { warnOnce } from "../util/warn.js";
 
@@ -17,15 +18,6 @@ const TEMP_NAME = /^\.token\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 export function tokenFilePath(home: string): string {
   return path.join(home, "token");
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Removes `.token.*.tmp` files that a killed login left in `home` (never one a live login is writing). */
