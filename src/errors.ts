@@ -140,6 +140,33 @@ export function localWriteError(err: unknown, file: string): LocalWriteError | u
   return new LocalWriteError(e.code, file, { cause: err });
 }
 
+/**
+ * Something we were about to write in the cache or --local-dir is a symbolic link (or a pipe, a folder, a
+ * file of another user) that this tool did not make: refused rather than written through. Not retried.
+ */
+export class UnsafeLocalFileError extends ModelScopeError {
+  constructor(
+    readonly file: string,
+    /** What is there instead: "a symbolic link", "a named pipe", ... */
+    readonly found: string,
+  ) {
+    super(`Refused to write through ${file}: it is ${found}, not a file this tool made`);
+  }
+}
+
+/** Cached files that no longer match the hub's listing (`cache verify`). */
+export class CorruptCacheError extends ModelScopeError {
+  constructor(
+    /** Each bad file with what is wrong ("sha256 differs", "size differs: 10 bytes, the hub says 12"). */
+    readonly files: { path: string; problem: string }[],
+    subject: ErrorSubject = {},
+    /** Where the files are, as the flags that name it again (" --local-dir DIR"), for the fix. */
+    readonly where: string = "",
+  ) {
+    super(`${files.length} cached file(s) do not match the hub: ${files.map((f) => `${f.path} (${f.problem})`).join(", ")}`, subject);
+  }
+}
+
 /** Some files of a snapshot failed; each failure is kept. */
 export class DownloadFailedError extends ModelScopeError {
   constructor(readonly failures: { file: string; error: Error }[], subject: ErrorSubject = {}) {

@@ -1,16 +1,25 @@
-// A full disk is not a network problem. The download's temp file is made a symlink to /dev/full (every
-// write fails with ENOSPC), so the real CLI meets a full disk: it says so in one line with the fix, does
-// not retry, leaves nothing at the final path, and stops taking new files.
+// A full disk is not a network problem. The real CLI runs in its own mount namespace with a 4 KiB tmpfs
+// over the snapshot folder (every file write there fails with ENOSPC), so it meets a full disk: it says so
+// in one line with the fix, does not retry, leaves nothing at the final path, and stops taking new files.
+// (A symlink to /dev/full at the temp name no longer works: links there are refused, see download-symlinks.)
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import { bytes, clearFaults, cleanEnv, hubStats, modelscope, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { MODELSCOPE_BIN, assertNoSecrets, bytes, clearFaults, cleanEnv, hubStats, startTestHub, tempDir, type CliResult, type TestHub } from "./helpers/hub.js";
 
 const SMALL = bytes(100 * 1024 + 3, 61); // inline sink
 const MID = bytes(600 * 1024 + 7, 62); // worker ring, direct transport
 const SHARDS: Record<string, Buffer> = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`s-${i}.bin`, bytes(20 * 1024 + i, 70 + i)]));
-const haveDevFull = fs.existsSync("/dev/full");
+const MOUNT_FULL = 'mount -t tmpfs -o size=4k tmpfs "$1" && shift && exec "$@"';
+/** Unprivileged mount namespaces (unshare -rm) are allowed here. */
+const canMount = (() => {
+  const d = tempDir();
+  const ok = spawnSync("unshare", ["-rm", "sh", "-c", MOUNT_FULL, "sh", d, "true"]).status === 0;
+  fs.rmSync(d, { recursive: true, force: true });
+  return ok;
+})();
 
 let hub: TestHub;
 before(async () => {
@@ -25,19 +34,29 @@ function env(home: string, extra: Record<string, string> = {}) {
 
 const snap = (home: string, id: string) => path.join(home, ".cache", "modelscope", "models", id.replace("/", "--"), "snapshots", "master");
 
-/** Makes `<file>.incomplete` a symlink to /dev/full: the download's writes then fail with ENOSPC. */
-function fullDiskFor(home: string, id: string, file: string): void {
+/** Runs `modelscope args` with a full 4 KiB file system over the snapshot folder of `id`. */
+function modelscopeOnFullDisk(home: string, id: string, args: string[], e: Record<string, string>): Promise<CliResult> {
   const dir = snap(home, id);
   fs.mkdirSync(dir, { recursive: true });
-  fs.symlinkSync("/dev/full", path.join(dir, `${file}.incomplete`));
+  return new Promise((resolve, reject) => {
+    const child = spawn("unshare", ["-rm", "sh", "-c", MOUNT_FULL, "sh", dir, process.execPath, MODELSCOPE_BIN, ...args], { env: e, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      assertNoSecrets(stdout + stderr, `modelscope ${args.join(" ")}`);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
 
-describe("a full disk", { skip: !haveDevFull && "no /dev/full here" }, () => {
+describe("a full disk", { skip: !canMount && "no unprivileged mount namespaces here (unshare -rm)" }, () => {
   for (const file of ["small.bin", "mid.bin"]) {
     test(`${file}: one line naming the file and the fix, no retry, nothing at the final path`, async () => {
       const home = tempDir();
-      fullDiskFor(home, "acme/disk", file);
-      const r = await modelscope(["download", "acme/disk", file], { env: env(home) });
+      const r = await modelscopeOnFullDisk(home, "acme/disk", ["download", "acme/disk", file], env(home));
       assert.equal(r.code, 1, r.stderr);
       const final = path.join(snap(home, "acme/disk"), file);
       assert.match(r.stderr, new RegExp(`^Error: Could not write ${final.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: no space left on the device$`, "m"));
@@ -51,8 +70,7 @@ describe("a full disk", { skip: !haveDevFull && "no /dev/full here" }, () => {
 
   test("in Chinese: 磁盘空间不足", async () => {
     const home = tempDir();
-    fullDiskFor(home, "acme/disk", "small.bin");
-    const r = await modelscope(["download", "acme/disk", "small.bin"], { env: env(home, { LANG: "zh_CN.UTF-8" }) });
+    const r = await modelscopeOnFullDisk(home, "acme/disk", ["download", "acme/disk", "small.bin"], env(home, { LANG: "zh_CN.UTF-8" }));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^错误：无法写入 .*small\.bin：磁盘空间不足$/m);
     assert.match(r.stderr, /^ {2}解决：请释放磁盘空间/m);
@@ -60,8 +78,7 @@ describe("a full disk", { skip: !haveDevFull && "no /dev/full here" }, () => {
 
   test("a whole model stops taking new files after the disk is full", async () => {
     const home = tempDir();
-    for (const name of Object.keys(SHARDS)) fullDiskFor(home, "acme/shards", name);
-    const r = await modelscope(["download", "acme/shards", "--max-workers", "1"], { env: env(home) });
+    const r = await modelscopeOnFullDisk(home, "acme/shards", ["download", "acme/shards", "--max-workers", "1"], env(home));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /no space left on the device/);
     const fetched = new Set((await hubStats(hub)).requests.filter((q) => q.method === "GET" && q.filePath?.startsWith("s-")).map((q) => q.filePath));

@@ -8,6 +8,7 @@ import {
   ConfigSecretError,
   ConnectionFailedError,
   ConnectionTimeoutError,
+  CorruptCacheError,
   DownloadFailedError,
   IntegrityError,
   InvalidTokenError,
@@ -17,10 +18,12 @@ import {
   OfflineCacheMissError,
   RateLimitError,
   ServerError,
+  UnsafeLocalFileError,
   UsageError,
   formatConfigProblem,
 } from "../errors.js";
 import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL } from "../settings.js";
+import { forTerminal } from "../util/terminal-text.js";
 
 export type Lang = "en" | "zh";
 
@@ -126,6 +129,31 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
           },
     );
   }
+  if (err instanceof UnsafeLocalFileError) {
+    const zh: Record<string, string> = { "a symbolic link": "符号链接", "a named pipe": "命名管道", "a folder": "文件夹" };
+    return out(
+      { en: err.message, zh: `拒绝通过 ${err.file} 写入：它是${zh[err.found] ?? err.found}，不是本工具创建的文件` },
+      {
+        en: `remove it (rm -- '${err.file}') and run again; if you did not put it there, someone who can write to that folder may be tampering with it`,
+        zh: `请删除它（rm -- '${err.file}'）后重新运行；如果不是你放的，可能有能写入该目录的人在篡改它`,
+      },
+    );
+  }
+  if (err instanceof CorruptCacheError) {
+    const model = id ?? "MODEL_ID";
+    const rev = err.subject.revision && err.subject.revision !== "master" ? ` --revision ${err.subject.revision}` : "";
+    const scope = `${model}${rev}${err.where}`;
+    // The files themselves, so that --force fetches only them.
+    const files = err.files.map((f) => (/^[\w./-]+$/.test(f.path) ? f.path : `'${f.path.replace(/'/g, "'\\''")}'`)).join(" ");
+    const rm = err.where.includes("--local-dir") ? undefined : `modelscope cache rm ${model}${rev}${err.where}`;
+    return out(
+      { en: err.message, zh: `${err.files.length} 个缓存文件与服务器不一致：${err.files.map((f) => `${f.path}（${corruptProblemZh(f.problem)}）`).join("，")}` },
+      {
+        en: `download them again with \`modelscope download ${scope} ${files} --force\` (or \`modelscope cache verify ${scope} --repair\`)${rm ? `, or drop the model with \`${rm}\`` : ""}`,
+        zh: `用 \`modelscope download ${scope} ${files} --force\`（或 \`modelscope cache verify ${scope} --repair\`）重新下载${rm ? `，或用 \`${rm}\` 删除该模型` : ""}`,
+      },
+    );
+  }
   if (err instanceof DownloadFailedError) {
     const first = err.failures[0]?.error;
     const inner = first ? explain(first, lang, ctx) : undefined;
@@ -179,6 +207,13 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     { en: `Unexpected error: ${message}`, zh: `意外错误：${message}` },
     { en: "this is a bug in deepcompressor; please report it with the command you ran", zh: "这是 deepcompressor 的缺陷；请连同运行的命令一起报告" },
   );
+}
+
+/** What cache verify found wrong with a file (download/cache-manage.ts), in Chinese. */
+function corruptProblemZh(problem: string): string {
+  const size = /^(\d+) bytes, the hub says (\d+)$/.exec(problem);
+  if (size) return `${size[1]} 字节，服务器为 ${size[2]} 字节`;
+  return problem === "sha256 differs from the hub's" ? "sha256 与服务器的不一致" : problem;
 }
 
 const NO_CREDENTIALS_ZH = "凭据绝不应写在配置文件中：请删除它，然后用 `modelscope login` 登录或设置环境变量 MODELSCOPE_API_TOKEN";
@@ -267,6 +302,7 @@ function usageZh(err: UsageError): { line: string; fix?: string } | undefined {
 const PATH_REASON_ZH: Record<string, string> = {
   "empty path": "路径为空",
   "NUL byte": "含 NUL 字节",
+  "control character": "含控制字符",
   backslash: "含反斜杠",
   "absolute path": "是绝对路径",
   "'..' segment": "含 '..'",
@@ -343,6 +379,7 @@ const TEXT = {
   cacheNotInCache: { en: "{scope} is not in the cache.", zh: "缓存中没有 {scope}。" },
   cacheFreed: { en: "Freed {size} from cache.", zh: "已从缓存中释放 {size}。" },
   cacheVerified: { en: "Verified {count} file(s) for model '{id}' at {path}.", zh: "已校验模型 '{id}' 的 {count} 个文件，位于 {path}。" },
+  cacheRepaired: { en: "Downloaded {count} corrupt file(s) of '{id}' again.", zh: "已重新下载 '{id}' 的 {count} 个损坏文件。" },
   cachePruned: {
     en: "Freed {size}: {partials} partial download(s), {locks} stale lock(s), {orphans} orphan record(s).",
     zh: "已释放 {size}：{partials} 个未完成的下载，{locks} 个失效的锁，{orphans} 条孤立记录。",
@@ -359,9 +396,9 @@ export function t(lang: Lang, key: TextKey, vars: Record<string, string> = {}): 
   return fillVars(TEXT[key][lang], vars);
 }
 
-/** `{x}` in a message, filled from `vars` (left as it is when missing). */
+/** `{x}` in a message, filled from `vars` (left as it is when missing); values are outside text, escaped for a terminal. */
 function fillVars(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? `{${k}}`);
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => (vars[k] === undefined ? `{${k}}` : forTerminal(vars[k])));
 }
 
 /** commander's own usage errors, by their English text (commander has no message keys): pattern → Chinese. */

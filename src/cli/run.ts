@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import { closeDispatchers } from "../http/dispatcher.js";
 import { messageLanguage, resolveEndpoint } from "../settings.js";
+import { ConfigError } from "../errors.js";
+import { forTerminal, jsonForTerminal, linesForTerminal } from "../util/terminal-text.js";
 import { explain, explainParseError, type ExplainContext, type Lang } from "./messages.js";
 
 export const lang: Lang = messageLanguage();
@@ -22,8 +24,10 @@ export function interruptSignal(): AbortSignal {
 export function printError(err: unknown, ctx: ExplainContext = {}): number {
   // The fix links to the model's page on the hub in use, not always modelscope.cn.
   const e = explain(err, lang, { endpoint: resolveEndpoint().endpoint, ...ctx });
-  process.stderr.write(`${e.line}\n`);
-  process.stderr.write(`${lang === "zh" ? "  解决：" : "  Fix: "}${e.fix}\n`);
+  // Messages carry outside text (a server's words, file names): escaped, one line stays one line (a
+  // config error is one line per problem).
+  process.stderr.write(`${err instanceof ConfigError ? linesForTerminal(e.line) : forTerminal(e.line)}\n`);
+  process.stderr.write(`${lang === "zh" ? "  解决：" : "  Fix: "}${forTerminal(e.fix)}\n`);
   if (process.env.DEEPCOMPRESSOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return e.exitCode;
 }
@@ -86,5 +90,5 @@ export function overrideExits(cmd: Command): void {
 }
 
 export function writeJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonForTerminal(value)}\n`);
 }

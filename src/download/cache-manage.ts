@@ -112,6 +112,8 @@ export interface VerifyReport {
   missing: string[];
   /** The hub gives no sha256 for these: only their size was checked. */
   unverified: string[];
+  /** What is wrong with each mismatched file. */
+  problems: Record<string, string>;
 }
 
 /** Re-hashes every cached file of a revision against the hub's listing (the one place that re-hashes). */
@@ -127,7 +129,7 @@ export async function verifyCache(modelId: string, opts: { revision?: string; ca
     throw new UsageError(`${scope} is not in the cache (${target.root})`, "download it first with `modelscope download`", { key: "notInCache", vars: { id: modelId, revision, path: target.root } });
   }
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
-  const report: VerifyReport = { modelId, revision, path: target.root, ok: [], mismatched: [], missing: [], unverified: [] };
+  const report: VerifyReport = { modelId, revision, path: target.root, ok: [], mismatched: [], missing: [], unverified: [], problems: {} };
   const checked: Summary = new Map();
   try {
     await verifyFiles(listing, target, report, checked, opts.signal);
@@ -149,6 +151,7 @@ async function verifyFiles(listing: RepoFile[], target: Target, report: VerifyRe
     const sha = st.size === f.size ? await hashFile(local, signal) : "";
     if (st.size !== f.size || (f.sha256 !== null && sha !== f.sha256)) {
       report.mismatched.push(f.path);
+      report.problems[f.path] = st.size !== f.size ? `${st.size} bytes, the hub says ${f.size}` : "sha256 differs from the hub's";
       continue;
     }
     checked.set(f.path, { size: st.size, mtimeMs: st.mtimeMs, sha256: sha });

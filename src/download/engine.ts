@@ -5,12 +5,13 @@ import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UsageError, assertModelId, localWriteError, LocalWriteError } from "../errors.js";
+import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, InvalidTokenError, NotFoundError, NotLoggedInError, OfflineCacheMissError, UnsafeLocalFileError, UsageError, assertModelId, localWriteError, LocalWriteError } from "../errors.js";
 import { sleep } from "../http/retry-policy.js";
 import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
 import type { RepoFile } from "../hub/types.js";
 import { walkFiles } from "../util/walk.js";
+import { warnOnce } from "../util/warn.js";
 import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offlineFromEnv } from "../settings.js";
 import { PathFilter } from "./filters.js";
 import { META_DIR_NAME, assertSafeRevision, isTempName, localPathOf, lockPathFor, resolveTarget, type Target } from "./layout.js";
@@ -59,6 +60,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
 
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
   const chosen = select(listing, selection, opts, modelId, revision, api);
+  warnIfUnhashed(modelId, chosen);
   // A cache hit: one summary read and one stat per file.
   const summary: Summary = opts.force ? new Map() : loadSummary(target);
   const planned = await Promise.all(
@@ -75,6 +77,18 @@ export async function download(modelId: string, selection: Selection, opts: Down
   }
   const results = await runPool(run, planned, summary);
   return { modelId, revision, path: target.root, files: results };
+}
+
+/** Files the hub gives no sha256 for are accepted on their size alone: say so, once per run. */
+function warnIfUnhashed(modelId: string, files: RepoFile[]): void {
+  const unhashed = files.filter((f) => f.sha256 === null);
+  if (unhashed.length === 0) return;
+  const n = String(unhashed.length);
+  const first = unhashed[0]!.path;
+  warnOnce("no-sha256", {
+    en: `the hub gives no sha256 for ${n} file(s) of ${modelId} (e.g. ${first}): they are checked by size only`,
+    zh: `服务器没有提供 ${modelId} 中 ${n} 个文件的 sha256（例如 ${first}）：只按大小校验`,
+  });
 }
 
 function assertRequestedPath(p: string): void {
@@ -207,7 +221,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
   if (failures.length > 0) {
     // One named file that failed with an error that already names it (or needs a sign-in): that error.
     const sole = run.single && failures.length === 1 ? failures[0]!.error : undefined;
-    if (sole instanceof LocalWriteError || sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError) throw sole;
+    if (sole instanceof LocalWriteError || sole instanceof IntegrityError || sole instanceof NotFoundError || sole instanceof AccessDeniedError || sole instanceof InvalidTokenError || sole instanceof NotLoggedInError || sole instanceof UnsafeLocalFileError) throw sole;
     throw new DownloadFailedError(failures, { modelId: run.modelId, revision: run.revision });
   }
   return planned.map((p) => results.get(p.file.path)!);

@@ -24,6 +24,7 @@ import type { RepoFile } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
+import { chmodPartial, openPartial, openPartialSync, partialSize } from "../util/safe-open.js";
 import { unlinkQuiet } from "./records.js";
 import { preallocate, releaseUnused } from "./preallocate.js";
 import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
@@ -81,7 +82,7 @@ async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string;
     const shaOk = file.sha256 === null || sha256 === file.sha256;
     if (sizeOk && shaOk) {
       try {
-        fs.chmodSync(tempPath, 0o644);
+        chmodPartial(tempPath, 0o644);
       } catch {
         // the mode is a nicety; the rename below is what matters
       }
@@ -149,7 +150,8 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   const state: RangeState = { v: 2, size: file.size, sha256: file.sha256, starts, done };
   await fsp.rename(finalPath + INCOMPLETE_SUFFIX, finalPath + PARALLEL_SUFFIX);
   writeSmallFileAtomicSync(finalPath + PARALLEL_STATE_SUFFIX, JSON.stringify(state));
-  await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
+  const fh = await openPartial(finalPath + PARALLEL_SUFFIX, "resume");
+  await fh.truncate(file.size).finally(() => fh.close());
 }
 
 /** The server answered a Range request with the whole file. */
@@ -224,14 +226,12 @@ const NETWORK_BOUND_CPU_SHARE = 0.5;
 async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | { switchAt: number }> {
   const { file } = ctx;
   const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
-  let offset = fs.statSync(tempPath, { throwIfNoEntry: false })?.size ?? 0;
-  if (offset > file.size) {
-    fs.truncateSync(tempPath, 0);
-    offset = 0;
-  }
+  // Never through a link planted at the temp name (safe-open.ts); too long a partial file starts afresh.
+  let offset = partialSize(tempPath);
+  if (offset > file.size) offset = 0;
   if (file.size === 0) {
     ctx.emit({ type: "file-start", path: file.path, size: 0, resumeFrom: 0 });
-    fs.writeFileSync(tempPath, "");
+    fs.closeSync(openPartialSync(tempPath, "create"));
     return { tempPath, sha256: createHash("sha256").digest("hex"), bytes: 0 };
   }
   // The sink (kept across attempts in this process, so a retry does not re-hash) hashes the resumed
@@ -385,7 +385,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   if (!state) {
     const starts = planParts(file.size, settings);
     state = { v: 2, size: file.size, sha256: file.sha256, starts, done: starts.map(() => 0) };
-    const fh = await fsp.open(tempPath, "w");
+    const fh = await openPartial(tempPath, "create");
     await fh.truncate(file.size);
     await fh.close();
     try {
@@ -421,7 +421,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     return saving;
   };
 
-  const fh = await fsp.open(tempPath, "r+");
+  const fh = await openPartial(tempPath, "resume");
   // The hash follows the file in order: a chunk that arrives exactly where the hash stands is hashed from
   // memory; bytes that arrived ahead of it (other ranges, or a resumed run) are read back once they landed.
   const hash = createHash("sha256");

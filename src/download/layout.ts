@@ -8,9 +8,9 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import { unsafePathReason } from "../hub/repo-path.js";
+import { META_DIR_NAME, unsafePathReason } from "../hub/repo-path.js";
 
-export const META_DIR_NAME = ".dc-meta";
+export { META_DIR_NAME };
 export const INCOMPLETE_SUFFIX = ".incomplete";
 export const PARALLEL_SUFFIX = ".parallel_tmp";
 export const PARALLEL_STATE_SUFFIX = ".parallel_tmp.incomplete";

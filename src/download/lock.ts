@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pidAlive } from "../util/pid-alive.js";
 
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
@@ -39,15 +40,6 @@ const ownerFiles = new Map<string, { path: string; ino: number } | null>();
 const heldLocks = new Map<string, number>();
 let heartbeat: NodeJS.Timeout | undefined;
 let exitHookSet = false;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function readOwner(file: string): LockOwner | undefined {
   try {
@@ -78,7 +70,7 @@ function ownerFileIn(dir: string): { path: string; ino: number } | null {
   if (known !== undefined) return known;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `dc-owner-${me.pid}-${me.nonce}.lock`);
-  fs.writeFileSync(file, JSON.stringify(me), { mode: 0o644 });
+  fs.writeFileSync(file, JSON.stringify(me), { flag: "wx", mode: 0o644 });
   const owner = { path: file, ino: fs.statSync(file).ino };
   ownerFiles.set(dir, owner);
   if (!exitHookSet) {

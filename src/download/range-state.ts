@@ -3,6 +3,7 @@
 // part file per range instead), so a killed run resumes each range where it stopped.
 import fsp from "node:fs/promises";
 import type { RepoFile } from "../hub/types.js";
+import { readJsonSmallSync } from "../util/safe-open.js";
 import type { DownloadSettings } from "../settings.js";
 
 export interface RangeState {
@@ -52,6 +53,9 @@ export function planParts(size: number, settings: Pick<DownloadSettings, "partSi
   return starts;
 }
 
+/** A state file is a few numbers per part; a bigger one is not ours (read bounded: it may be a planted link). */
+const STATE_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Where part `i` ends (exclusive). */
 export function endOfPart(starts: number[], i: number, size: number): number {
   return i + 1 < starts.length ? starts[i + 1]! : size;
@@ -60,7 +64,7 @@ export function endOfPart(starts: number[], i: number, size: number): number {
 /** The state saved beside `tempPath`, or undefined when it is missing, unreadable or for other bytes. */
 export async function loadRangeState(file: string, repo: RepoFile, tempPath: string): Promise<RangeState | undefined> {
   try {
-    let s = JSON.parse(await fsp.readFile(file, "utf8")) as RangeState | RangeStateV1;
+    let s = readJsonSmallSync(file, STATE_MAX_BYTES) as RangeState | RangeStateV1;
     if (s?.v === 1 && s.partSize > 0 && Array.isArray(s.done)) {
       const partSize = s.partSize;
       s = { v: 2, size: s.size, sha256: s.sha256, starts: s.done.map((_, i) => i * partSize), done: s.done };

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { RepoFile } from "../hub/types.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
+import { readJsonSmallSync } from "../util/safe-open.js";
 import { hashFile } from "../util/hash-file.js";
 import { localPathOf, type Target } from "./layout.js";
 
@@ -24,6 +25,9 @@ export interface VerifyRecord {
 /** Entries by repo path. */
 export type Summary = Map<string, VerifyRecord>;
 
+/** Our bookkeeping files are read bounded (one may be a link planted in a shared cache). */
+const RECORD_MAX_BYTES = 256 * 1024 * 1024;
+
 /** How often a run adds its new entries to the summary on disk. */
 const CHECKPOINT_MS = 1_000;
 
@@ -34,7 +38,7 @@ export function summaryPath(target: Target): string {
 export function loadSummary(target: Target): Summary {
   const out: Summary = new Map();
   try {
-    const data = JSON.parse(fs.readFileSync(summaryPath(target), "utf8")) as { v?: number; files?: Record<string, [number, number, string]> };
+    const data = readJsonSmallSync(summaryPath(target), RECORD_MAX_BYTES) as { v?: number; files?: Record<string, [number, number, string]> };
     if (data?.v !== 1 || !data.files || typeof data.files !== "object") return out;
     for (const [p, e] of Object.entries(data.files)) {
       if (Array.isArray(e) && typeof e[0] === "number" && typeof e[1] === "number" && typeof e[2] === "string") out.set(p, { size: e[0], mtimeMs: e[1], sha256: e[2] });
@@ -145,7 +149,7 @@ export async function saveListing(target: Target, modelId: string, revision: str
 
 export async function loadListing(target: Target): Promise<RepoFile[] | undefined> {
   try {
-    const data = JSON.parse(fs.readFileSync(listingPath(target), "utf8")) as { files?: RepoFile[] };
+    const data = readJsonSmallSync(listingPath(target), RECORD_MAX_BYTES) as { files?: RepoFile[] };
     return Array.isArray(data.files) ? data.files : undefined;
   } catch {
     return undefined;

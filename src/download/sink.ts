@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { AbortedError } from "../errors.js";
+import { openPartialSync } from "../util/safe-open.js";
 
 export interface Sink {
   /** Bytes (from offset 0) that are written and hashed. */
@@ -220,7 +221,7 @@ export class InlineSink implements Sink {
 
   /** Opens `file` (created when `prefix` is 0) and hashes its first `prefix` bytes. */
   static async open(file: string, prefix: number, signal?: AbortSignal): Promise<InlineSink> {
-    const fd = fs.openSync(file, prefix > 0 ? "r+" : "w");
+    const fd = openPartialSync(file, prefix > 0 ? "resume" : "create");
     const sink = new InlineSink(fd, prefix);
     try {
       if (prefix > 0) await sink.hashPrefix(prefix, signal);

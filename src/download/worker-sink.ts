@@ -5,6 +5,7 @@
 // Writes go out in pieces of at most WRITE_PIECE_BYTES (sink.ts says why).
 import fsp from "node:fs/promises";
 import { Worker } from "node:worker_threads";
+import { openPartial } from "../util/safe-open.js";
 import { WRITE_PIECE_BYTES, type Sink } from "./sink.js";
 
 const MiB = 1024 * 1024;
@@ -155,7 +156,7 @@ export class WorkerSink implements Sink {
 
   /** Opens `file` (created when `prefix` is 0) and hashes its first `prefix` bytes. */
   static async open(file: string, prefix: number): Promise<WorkerSink> {
-    const fh = await fsp.open(file, prefix > 0 ? "r+" : "w");
+    const fh = await openPartial(file, prefix > 0 ? "resume" : "create");
     const sink = new WorkerSink(fh, prefix);
     // The threads start while the request goes out; `ready` tells when both run (their start-up CPU is
     // not the cost of receiving, which the adaptive split's probe measures).

@@ -4,7 +4,7 @@ import { resolveToken, writeTokenFile, deleteTokenFile, type ResolvedToken } fro
 import { BadResponseError, NotLoggedInError, UsageError, assertModelId, type ErrorSubject } from "../errors.js";
 import { HubClient, type HubFileResponse, type HubResponse } from "../http/index.js";
 import { DEFAULT_REVISION, modelscopeHome, networkSettings, resolveEndpoint, type EndpointChoice, type Env, type NetworkSettings } from "../settings.js";
-import { assertSafeRepoPath } from "./repo-path.js";
+import { assertNoFileFolderClash, assertSafeRepoPath } from "./repo-path.js";
 import type { ModelInfo, RepoFile, RevisionRef, Revisions, UserInfo } from "./types.js";
 
 export interface HubApiOptions {
@@ -189,6 +189,7 @@ export class HubApi {
         isLfs: entry.IsLFS === true,
       });
     }
+    assertNoFileFolderClash([...seen], modelId);
     return files;
   }
 

@@ -5,6 +5,7 @@ import { officialCookiesPath } from "../../auth/official-cookies.js";
 import { AbortedError, ModelScopeError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import type { UserInfo } from "../../hub/types.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { VERSION } from "../../version.js";
 import { explain, t } from "../messages.js";
 import { action, interruptSignal, lang, printError, writeJson } from "../run.js";
@@ -133,7 +134,7 @@ export function registerAuthCommands(program: Command): void {
           ["endpoint", api.endpoint],
         ];
         if (user.description) rows.splice(3, 0, ["description", user.description]);
-        for (const [k, v] of rows) process.stdout.write(`${k.padEnd(11)}: ${v}\n`);
+        for (const [k, v] of rows) process.stdout.write(`${k.padEnd(11)}: ${forTerminal(v)}\n`);
       }),
     );
 

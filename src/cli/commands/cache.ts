@@ -2,9 +2,10 @@
 // re-check hashes against the hub, clean leftovers of interrupted downloads.
 import path from "node:path";
 import type { Command } from "commander";
-import { IntegrityError, UsageError } from "../../errors.js";
+import { CorruptCacheError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { cacheRoot } from "../../settings.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 
@@ -37,7 +38,7 @@ export function registerCacheCommand(program: Command): void {
         process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} model(s)\n`);
         for (const m of models) {
           for (const r of m.revisions) {
-            process.stdout.write(`${m.modelId.padEnd(40)} ${r.revision.padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${r.path}\n`);
+            process.stdout.write(`${forTerminal(m.modelId).padEnd(40)} ${forTerminal(r.revision).padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${forTerminal(r.path)}\n`);
           }
         }
       }),
@@ -76,26 +77,38 @@ export function registerCacheCommand(program: Command): void {
     .option("--cache-dir <dir>", "cache folder")
     .option("--local-dir <dir>", "verify this folder instead of the cache")
     .option("--fail-on-missing-files", "also exit 1 when files of the listing are not there")
+    .option("--repair", "download the files that do not match again")
     .option("--json", "machine-readable output")
     .option("--endpoint <url>", "hub URL")
     .option("--token <token>", "use this token instead of the saved one")
     .action(
-      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; localDir?: string; failOnMissingFiles?: boolean; json?: boolean; endpoint?: string; token?: string }) => {
+      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; localDir?: string; failOnMissingFiles?: boolean; repair?: boolean; json?: boolean; endpoint?: string; token?: string }) => {
         const { verifyCache } = await import("../../download/cache-manage.js");
         const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
-        const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal: interruptSignal() });
-        if (flags.json) writeJson(report);
-        else {
-          for (const f of report.mismatched) process.stdout.write(`MISMATCH  ${f}\n`);
-          for (const f of report.missing) process.stdout.write(`missing   ${f}\n`);
-          for (const f of report.unverified) process.stdout.write(`no hash   ${f}\n`);
+        const signal = interruptSignal();
+        const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal });
+        let repaired: string[] = [];
+        if (flags.repair && report.mismatched.length > 0) {
+          // Fetched again like `download --force` of just those files: verified before they replace the bad ones.
+          const { downloadFiles } = await import("../../download/index.js");
+          const res = await downloadFiles(modelId, report.mismatched, { api, revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, force: true, signal });
+          repaired = res.files.map((f) => f.path);
         }
-        if (report.mismatched.length > 0) {
-          if (!flags.json) throw new IntegrityError(report.mismatched.join(", "), "sha256 differs from the hub's listing", { modelId });
+        const bad = report.mismatched.filter((f) => !repaired.includes(f));
+        if (flags.json) writeJson(flags.repair ? { ...report, repaired } : report);
+        else {
+          for (const f of report.mismatched) process.stdout.write(`${repaired.includes(f) ? "REPAIRED" : "MISMATCH"}  ${forTerminal(f)}\n`);
+          for (const f of report.missing) process.stdout.write(`missing   ${forTerminal(f)}\n`);
+          for (const f of report.unverified) process.stdout.write(`no hash   ${forTerminal(f)}\n`);
+        }
+        if (bad.length > 0) {
+          const where = flags.localDir ? ` --local-dir ${flags.localDir}` : flags.cacheDir ? ` --cache-dir ${flags.cacheDir}` : "";
+          if (!flags.json) throw new CorruptCacheError(bad.map((path) => ({ path, problem: report.problems[path] ?? "differs from the hub's" })), { modelId, revision: report.revision }, where);
           return 1;
         }
+        if (repaired.length > 0 && !flags.json) process.stderr.write(`${t(lang, "cacheRepaired", { count: String(repaired.length), id: modelId })}\n`);
         if (flags.failOnMissingFiles && report.missing.length > 0) return 1;
-        const count = String(report.ok.length + report.unverified.length);
+        const count = String(report.ok.length + report.unverified.length + repaired.length);
         if (!flags.json) process.stdout.write(`${t(lang, "cacheVerified", { count, id: modelId, path: path.resolve(report.path) })}\n`);
       }),
     );
@@ -112,7 +125,7 @@ export function registerCacheCommand(program: Command): void {
         const { humanBytes } = await import("../progress.js");
         const report = await pruneCache(cacheRoot(flags.cacheDir), { dryRun: flags.dryRun });
         if (flags.json) return writeJson(report);
-        for (const p of [...report.partials, ...report.staleLocks, ...report.orphanRecords]) process.stdout.write(`${flags.dryRun ? "would remove" : "removed"} ${p}\n`);
+        for (const p of [...report.partials, ...report.staleLocks, ...report.orphanRecords]) process.stdout.write(`${flags.dryRun ? "would remove" : "removed"} ${forTerminal(p)}\n`);
         const counts = { size: humanBytes(report.bytes), partials: String(report.partials.length), locks: String(report.staleLocks.length), orphans: String(report.orphanRecords.length) };
         process.stderr.write(`${t(lang, flags.dryRun ? "cacheWouldPrune" : "cachePruned", counts)}\n`);
       }),

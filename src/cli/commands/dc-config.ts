@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { ConfigError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { offlineFromEnv } from "../../settings.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { loadConfig, resolveModels, writeResolved } from "../../config/index.js";
 import type { ConfigOverride, LoadedConfig, ResolvedSection, SectionName } from "../../config/index.js";
 import { classifyAll } from "../../config/classify.js";
@@ -121,7 +122,7 @@ export function registerConfigCommands(program: Command): void {
           }
           for (const r of resolved) {
             process.stderr.write(`${progressLine(r)}\n`);
-            if (r.localPath) process.stdout.write(`${r.localPath}\n`);
+            if (r.localPath) process.stdout.write(`${forTerminal(r.localPath)}\n`);
           }
           if (output) process.stderr.write(`${t(lang, "dcWroteResolved", { path: output })}\n`);
         },
@@ -159,7 +160,7 @@ export function registerConfigCommands(program: Command): void {
         if (resolved.length === 0) process.stdout.write(`  ${t(lang, "dcNoSections")}\n`);
         for (const r of resolved) {
           const what = r.kind === "modelscope" ? `ModelScope ${r.modelId}${r.revision ? `@${r.revision}` : ""} (${r.reason})` : r.kind === "local" ? `local folder ${r.localPath}` : `left as is (${r.reason})`;
-          process.stdout.write(`  ${r.section}: ${what}\n`);
+          process.stdout.write(`  ${r.section}: ${forTerminal(what)}\n`);
         }
       }),
     );

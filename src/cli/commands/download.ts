@@ -6,6 +6,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 
@@ -134,14 +135,14 @@ export function registerDownloadCommand(program: Command): void {
             return;
           }
           if (flags.dryRun) {
-            for (const f of res.files) process.stdout.write(`${f.status === "cached" ? "cached " : "fetch  "} ${humanBytes(f.size).padStart(10)}  ${f.path}\n`);
+            for (const f of res.files) process.stdout.write(`${f.status === "cached" ? "cached " : "fetch  "} ${humanBytes(f.size).padStart(10)}  ${forTerminal(f.path)}\n`);
             const todo = res.files.filter((f) => f.status === "planned");
             const size = humanBytes(todo.reduce((a, f) => a + f.size, 0));
             process.stderr.write(`${t(lang, "dlWouldDownload", { count: String(todo.length), size, path: res.path })}\n`);
             return;
           }
-          if (files.length > 0) for (const f of res.files) process.stdout.write(`${f.localPath}\n`);
-          else process.stdout.write(`${res.path}\n`);
+          if (files.length > 0) for (const f of res.files) process.stdout.write(`${forTerminal(f.localPath)}\n`);
+          else process.stdout.write(`${forTerminal(res.path)}\n`);
         },
         () => ({ endpoint: endpointForErrors }),
       ),

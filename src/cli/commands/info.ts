@@ -1,6 +1,7 @@
 // `modelscope info MODEL_ID`: what the hub says about a model (a private one only once signed in).
 import type { Command } from "commander";
 import { HubApi } from "../../hub/api.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { action, interruptSignal, writeJson } from "../run.js";
 
 export function registerInfoCommand(program: Command): void {
@@ -28,7 +29,7 @@ export function registerInfoCommand(program: Command): void {
             ["branches", revisions.branches.map((b) => b.name).join(", ") || "-"],
             ["tags", revisions.tags.map((b) => b.name).join(", ") || "-"],
           ];
-          for (const [k, v] of rows) process.stdout.write(`${k.padEnd(10)}: ${v}\n`);
+          for (const [k, v] of rows) process.stdout.write(`${k.padEnd(10)}: ${forTerminal(v)}\n`);
         },
       ),
     );
