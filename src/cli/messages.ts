@@ -251,6 +251,7 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   badPort: { line: "无效的端口 '{value}'", fix: "请使用 0 到 65535 之间的数字（0 表示自动选择空闲端口）" },
   serveNeedsRoot: { line: "缺少 --root", fix: "请传入要提供的文件夹，例如 `modelscope serve --root ~/.cache/modelscope`" },
   badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
+  flagValueIsFlag: { line: "{flag} 需要一个值，但得到的是选项 {value}", fix: "请给 {flag} 一个值，例如 {flag} VALUE" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
 };
 

@@ -1,10 +1,31 @@
 // Shared CLI plumbing: one way to run an action, print errors, set exit codes and handle Ctrl-C.
 import { Command, CommanderError } from "commander";
+import { UsageError } from "../errors.js";
 import { closeDispatchers } from "../http/dispatcher.js";
-import { messageLanguage, resolveEndpoint } from "../settings.js";
+import { messageLanguage, progressBarsDisabled, resolveEndpoint } from "../settings.js";
+import { translateHelp } from "./help-zh.js";
 import { explain, explainParseError, type ExplainContext, type Lang } from "./messages.js";
 
 export const lang: Lang = messageLanguage();
+
+/** The command's -q/--quiet (set before its action runs): no progress bars, no notes, errors only. */
+let quiet = false;
+export function isQuiet(): boolean {
+  return quiet;
+}
+
+/** Progress bars: on a terminal, unless -q or MODELSCOPE_DISABLE_PROGRESS_BARS. */
+export function progressWanted(): boolean {
+  return !!process.stderr.isTTY && !quiet && !progressBarsDisabled();
+}
+
+/** A note or summary on stderr; -q drops it (errors are printed by printError, always). */
+export function note(text: string): void {
+  if (!quiet) process.stderr.write(`${text}\n`);
+}
+
+/** The signal that ended the run: SIGTERM exits 143, as shells expect, Ctrl-C 130. */
+let terminated = false;
 
 /** An AbortSignal that fires on the first Ctrl-C; a second Ctrl-C exits at once. */
 export function interruptSignal(): AbortSignal {
@@ -15,7 +36,11 @@ export function interruptSignal(): AbortSignal {
     if (count > 1) process.exit(130);
     controller.abort();
   });
-  process.on("SIGTERM", () => controller.abort());
+  process.on("SIGTERM", () => {
+    if (terminated) process.exit(143);
+    terminated = true;
+    controller.abort();
+  });
   return controller.signal;
 }
 
@@ -37,6 +62,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | n
     } catch (err) {
       code = printError(err, ctx());
     }
+    if (terminated && code === 130) code = 143;
     await closeDispatchers();
     process.exitCode = code;
   };
@@ -45,6 +71,21 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | n
 /** Parses argv with usage errors mapped to exit code 2 (commander's own default is 1). */
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {
   program.exitOverride();
+  quietClosedPipes();
+  // A command that does not handle SIGTERM itself still ends with the shell's code for it.
+  process.on("SIGTERM", () => {
+    if (process.listenerCount("SIGTERM") === 1) process.exit(143);
+  });
+  for (const cmd of allCommands(program)) {
+    // -q on every command that does something (not on groups such as `cache`, whose subcommands have it).
+    const acts = cmd.commands.length === 0 || (cmd as unknown as { _actionHandler?: unknown })._actionHandler;
+    if (acts && !cmd.options.some((o) => o.long === "--quiet")) cmd.option("-q, --quiet", "errors only: no progress bars, notes or summaries");
+  }
+  program.hook("preAction", (_root, actionCommand) => {
+    quiet = !!actionCommand.opts().quiet;
+    refuseFlagLikeValues(actionCommand);
+  });
+  if (lang === "zh") translateHelp(program);
   if (resolveEndpoint().source === "MODELSCOPE_DOMAIN") {
     // As the official client: still honoured, but say once that it is on its way out.
     process.stderr.write(lang === "zh" ? "警告：环境变量 MODELSCOPE_DOMAIN 已弃用，请改用 MODELSCOPE_ENDPOINT。\n" : "Warning: MODELSCOPE_DOMAIN is deprecated, use MODELSCOPE_ENDPOINT instead.\n");
@@ -62,11 +103,42 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      const benign = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help";
+      // --help and --version end well; help shown because no command was given (bare `modelscope`) is a usage error.
+      const benign = err.code === "commander.helpDisplayed" || err.code === "commander.version" || (err.code === "commander.help" && err.exitCode === 0);
       process.exitCode = benign ? 0 : 2;
       return;
     }
     process.exitCode = printError(err);
+  }
+}
+
+/**
+ * `modelscope cache ls | head -1`, `modelscope --help | true`: the reader went away, so there is nobody
+ * left to tell anything. End quietly, with the code the command had so far.
+ */
+function quietClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+      throw err;
+    });
+  }
+}
+
+/**
+ * `--revision --json`: commander takes `--json` as the revision. A value that is spelled like a flag of
+ * the command is almost always a missing value, so it is a usage error rather than a strange lookup.
+ */
+function refuseFlagLikeValues(cmd: Command): void {
+  for (const opt of cmd.options) {
+    if (!(opt.required || opt.optional) || cmd.getOptionValueSource(opt.attributeName()) !== "cli") continue;
+    const raw: unknown = cmd.getOptionValue(opt.attributeName());
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof value === "string" && /^(--[A-Za-z][\w-]*|-[A-Za-z])(=.*)?$/.test(value)) {
+        const flag = opt.long ?? opt.flags;
+        throw new UsageError(`${flag} needs a value, but got the flag ${value}`, `give ${flag} its value, e.g. ${flag} VALUE`, { key: "flagValueIsFlag", vars: { flag, value } });
+      }
+    }
   }
 }
 
