@@ -33,6 +33,13 @@ export interface Explained {
 
 export interface ExplainContext {
   endpoint?: string | undefined;
+  /** The token in use came from MODELSCOPE_API_TOKEN (not a flag or a saved login): a rejection names it. */
+  tokenFromEnv?: boolean | undefined;
+}
+
+/** The hub in use when it is not modelscope.cn, for fixes that must not send people to the wrong site. */
+function otherHub(ctx: ExplainContext): string | undefined {
+  return ctx.endpoint && ctx.endpoint !== DEFAULT_ENDPOINT ? ctx.endpoint : undefined;
 }
 
 type Text = { en: string; zh: string };
@@ -52,16 +59,30 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   });
   const id = (err as { subject?: { modelId?: string } })?.subject?.modelId;
 
+  const hub = otherHub(ctx);
   if (err instanceof InvalidTokenError) {
+    if (ctx.tokenFromEnv) {
+      return out(
+        { en: "Invalid token (from MODELSCOPE_API_TOKEN)", zh: "Token无效（来自环境变量 MODELSCOPE_API_TOKEN）" },
+        {
+          en: `${hub ?? "the hub"} rejects the token in MODELSCOPE_API_TOKEN: set it to a valid token, or unset it to use your saved login`,
+          zh: `${hub ?? "服务器"} 拒绝了 MODELSCOPE_API_TOKEN 中的 token：请将其设为有效的 token，或取消设置以使用已保存的登录`,
+        },
+      );
+    }
     return out(
       { en: "Invalid token", zh: "Token无效" },
-      { en: `regenerate it at ${TOKEN_PAGE_URL} and run \`modelscope login\``, zh: `请在 ${TOKEN_PAGE_URL} 重新生成token，然后运行 \`modelscope login\`` },
+      hub
+        ? { en: `get a valid token for the hub at ${hub} and run \`modelscope login\``, zh: `请获取 ${hub} 的有效 token，然后运行 \`modelscope login\`` }
+        : { en: `regenerate it at ${TOKEN_PAGE_URL} and run \`modelscope login\``, zh: `请在 ${TOKEN_PAGE_URL} 重新生成token，然后运行 \`modelscope login\`` },
     );
   }
   if (err instanceof NotLoggedInError) {
     return out(
       { en: `Not logged in${id ? ` (${id} needs a sign-in)` : ""}`, zh: `未登录${id ? `（${id} 需要登录）` : ""}` },
-      { en: "run `modelscope login`, or set MODELSCOPE_API_TOKEN", zh: "请运行 `modelscope login`，或设置环境变量 MODELSCOPE_API_TOKEN" },
+      hub
+        ? { en: `run \`modelscope login\` to sign in to ${hub}, or set MODELSCOPE_API_TOKEN`, zh: `请运行 \`modelscope login\` 登录 ${hub}，或设置环境变量 MODELSCOPE_API_TOKEN` }
+        : { en: "run `modelscope login`, or set MODELSCOPE_API_TOKEN", zh: "请运行 `modelscope login`，或设置环境变量 MODELSCOPE_API_TOKEN" },
     );
   }
   if (err instanceof ConnectionTimeoutError) {
@@ -83,7 +104,9 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     const what = id ?? (lang === "zh" ? "该模型" : "this model");
     return out(
       { en: `Access denied${id ? ` (${id})` : ""}`, zh: `权限不足${id ? `（${id}）` : ""}` },
-      { en: `make sure your account can access ${what}; sign in with \`modelscope login\``, zh: `请确认您的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` },
+      hub
+        ? { en: `make sure your account on ${hub} can access ${what}; sign in with \`modelscope login\``, zh: `请确认您在 ${hub} 上的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` }
+        : { en: `make sure your account can access ${what}; sign in with \`modelscope login\``, zh: `请确认您的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` },
     );
   }
   if (err instanceof NotFoundError) {

@@ -24,6 +24,9 @@ export function note(text: string): void {
   if (!quiet) process.stderr.write(`${text}\n`);
 }
 
+/** The command runs on MODELSCOPE_API_TOKEN (no --token): a rejected token then names the variable. */
+let tokenFromEnv = false;
+
 /** The signal that ended the run: SIGTERM exits 143, as shells expect, Ctrl-C 130. */
 let terminated = false;
 
@@ -46,7 +49,7 @@ export function interruptSignal(): AbortSignal {
 
 export function printError(err: unknown, ctx: ExplainContext = {}): number {
   // The fix links to the model's page on the hub in use, not always modelscope.cn.
-  const e = explain(err, lang, { endpoint: resolveEndpoint().endpoint, ...ctx });
+  const e = explain(err, lang, { endpoint: resolveEndpoint().endpoint, tokenFromEnv, ...ctx });
   process.stderr.write(`${e.line}\n`);
   process.stderr.write(`${lang === "zh" ? "  解决：" : "  Fix: "}${e.fix}\n`);
   if (process.env.DEEPCOMPRESSOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
@@ -82,7 +85,10 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     if (acts && !cmd.options.some((o) => o.long === "--quiet")) cmd.option("-q, --quiet", "errors only: no progress bars, notes or summaries");
   }
   program.hook("preAction", (_root, actionCommand) => {
-    quiet = !!actionCommand.opts().quiet;
+    const opts = actionCommand.opts();
+    quiet = !!opts.quiet;
+    // `login` checks the token it is given, never the env var's.
+    tokenFromEnv = actionCommand.name() !== "login" && opts.token === undefined && !!process.env.MODELSCOPE_API_TOKEN?.trim();
     refuseFlagLikeValues(actionCommand);
   });
   if (lang === "zh") translateHelp(program);
