@@ -33,6 +33,8 @@ export interface Explained {
 
 export interface ExplainContext {
   endpoint?: string | undefined;
+  /** For a NotFoundError: names that do exist (files near the one asked for, or the model's revisions). */
+  suggestions?: { kind: "file" | "revision"; names: string[] } | undefined;
   /** The token in use came from MODELSCOPE_API_TOKEN (not a flag or a saved login): a rejection names it. */
   tokenFromEnv?: boolean | undefined;
 }
@@ -95,9 +97,15 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     );
   }
   if (err instanceof ConnectionFailedError) {
+    const origin = hub ?? (URL.canParse(err.url) ? new URL(err.url).origin : err.url);
     return out(
       { en: `Connection failed (${err.url}: ${err.reason})`, zh: `连接失败（${err.url}：${err.reason}）` },
-      { en: "check the network connection and the endpoint; set HTTPS_PROXY if you need a proxy", zh: "请检查网络连接和服务地址；如需代理，请设置 HTTPS_PROXY" },
+      err.reason === "ECONNREFUSED"
+        ? {
+            en: `nothing answers at ${origin}: start the hub, or point --endpoint / MODELSCOPE_ENDPOINT at the right address`,
+            zh: `${origin} 没有响应：请启动该服务，或用 --endpoint / MODELSCOPE_ENDPOINT 指向正确的地址`,
+          }
+        : { en: "check the network connection and the endpoint; set HTTPS_PROXY if you need a proxy", zh: "请检查网络连接和服务地址；如需代理，请设置 HTTPS_PROXY" },
     );
   }
   if (err instanceof AccessDeniedError) {
@@ -111,11 +119,18 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   }
   if (err instanceof NotFoundError) {
     const page = modelPage(ctx, id);
+    const names = ctx.suggestions?.names.join(", ");
+    const suggested: Text | undefined = !names
+      ? undefined
+      : ctx.suggestions?.kind === "file"
+        ? { en: `files with similar names: ${names}`, zh: `名称相近的文件：${names}` }
+        : { en: `available revisions: ${names}; pass one with --revision`, zh: `可用的版本：${names}；请用 --revision 指定` };
     return out(
       { en: `Not found: ${err.what}`, zh: `未找到：${err.what}` },
-      err.signedIn
+      suggested ??
+      (err.signedIn
         ? { en: `check the ID at ${page}; if it is private, ask its owner for access`, zh: `请在 ${page} 核对ID；如果是私有模型，请向其所有者申请访问权限` }
-        : { en: `check the ID at ${page}; if it is private, sign in with \`modelscope login\``, zh: `请在 ${page} 核对ID；如果是私有模型，请先运行 \`modelscope login\` 登录` },
+        : { en: `check the ID at ${page}; if it is private, sign in with \`modelscope login\``, zh: `请在 ${page} 核对ID；如果是私有模型，请先运行 \`modelscope login\` 登录` }),
     );
   }
   if (err instanceof RateLimitError) {
@@ -274,6 +289,8 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   badPort: { line: "无效的端口 '{value}'", fix: "请使用 0 到 65535 之间的数字（0 表示自动选择空闲端口）" },
   serveNeedsRoot: { line: "缺少 --root", fix: "请传入要提供的文件夹，例如 `modelscope serve --root ~/.cache/modelscope`" },
   badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
+  patternMatchesNothing: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "名称相近的文件：{near}" },
+  patternMatchesNothingNoNear: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "去掉 --include/--exclude 并加上 --dry-run 运行，即可列出所有文件" },
   flagValueIsFlag: { line: "{flag} 需要一个值，但得到的是选项 {value}", fix: "请给 {flag} 一个值，例如 {flag} VALUE" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
 };
@@ -360,6 +377,8 @@ const TEXT = {
   },
   dcRunning: { en: "Running: {command}", zh: "运行：{command}" },
   // download and cache (summary sentences; data rows stay as they are, for scripts)
+  retrying: { en: "{why}; retrying in {delay} ({attempt} of {of})...", zh: "{why}；{delay} 后重试（第 {attempt} 次，共 {of} 次）..." },
+  dlSummary: { en: "Downloaded {files} file(s), {size}, in {time} ({cached} already there).", zh: "已下载 {files} 个文件（{size}），用时 {time}（{cached} 个已存在）。" },
   dlWouldDownload: { en: "Would download {count} file(s), {size}, into {path}", zh: "将下载 {count} 个文件（{size}）到 {path}" },
   cacheRevisionScope: { en: "{id} (revision {revision})", zh: "{id}（版本 {revision}）" },
   cacheRemoveConfirm: { en: "Remove {scope} from the cache? [y/N] ", zh: "从缓存中删除 {scope}？[y/N] " },

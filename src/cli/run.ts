@@ -4,7 +4,8 @@ import { UsageError } from "../errors.js";
 import { closeDispatchers } from "../http/dispatcher.js";
 import { messageLanguage, progressBarsDisabled, resolveEndpoint } from "../settings.js";
 import { translateHelp } from "./help-zh.js";
-import { explain, explainParseError, type ExplainContext, type Lang } from "./messages.js";
+import { setRetryNotice } from "../http/retry-notice.js";
+import { explain, explainParseError, t, type ExplainContext, type Explained, type Lang } from "./messages.js";
 
 export const lang: Lang = messageLanguage();
 
@@ -47,9 +48,13 @@ export function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+/** An error as the CLI states it: the fix names the hub in use (not always modelscope.cn) and the token's source. */
+export function explainForCli(err: unknown, ctx: ExplainContext = {}): Explained {
+  return explain(err, lang, { endpoint: resolveEndpoint().endpoint, tokenFromEnv, ...ctx });
+}
+
 export function printError(err: unknown, ctx: ExplainContext = {}): number {
-  // The fix links to the model's page on the hub in use, not always modelscope.cn.
-  const e = explain(err, lang, { endpoint: resolveEndpoint().endpoint, tokenFromEnv, ...ctx });
+  const e = explainForCli(err, ctx);
   process.stderr.write(`${e.line}\n`);
   process.stderr.write(`${lang === "zh" ? "  解决：" : "  Fix: "}${e.fix}\n`);
   if (process.env.DEEPCOMPRESSOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
@@ -57,12 +62,13 @@ export function printError(err: unknown, ctx: ExplainContext = {}): number {
 }
 
 /** Wraps a command action: errors become one line plus a fix, and the right exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | number>, ctx: () => ExplainContext = () => ({})) {
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | number>, ctx: () => ExplainContext = () => ({}), onError?: (err: unknown) => void) {
   return async (...args: A): Promise<void> => {
     let code = 0;
     try {
       code = (await fn(...args)) ?? 0;
     } catch (err) {
+      onError?.(err);
       code = printError(err, ctx());
     }
     if (terminated && code === 130) code = 143;
@@ -92,6 +98,14 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     refuseFlagLikeValues(actionCommand);
   });
   if (lang === "zh") translateHelp(program);
+  if (process.stderr.isTTY) {
+    // On a terminal, say that a failing request is being retried rather than sit silent.
+    setRetryNotice(({ attempt, of, delayMs, error }) => {
+      if (quiet) return;
+      const why = explain(error, lang).line.replace(/^(Error: |错误：)/, "");
+      note(t(lang, "retrying", { why, delay: `${(delayMs / 1000).toFixed(1)}s`, attempt: String(attempt), of: String(of) }));
+    });
+  }
   if (resolveEndpoint().source === "MODELSCOPE_DOMAIN") {
     // As the official client: still honoured, but say once that it is on its way out.
     process.stderr.write(lang === "zh" ? "警告：环境变量 MODELSCOPE_DOMAIN 已弃用，请改用 MODELSCOPE_ENDPOINT。\n" : "Warning: MODELSCOPE_DOMAIN is deprecated, use MODELSCOPE_ENDPOINT instead.\n");
