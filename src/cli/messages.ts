@@ -291,6 +291,7 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
   patternMatchesNothing: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "名称相近的文件：{near}" },
   patternMatchesNothingNoNear: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "去掉 --include/--exclude 并加上 --dry-run 运行，即可列出所有文件" },
+  badShell: { line: "未知的 shell '{shell}'", fix: "请使用 bash、zsh 或 fish，例如 `modelscope completion bash >> ~/.bashrc`" },
   flagValueIsFlag: { line: "{flag} 需要一个值，但得到的是选项 {value}", fix: "请给 {flag} 一个值，例如 {flag} VALUE" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
 };

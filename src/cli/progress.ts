@@ -49,7 +49,7 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
   let filesTotal = 0;
   let filesDone = 0;
   let started = false;
-  const t0 = Date.now();
+  let t0 = Date.now();
   let speedBase = { t: Date.now(), bytes: 0 };
   let speed = 0;
   let windows = 0;
@@ -89,6 +89,14 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
   return {
     onEvent(e) {
       if (e.type === "plan") {
+        // A new plan (the next model of a `deepcompressor fetch`): finish the last bar, start a fresh one.
+        if (started) bar.stop();
+        started = false;
+        done = 0;
+        speed = 0;
+        windows = 0;
+        t0 = Date.now();
+        speedBase = { t: t0, bytes: 0 };
         const todo = e.files.filter((f) => !f.cached);
         total = todo.reduce((a, f) => a + f.size, 0);
         filesTotal = e.files.length;
@@ -111,6 +119,7 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
       if (started) {
         bar.update(Math.min(done, total), payload());
         bar.stop();
+        started = false;
       }
     },
   };

@@ -120,11 +120,17 @@ export function registerAuthCommands(program: Command): void {
     .description("show who the current token belongs to")
     .option("--token <token>", "check this token instead of the saved one")
     .option("--endpoint <url>", "hub URL")
+    .option("--json", "machine-readable output")
     .action(
-      action(async (flags: HubFlags) => {
+      action(async (flags: HubFlags & { json?: boolean }) => {
         const api = apiFrom(flags);
         const user = await api.whoami({ signal: interruptSignal() });
         const info = api.tokenInfo()!;
+        if (flags.json) {
+          const tokenFrom = describeTokenSource(info.source, api.home);
+          const who = { username: user.username ?? null, email: user.email ?? null, id: user.id ?? null, description: user.description ?? null };
+          return writeJson({ ...who, token: maskToken(info.token), tokenSource: info.source, tokenFrom, endpoint: api.endpoint });
+        }
         const rows: [string, string][] = [
           ["username", user.username ?? "-"],
           ["email", user.email ?? "-"],
@@ -148,7 +154,7 @@ export function registerAuthCommands(program: Command): void {
     .action(action((flags: HubFlags & { json?: boolean; offline?: boolean }) => authStatus(flags)));
 }
 
-/** The seed's check script as a command. Also `deepcompressor check-auth`. */
+/** The sign-in check as a command (`modelscope auth status`). Also `deepcompressor check-auth`. */
 export async function authStatus(flags: HubFlags & { json?: boolean; offline?: boolean }): Promise<number> {
   const api = apiFrom(flags);
   const info = api.tokenInfo();
