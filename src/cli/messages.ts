@@ -385,7 +385,12 @@ const TEXT = {
   cacheRemoveConfirm: { en: "Remove {scope} from the cache? [y/N] ", zh: "从缓存中删除 {scope}？[y/N] " },
   cacheAborted: { en: "Aborted.", zh: "已取消。" },
   cacheNotInCache: { en: "{scope} is not in the cache.", zh: "缓存中没有 {scope}。" },
-  cacheFreed: { en: "Freed {size} from cache.", zh: "已从缓存中释放 {size}。" },
+  cacheFreed: { en: "Removed {scope}: freed {size} from cache.", zh: "已删除 {scope}：从缓存中释放 {size}。" },
+  cacheIncomplete: { en: "[incomplete: {count} partial file(s)]", zh: "[未完成：{count} 个部分下载的文件]" },
+  cacheIncompleteFix: {
+    en: "Incomplete: run the same `modelscope download` again to finish, or `modelscope cache prune` to drop the partial files.",
+    zh: "未完成：重新运行同一条 `modelscope download` 即可完成下载，或运行 `modelscope cache prune` 删除部分下载的文件。",
+  },
   cacheVerified: { en: "Verified {count} file(s) for model '{id}' at {path}.", zh: "已校验模型 '{id}' 的 {count} 个文件，位于 {path}。" },
   cachePruned: {
     en: "Freed {size}: {partials} partial download(s), {locks} stale lock(s), {orphans} orphan record(s).",
