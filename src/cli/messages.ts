@@ -18,9 +18,12 @@ import {
   RateLimitError,
   ServerError,
   UsageError,
+  ModelScopeError,
   formatConfigProblem,
+  localWriteError,
 } from "../errors.js";
-import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL } from "../settings.js";
+import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL, modelscopeHome } from "../settings.js";
+import { clashOf, touchesHome } from "./local-errors.js";
 
 export type Lang = "en" | "zh";
 
@@ -151,9 +154,15 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   if (err instanceof LocalWriteError) {
     const zh: Record<string, string> = { ENOSPC: "磁盘空间不足", EDQUOT: "超出磁盘配额", EROFS: "文件系统只读", EACCES: "没有权限", EPERM: "操作不被允许", EIO: "输入/输出错误", EFBIG: "文件超出该文件系统的大小上限" };
     const full = err.code === "ENOSPC" || err.code === "EDQUOT" || err.code === "EFBIG";
+    const home = modelscopeHome();
     return out(
       { en: err.message, zh: `无法写入 ${err.file}：${zh[err.code] ?? err.code}` },
-      full
+      // The token and the official client's login live in MODELSCOPE_HOME, not in the cache.
+      touchesHome(err.file, home)
+        ? full
+          ? { en: `free some space on the disk that holds ${home}, or set MODELSCOPE_HOME to a folder on another disk, then sign in again`, zh: `请释放 ${home} 所在磁盘的空间，或将 MODELSCOPE_HOME 设为其他磁盘上的文件夹，然后重新登录` }
+          : { en: `check that you can write to ${home}, or set MODELSCOPE_HOME to a folder you can write to`, zh: `请确认对 ${home} 有写权限，或将 MODELSCOPE_HOME 设为可写的文件夹` }
+        : full
         ? {
             en: "free some space, or download elsewhere with --cache-dir DIR (or MODELSCOPE_CACHE); run again to continue where it stopped",
             zh: "请释放磁盘空间，或用 --cache-dir DIR（或 MODELSCOPE_CACHE）下载到其他位置；重新运行即可从中断处继续",
@@ -211,6 +220,23 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   }
   if (err instanceof AbortedError) {
     return { line: lang === "zh" ? "已中断" : "Interrupted", fix: lang === "zh" ? "重新运行即可从中断处继续" : "run it again to continue where it stopped", exitCode: 130 };
+  }
+  // Raw file-system errors a user can cause: a full disk anywhere (saving a token too), a file-and-folder clash.
+  const raw = err as NodeJS.ErrnoException | undefined;
+  const local = !(err instanceof ModelScopeError) && typeof raw?.path === "string" ? localWriteError(err, raw.path) : undefined;
+  if (local) return explain(local, lang, ctx);
+  const clash = err instanceof ModelScopeError ? undefined : clashOf(err);
+  if (clash) {
+    const b = clash.blocker;
+    const inHome = touchesHome(b, modelscopeHome());
+    return out(
+      clash.is === "file"
+        ? { en: `Cannot write there: ${b} is a file, but a folder is needed at that place`, zh: `无法写入：${b} 是文件，但此处需要文件夹` }
+        : { en: `Cannot write there: ${b} is a folder, but a file must go at that place`, zh: `无法写入：${b} 是文件夹，但此处需要写入文件` },
+      inHome
+        ? { en: `move or delete ${b}, or set MODELSCOPE_HOME to another folder`, zh: `请移走或删除 ${b}，或将 MODELSCOPE_HOME 设为其他文件夹` }
+        : { en: `move or delete ${b} (it is not from this download), or use another folder with --local-dir DIR or --cache-dir DIR`, zh: `请移走或删除 ${b}（它不属于本次下载），或用 --local-dir DIR 或 --cache-dir DIR 换一个文件夹` },
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return out(

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { describeTokenSource, maskToken, tokenFilePath } from "../../auth/index.js";
 import { officialCookiesPath } from "../../auth/official-cookies.js";
-import { AbortedError, ModelScopeError, UsageError } from "../../errors.js";
+import { AbortedError, ModelScopeError, UsageError, localWriteError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import type { UserInfo } from "../../hub/types.js";
 import { VERSION } from "../../version.js";
@@ -94,7 +94,10 @@ export function registerAuthCommands(program: Command): void {
           }
         }
         const api = new HubApi({ endpoint: flags.endpoint });
-        const user = await api.login(token, { signal: interruptSignal() });
+        // A failed write here is the token file's (a full disk names no path of its own).
+        const user = await api.login(token, { signal: interruptSignal() }).catch((err: unknown) => {
+          throw localWriteError(err, tokenFilePath(api.home)) ?? err;
+        });
         process.stdout.write(`${t(lang, "loggedInAs", { user: userName(user) })}\n`);
         process.stderr.write(`${t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) })}\n`);
         const envToken = process.env.MODELSCOPE_API_TOKEN?.trim();
