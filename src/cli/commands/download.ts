@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { NotFoundError, UsageError } from "../../errors.js";
+import { NotFoundError, OfflineCacheMissError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { checkPatterns, nearNames } from "../download-hints.js";
 import { t, type ExplainContext } from "../messages.js";
@@ -120,7 +120,14 @@ export function registerDownloadCommand(program: Command): void {
           const allPaths = async () => (await snapshotDownload(modelId, { ...opts, include: undefined, exclude: undefined, dryRun: true, onProgress: undefined })).files.map((f) => f.path);
           let res;
           try {
-            if (flags.include?.length || flags.exclude?.length) checkPatterns(await allPaths(), flags.include, flags.exclude);
+            if (flags.include?.length || flags.exclude?.length) {
+              // Offline with only part of the model cached there is no whole listing to check against.
+              const paths = await allPaths().catch((err: unknown) => {
+                if (err instanceof OfflineCacheMissError) return undefined;
+                throw err;
+              });
+              if (paths) checkPatterns(paths, flags.include, flags.exclude);
+            }
             res = files.length > 0 ? await downloadFiles(modelId, files, opts) : await snapshotDownload(modelId, opts);
           } catch (err) {
             if (err instanceof NotFoundError) errorContext.suggestions = await suggestionsFor(err, api, allPaths, flags.revision);
