@@ -155,3 +155,8 @@ export function messageLanguage(env: Env = process.env): "en" | "zh" {
   const locale = nonEmpty(env.LC_ALL) ?? nonEmpty(env.LC_MESSAGES) ?? nonEmpty(env.LANG) ?? "";
   return locale.toLowerCase().startsWith("zh") ? "zh" : "en";
 }
+
+/** MODELSCOPE_DISABLE_PROGRESS_BARS=1: no progress bars even on a terminal (as HF_HUB_DISABLE_PROGRESS_BARS). */
+export function progressBarsDisabled(env: Env = process.env): boolean {
+  return TRUTHY.has((env.MODELSCOPE_DISABLE_PROGRESS_BARS ?? "").trim().toLowerCase());
+}

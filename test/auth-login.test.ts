@@ -102,7 +102,7 @@ describe("modelscope login", () => {
     const r = await ms(home, ["login", "--token-stdin"], { input: BOGUS });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^Error: Invalid token$/m);
-    assert.match(r.stderr, /modelscope\.cn\/my\/myaccesstoken/);
+    assert.ok(r.stderr.includes(`get a valid token for the hub at ${hub.url}`), r.stderr);
     assert.equal(r.stdout, "");
     assert.equal(fs.readFileSync(tokenFile(home), "utf8"), `${alice}\n`);
     assert.deepEqual(fs.readdirSync(path.dirname(tokenFile(home))), ["token"]);
@@ -260,11 +260,16 @@ describe("modelscope whoami", () => {
     assert.match(r.stderr, /modelscope login/);
   });
 
-  test("a token the hub rejects (401) gives `Error: Invalid token`", async () => {
+  test("a token the hub rejects (401) gives `Error: Invalid token`, naming MODELSCOPE_API_TOKEN when it came from there", async () => {
     const r = await ms(tempDir(), ["whoami"], { env: { MODELSCOPE_API_TOKEN: BOGUS } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Invalid token$/m);
-    assert.match(r.stderr, /Fix: regenerate it at https:\/\/modelscope\.cn\/my\/myaccesstoken/);
+    assert.match(r.stderr, /^Error: Invalid token \(from MODELSCOPE_API_TOKEN\)$/m);
+    assert.ok(r.stderr.includes(`Fix: ${hub.url} rejects the token in MODELSCOPE_API_TOKEN: set it to a valid token, or unset it`), r.stderr);
+    const flag = await ms(tempDir(), ["whoami", "--token", BOGUS]);
+    assert.match(flag.stderr, /^Error: Invalid token$/m);
+    // Another hub than modelscope.cn is in use: the fix names it, not modelscope.cn's token page.
+    assert.ok(flag.stderr.includes(`Fix: get a valid token for the hub at ${hub.url} and run \`modelscope login\``), flag.stderr);
+    assert.ok(!flag.stderr.includes("modelscope.cn"), flag.stderr);
   });
 
   test("token order: --token beats MODELSCOPE_API_TOKEN beats <home>/token", async () => {
@@ -288,7 +293,7 @@ describe("modelscope whoami", () => {
     assert.equal((await ms(home, ["login", "--token-stdin"], { input: alice })).code, 0);
     const r = await ms(home, ["whoami"], { env: { MODELSCOPE_API_TOKEN: BOGUS } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Invalid token$/m);
+    assert.match(r.stderr, /^Error: Invalid token \(from MODELSCOPE_API_TOKEN\)$/m);
   });
 
   test("login while MODELSCOPE_API_TOKEN holds another token notes that the env var wins", async () => {
@@ -347,7 +352,7 @@ describe("modelscope auth status", () => {
     const r = await ms(tempDir(), ["auth", "status"], { env: { MODELSCOPE_API_TOKEN: BOGUS } });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /❌ The hub rejected the token/);
-    assert.match(r.stderr, /^Error: Invalid token$/m);
+    assert.match(r.stderr, /^Error: Invalid token \(from MODELSCOPE_API_TOKEN\)$/m);
     const j = await ms(tempDir(), ["auth", "status", "--json"], { env: { MODELSCOPE_API_TOKEN: BOGUS } });
     assert.equal(j.code, 1);
     const body = JSON.parse(j.stdout) as { signedIn: boolean; hubAccepted: boolean; tokenSource: string; error: { type: string } };
@@ -415,9 +420,9 @@ describe("Chinese messages (locale zh)", () => {
 
   test("LC_ALL beats LANG, and an English LC_ALL keeps English", async () => {
     const r = await ms(tempDir(), ["whoami"], { env: { LANG: "en_US.UTF-8", LC_ALL: "zh_CN.UTF-8", MODELSCOPE_API_TOKEN: BOGUS } });
-    assert.match(r.stderr, /^错误：Token无效$/m);
+    assert.match(r.stderr, /^错误：Token无效（来自环境变量 MODELSCOPE_API_TOKEN）$/m);
     const en = await ms(tempDir(), ["whoami"], { env: { LANG: "zh_CN.UTF-8", LC_ALL: "C.UTF-8", MODELSCOPE_API_TOKEN: BOGUS } });
-    assert.match(en.stderr, /^Error: Invalid token$/m);
+    assert.match(en.stderr, /^Error: Invalid token \(from MODELSCOPE_API_TOKEN\)$/m);
   });
 
   test("the hidden prompt in Chinese still never echoes the token", async () => {

@@ -61,7 +61,7 @@ describe("modelscope cache", () => {
     const verified = await modelscope(["cache", "verify", "acme/a"], { env: zh });
     assert.match(verified.stdout, /^已校验模型 'acme\/a' 的 2 个文件，位于 /m);
     const gone = await modelscope(["cache", "rm", "acme/b", "--revision", "v1", "-y"], { env: zh });
-    assert.match(gone.stdout, /^已从缓存中释放 .+。$/m);
+    assert.match(gone.stdout, /^已删除 .+：从缓存中释放 .+。$/m);
     const again = await modelscope(["cache", "rm", "acme/b", "--revision", "v1", "-y"], { env: zh });
     assert.match(again.stderr, /^缓存中没有 acme\/b（版本 v1）。$/m);
   });

@@ -80,7 +80,7 @@ describe("public and private models", () => {
     const r = await deepcompressor(["fetch", "configs/private-model.yaml"], { cwd: c.cwd, env: c.env });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Error: (Not found|Access denied)/);
-    assert.match(r.stderr, /ask its owner|make sure your account can access/);
+    assert.match(r.stderr, /ask its owner|make sure your account (on \S+ )?can access/);
   });
 });
 

@@ -56,7 +56,7 @@ describe("modelscope download", () => {
     for (const [p, content] of Object.entries(FILES)) {
       assert.equal(sha256(fs.readFileSync(path.join(snap(home), p))), sha256(content), p);
     }
-    assert.equal(r.stderr, "", "nothing noisy when piped");
+    assert.match(r.stderr, /^Downloaded 6 file\(s\), [\d.]+ KiB, in \d+s \(0 already there\)\.\n$/, "piped: one summary line, nothing else");
     const leftovers = fs.readdirSync(snap(home), { recursive: true }).map(String).filter((n) => /\.(incomplete|parallel_tmp)$/.test(n));
     assert.deepEqual(leftovers, []);
   });

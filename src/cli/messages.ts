@@ -20,10 +20,13 @@ import {
   ServerError,
   UnsafeLocalFileError,
   UsageError,
+  ModelScopeError,
   formatConfigProblem,
+  localWriteError,
 } from "../errors.js";
-import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL } from "../settings.js";
+import { DEFAULT_ENDPOINT, TOKEN_PAGE_URL, modelscopeHome } from "../settings.js";
 import { forTerminal } from "../util/terminal-text.js";
+import { clashOf, touchesHome } from "./local-errors.js";
 
 export type Lang = "en" | "zh";
 
@@ -36,6 +39,15 @@ export interface Explained {
 
 export interface ExplainContext {
   endpoint?: string | undefined;
+  /** For a NotFoundError: names that do exist (files near the one asked for, or the model's revisions). */
+  suggestions?: { kind: "file" | "revision"; names: string[] } | undefined;
+  /** The token in use came from MODELSCOPE_API_TOKEN (not a flag or a saved login): a rejection names it. */
+  tokenFromEnv?: boolean | undefined;
+}
+
+/** The hub in use when it is not modelscope.cn, for fixes that must not send people to the wrong site. */
+function otherHub(ctx: ExplainContext): string | undefined {
+  return ctx.endpoint && ctx.endpoint !== DEFAULT_ENDPOINT ? ctx.endpoint : undefined;
 }
 
 type Text = { en: string; zh: string };
@@ -55,16 +67,30 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   });
   const id = (err as { subject?: { modelId?: string } })?.subject?.modelId;
 
+  const hub = otherHub(ctx);
   if (err instanceof InvalidTokenError) {
+    if (ctx.tokenFromEnv) {
+      return out(
+        { en: "Invalid token (from MODELSCOPE_API_TOKEN)", zh: "Token无效（来自环境变量 MODELSCOPE_API_TOKEN）" },
+        {
+          en: `${hub ?? "the hub"} rejects the token in MODELSCOPE_API_TOKEN: set it to a valid token, or unset it to use your saved login`,
+          zh: `${hub ?? "服务器"} 拒绝了 MODELSCOPE_API_TOKEN 中的 token：请将其设为有效的 token，或取消设置以使用已保存的登录`,
+        },
+      );
+    }
     return out(
       { en: "Invalid token", zh: "Token无效" },
-      { en: `regenerate it at ${TOKEN_PAGE_URL} and run \`modelscope login\``, zh: `请在 ${TOKEN_PAGE_URL} 重新生成token，然后运行 \`modelscope login\`` },
+      hub
+        ? { en: `get a valid token for the hub at ${hub} and run \`modelscope login\``, zh: `请获取 ${hub} 的有效 token，然后运行 \`modelscope login\`` }
+        : { en: `regenerate it at ${TOKEN_PAGE_URL} and run \`modelscope login\``, zh: `请在 ${TOKEN_PAGE_URL} 重新生成token，然后运行 \`modelscope login\`` },
     );
   }
   if (err instanceof NotLoggedInError) {
     return out(
       { en: `Not logged in${id ? ` (${id} needs a sign-in)` : ""}`, zh: `未登录${id ? `（${id} 需要登录）` : ""}` },
-      { en: "run `modelscope login`, or set MODELSCOPE_API_TOKEN", zh: "请运行 `modelscope login`，或设置环境变量 MODELSCOPE_API_TOKEN" },
+      hub
+        ? { en: `run \`modelscope login\` to sign in to ${hub}, or set MODELSCOPE_API_TOKEN`, zh: `请运行 \`modelscope login\` 登录 ${hub}，或设置环境变量 MODELSCOPE_API_TOKEN` }
+        : { en: "run `modelscope login`, or set MODELSCOPE_API_TOKEN", zh: "请运行 `modelscope login`，或设置环境变量 MODELSCOPE_API_TOKEN" },
     );
   }
   if (err instanceof ConnectionTimeoutError) {
@@ -77,25 +103,40 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
     );
   }
   if (err instanceof ConnectionFailedError) {
+    const origin = hub ?? (URL.canParse(err.url) ? new URL(err.url).origin : err.url);
     return out(
       { en: `Connection failed (${err.url}: ${err.reason})`, zh: `连接失败（${err.url}：${err.reason}）` },
-      { en: "check the network connection and the endpoint; set HTTPS_PROXY if you need a proxy", zh: "请检查网络连接和服务地址；如需代理，请设置 HTTPS_PROXY" },
+      err.reason === "ECONNREFUSED"
+        ? {
+            en: `nothing answers at ${origin}: start the hub, or point --endpoint / MODELSCOPE_ENDPOINT at the right address`,
+            zh: `${origin} 没有响应：请启动该服务，或用 --endpoint / MODELSCOPE_ENDPOINT 指向正确的地址`,
+          }
+        : { en: "check the network connection and the endpoint; set HTTPS_PROXY if you need a proxy", zh: "请检查网络连接和服务地址；如需代理，请设置 HTTPS_PROXY" },
     );
   }
   if (err instanceof AccessDeniedError) {
     const what = id ?? (lang === "zh" ? "该模型" : "this model");
     return out(
       { en: `Access denied${id ? ` (${id})` : ""}`, zh: `权限不足${id ? `（${id}）` : ""}` },
-      { en: `make sure your account can access ${what}; sign in with \`modelscope login\``, zh: `请确认您的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` },
+      hub
+        ? { en: `make sure your account on ${hub} can access ${what}; sign in with \`modelscope login\``, zh: `请确认您在 ${hub} 上的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` }
+        : { en: `make sure your account can access ${what}; sign in with \`modelscope login\``, zh: `请确认您的账户有权限访问 ${what}；使用 \`modelscope login\` 登录` },
     );
   }
   if (err instanceof NotFoundError) {
     const page = modelPage(ctx, id);
+    const names = ctx.suggestions?.names.join(", ");
+    const suggested: Text | undefined = !names
+      ? undefined
+      : ctx.suggestions?.kind === "file"
+        ? { en: `files with similar names: ${names}`, zh: `名称相近的文件：${names}` }
+        : { en: `available revisions: ${names}; pass one with --revision`, zh: `可用的版本：${names}；请用 --revision 指定` };
     return out(
       { en: `Not found: ${err.what}`, zh: `未找到：${err.what}` },
-      err.signedIn
+      suggested ??
+      (err.signedIn
         ? { en: `check the ID at ${page}; if it is private, ask its owner for access`, zh: `请在 ${page} 核对ID；如果是私有模型，请向其所有者申请访问权限` }
-        : { en: `check the ID at ${page}; if it is private, sign in with \`modelscope login\``, zh: `请在 ${page} 核对ID；如果是私有模型，请先运行 \`modelscope login\` 登录` },
+        : { en: `check the ID at ${page}; if it is private, sign in with \`modelscope login\``, zh: `请在 ${page} 核对ID；如果是私有模型，请先运行 \`modelscope login\` 登录` }),
     );
   }
   if (err instanceof RateLimitError) {
@@ -116,9 +157,15 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   if (err instanceof LocalWriteError) {
     const zh: Record<string, string> = { ENOSPC: "磁盘空间不足", EDQUOT: "超出磁盘配额", EROFS: "文件系统只读", EACCES: "没有权限", EPERM: "操作不被允许", EIO: "输入/输出错误", EFBIG: "文件超出该文件系统的大小上限" };
     const full = err.code === "ENOSPC" || err.code === "EDQUOT" || err.code === "EFBIG";
+    const home = modelscopeHome();
     return out(
       { en: err.message, zh: `无法写入 ${err.file}：${zh[err.code] ?? err.code}` },
-      full
+      // The token and the official client's login live in MODELSCOPE_HOME, not in the cache.
+      touchesHome(err.file, home)
+        ? full
+          ? { en: `free some space on the disk that holds ${home}, or set MODELSCOPE_HOME to a folder on another disk, then sign in again`, zh: `请释放 ${home} 所在磁盘的空间，或将 MODELSCOPE_HOME 设为其他磁盘上的文件夹，然后重新登录` }
+          : { en: `check that you can write to ${home}, or set MODELSCOPE_HOME to a folder you can write to`, zh: `请确认对 ${home} 有写权限，或将 MODELSCOPE_HOME 设为可写的文件夹` }
+        : full
         ? {
             en: "free some space, or download elsewhere with --cache-dir DIR (or MODELSCOPE_CACHE); run again to continue where it stopped",
             zh: "请释放磁盘空间，或用 --cache-dir DIR（或 MODELSCOPE_CACHE）下载到其他位置；重新运行即可从中断处继续",
@@ -201,6 +248,23 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
   }
   if (err instanceof AbortedError) {
     return { line: lang === "zh" ? "已中断" : "Interrupted", fix: lang === "zh" ? "重新运行即可从中断处继续" : "run it again to continue where it stopped", exitCode: 130 };
+  }
+  // Raw file-system errors a user can cause: a full disk anywhere (saving a token too), a file-and-folder clash.
+  const raw = err as NodeJS.ErrnoException | undefined;
+  const local = !(err instanceof ModelScopeError) && typeof raw?.path === "string" ? localWriteError(err, raw.path) : undefined;
+  if (local) return explain(local, lang, ctx);
+  const clash = err instanceof ModelScopeError ? undefined : clashOf(err);
+  if (clash) {
+    const b = clash.blocker;
+    const inHome = touchesHome(b, modelscopeHome());
+    return out(
+      clash.is === "file"
+        ? { en: `Cannot write there: ${b} is a file, but a folder is needed at that place`, zh: `无法写入：${b} 是文件，但此处需要文件夹` }
+        : { en: `Cannot write there: ${b} is a folder, but a file must go at that place`, zh: `无法写入：${b} 是文件夹，但此处需要写入文件` },
+      inHome
+        ? { en: `move or delete ${b}, or set MODELSCOPE_HOME to another folder`, zh: `请移走或删除 ${b}，或将 MODELSCOPE_HOME 设为其他文件夹` }
+        : { en: `move or delete ${b} (it is not from this download), or use another folder with --local-dir DIR or --cache-dir DIR`, zh: `请移走或删除 ${b}（它不属于本次下载），或用 --local-dir DIR 或 --cache-dir DIR 换一个文件夹` },
+    );
   }
   const message = err instanceof Error ? err.message : String(err);
   return out(
@@ -286,6 +350,10 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   badPort: { line: "无效的端口 '{value}'", fix: "请使用 0 到 65535 之间的数字（0 表示自动选择空闲端口）" },
   serveNeedsRoot: { line: "缺少 --root", fix: "请传入要提供的文件夹，例如 `modelscope serve --root ~/.cache/modelscope`" },
   badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
+  patternMatchesNothing: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "名称相近的文件：{near}" },
+  patternMatchesNothingNoNear: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "去掉 --include/--exclude 并加上 --dry-run 运行，即可列出所有文件" },
+  badShell: { line: "未知的 shell '{shell}'", fix: "请使用 bash、zsh 或 fish，例如 `modelscope completion bash >> ~/.bashrc`" },
+  flagValueIsFlag: { line: "{flag} 需要一个值，但得到的是选项 {value}", fix: "请给 {flag} 一个值，例如 {flag} VALUE" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
 };
 
@@ -372,12 +440,19 @@ const TEXT = {
   },
   dcRunning: { en: "Running: {command}", zh: "运行：{command}" },
   // download and cache (summary sentences; data rows stay as they are, for scripts)
+  retrying: { en: "{why}; retrying in {delay} ({attempt} of {of})...", zh: "{why}；{delay} 后重试（第 {attempt} 次，共 {of} 次）..." },
+  dlSummary: { en: "Downloaded {files} file(s), {size}, in {time} ({cached} already there).", zh: "已下载 {files} 个文件（{size}），用时 {time}（{cached} 个已存在）。" },
   dlWouldDownload: { en: "Would download {count} file(s), {size}, into {path}", zh: "将下载 {count} 个文件（{size}）到 {path}" },
   cacheRevisionScope: { en: "{id} (revision {revision})", zh: "{id}（版本 {revision}）" },
   cacheRemoveConfirm: { en: "Remove {scope} from the cache? [y/N] ", zh: "从缓存中删除 {scope}？[y/N] " },
   cacheAborted: { en: "Aborted.", zh: "已取消。" },
   cacheNotInCache: { en: "{scope} is not in the cache.", zh: "缓存中没有 {scope}。" },
-  cacheFreed: { en: "Freed {size} from cache.", zh: "已从缓存中释放 {size}。" },
+  cacheFreed: { en: "Removed {scope}: freed {size} from cache.", zh: "已删除 {scope}：从缓存中释放 {size}。" },
+  cacheIncomplete: { en: "[incomplete: {count} partial file(s)]", zh: "[未完成：{count} 个部分下载的文件]" },
+  cacheIncompleteFix: {
+    en: "Incomplete: run the same `modelscope download` again to finish, or `modelscope cache prune` to drop the partial files.",
+    zh: "未完成：重新运行同一条 `modelscope download` 即可完成下载，或运行 `modelscope cache prune` 删除部分下载的文件。",
+  },
   cacheVerified: { en: "Verified {count} file(s) for model '{id}' at {path}.", zh: "已校验模型 '{id}' 的 {count} 个文件，位于 {path}。" },
   cacheRepaired: { en: "Downloaded {count} corrupt file(s) of '{id}' again.", zh: "已重新下载 '{id}' 的 {count} 个损坏文件。" },
   cachePruned: {

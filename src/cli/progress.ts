@@ -1,5 +1,6 @@
-// Download progress on a terminal: one bar with bytes, speed, ETA and files done, on stderr.
-// Nothing at all when stderr is not a terminal (piped, CI logs).
+// Download progress on a terminal: one bar with bytes, speed, ETA and files done, on stderr, fitted to
+// the terminal's width. Nothing when stderr is not a terminal (piped, CI logs): the command prints one
+// summary line at the end instead.
 import type { ProgressEvent } from "../download/types.js";
 
 function human(n: number): string {
@@ -15,6 +16,26 @@ function human(n: number): string {
 
 export { human as humanBytes };
 
+/** Seconds as a short duration: `45s`, `1m23s`, `2h05m`. */
+export function humanDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * The bar's layout for a terminal this wide: everything on a wide one; on a narrow one, speed and file
+ * counts go first, then the byte counts, and the bar shrinks, so the line never wraps.
+ */
+export function barLayout(columns: number): { format: string; barsize: number } {
+  const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+  if (columns >= 100) return { format: "{bar} {percentage}% | {doneH}/{totalH} | {speedH}/s | ETA {etaH} | {files}", barsize: clamp(columns - 78, 10, 30) };
+  if (columns >= 64) return { format: "{bar} {percentage}% | {doneH}/{totalH} | ETA {etaH}", barsize: clamp(columns - 46, 10, 30) };
+  if (columns >= 32) return { format: "{bar} {percentage}% ETA {etaH}", barsize: clamp(columns - 20, 8, 30) };
+  return { format: "{percentage}% ETA {etaH}", barsize: 0 };
+}
+
 export interface ProgressView {
   onEvent(e: ProgressEvent): void;
   stop(): void;
@@ -28,17 +49,19 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
   let filesTotal = 0;
   let filesDone = 0;
   let started = false;
-  const t0 = Date.now();
+  let t0 = Date.now();
   let speedBase = { t: Date.now(), bytes: 0 };
   let speed = 0;
   let windows = 0;
+  // A pseudo-terminal may report no size (0): then COLUMNS, then the classic 80.
+  const layout = barLayout(process.stderr.columns || Number(process.env.COLUMNS) || 80);
   const bar = new SingleBar(
     {
       stream: process.stderr,
-      format: "{bar} {percentage}% | {doneH}/{totalH} | {speedH}/s | ETA {etaH} | {files}",
+      format: layout.format,
       hideCursor: true,
       clearOnComplete: false,
-      barsize: 30,
+      barsize: layout.barsize,
       fps: 8,
     },
     { format: "", barCompleteChar: "█", barIncompleteChar: "░" },
@@ -59,13 +82,21 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
       doneH: human(done),
       totalH: human(total),
       speedH: human(speed),
-      etaH: Number.isFinite(eta) ? `${Math.round(eta)}s` : "-",
+      etaH: Number.isFinite(eta) ? humanDuration(eta) : "-",
       files: `${filesDone}/${filesTotal} files`,
     };
   };
   return {
     onEvent(e) {
       if (e.type === "plan") {
+        // A new plan (the next model of a `deepcompressor fetch`): finish the last bar, start a fresh one.
+        if (started) bar.stop();
+        started = false;
+        done = 0;
+        speed = 0;
+        windows = 0;
+        t0 = Date.now();
+        speedBase = { t: t0, bytes: 0 };
         const todo = e.files.filter((f) => !f.cached);
         total = todo.reduce((a, f) => a + f.size, 0);
         filesTotal = e.files.length;
@@ -88,6 +119,7 @@ export async function createProgress(enabled: boolean): Promise<ProgressView> {
       if (started) {
         bar.update(Math.min(done, total), payload());
         bar.stop();
+        started = false;
       }
     },
   };

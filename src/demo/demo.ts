@@ -1,6 +1,6 @@
 // The demo (README's first command): starts the local hub on a free port with small generated models,
 // then runs the real `modelscope` and `deepcompressor` commands, as a user would type them, through the
-// seed's whole story. Everything lives in a temp folder: the real ~/.modelscope and ~/.cache are untouched.
+// whole sign-in, download and config story. Everything lives in a temp folder: the real ~/.modelscope and ~/.cache are untouched.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const home = path.join(work, "home");
   fs.mkdirSync(home, { recursive: true });
 
-  // The seed's models: a public LLM, a private one, and a diffusion pipeline, as tiny stand-ins.
+  // The guide's models: a public LLM, a private one, and a diffusion pipeline, as tiny stand-ins.
   writeModel(root, "qwen/Qwen-7B-Chat", llmFiles("Qwen-7B-Chat", 12));
   writeModel(root, "your-org/private-model-name", llmFiles("private-model-name", 2));
   writeModel(root, "black-forest-labs/FLUX.1-schnell", {
@@ -113,11 +113,11 @@ async function main(): Promise<void> {
   process.stdout.write(`local hub : ${hub.url} (serving ${root})\n`);
   process.stdout.write(`models    : qwen/Qwen-7B-Chat (public), your-org/private-model-name (private, user alice), black-forest-labs/FLUX.1-schnell (public)\n`);
   process.stdout.write(`HOME      : ${home} (your real ~/.modelscope is not touched)\n`);
-  process.stdout.write(`as a user : export MODELSCOPE_ENDPOINT=${hub.url}\n`);
+  process.stdout.write(`as a user : export MODELSCOPE_ENDPOINT=${hub.url} (while the demo runs; it stops at the end)\n`);
 
   const examples = path.join(repoRoot, "examples");
   const steps: Step[] = [
-    { title: "1. Signed out: the seed's check script, as a command", shown: "modelscope auth status", bin: "modelscope", args: ["auth", "status"], expect: 1 },
+    { title: "1. Signed out: the sign-in check, as a command", shown: "modelscope auth status", bin: "modelscope", args: ["auth", "status"], expect: 1 },
     { title: "2. Public models need no sign-in", shown: "modelscope download qwen/Qwen-7B-Chat", bin: "modelscope", args: ["download", "qwen/Qwen-7B-Chat"] },
     { title: "3. A private model is invisible while signed out (the hub answers 404)", shown: "modelscope info your-org/private-model-name", bin: "modelscope", args: ["info", "your-org/private-model-name"], expect: 1 },
     { title: "4. A wrong token is rejected, and nothing is saved", shown: "modelscope login --token ms-this-is-not-a-valid-token", bin: "modelscope", args: ["login", "--token", "ms-this-is-not-a-valid-token"], expect: 1 },
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     // One fetch per config: several configs in one command are merged (later wins), as in DeepCompressor.
     configs.forEach((c, i) =>
       steps.push({
-        title: i === 0 ? "11. DeepCompressor configs (the seed's YAML) resolve to local folders" : "",
+        title: i === 0 ? "11. DeepCompressor configs (YAML) resolve to local folders" : "",
         shown: `deepcompressor fetch examples/${c}`,
         bin: "deepcompressor",
         args: ["fetch", path.join(examples, c)],
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
         after: () => process.stdout.write(fs.readFileSync(path.join(work, "resolved.yaml"), "utf8").replace(/^/gm, "  ")),
       });
     }
-    steps.push({ title: "13. The seed's check script, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
+    steps.push({ title: "13. The same sign-in check, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
   }
   steps.push(
     { title: "14. Sign out", shown: "modelscope logout", bin: "modelscope", args: ["logout"] },
@@ -172,7 +172,11 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(`\n${bold("Done.")} Try it on your own folder: modelscope serve --root ~/.cache/modelscope\n`);
+  // The demo's hub and folder are gone now: point at what runs from here, as typed in this folder.
+  const ms = `node ${path.relative(process.cwd(), bins.modelscope) || bins.modelscope}`;
+  process.stdout.write(`\n${bold("Done.")} The demo's hub and files are removed. From here:\n`);
+  process.stdout.write(`  ${ms} env          your own endpoint, cache, settings and sign-in state\n`);
+  process.stdout.write(`  ${ms} --help       every command (\`npm i -g deepcompressor\` puts \`modelscope\` on PATH)\n`);
 }
 
 main().catch((err: unknown) => {

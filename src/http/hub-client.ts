@@ -8,11 +8,12 @@
 import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
-import { ModelScopeError, AbortedError, BadResponseError, type ErrorSubject } from "../errors.js";
+import { ModelScopeError, AbortedError, BadResponseError, ConnectionFailedError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
 import { DirectBody, DirectBodyTooLargeError, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
 import { dispatcherFor } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
+import { REFUSED_MAX_RETRIES, noticeRetry } from "./retry-notice.js";
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from "./retry-policy.js";
 import { USER_AGENT } from "../version.js";
 
@@ -112,10 +113,13 @@ export class HubClient {
       } catch (err) {
         const error = err instanceof ModelScopeError ? err : errorForNetwork(err, this.url(opts.path), opts.signal);
         const retryable = (error as { retryable?: boolean }).retryable === true || isRetryableError(error);
-        if (!retryable || attempt >= retries || opts.signal?.aborted) throw error;
+        const refused = error instanceof ConnectionFailedError && error.reason === "ECONNREFUSED";
+        const allowed = refused ? Math.min(retries, REFUSED_MAX_RETRIES) : retries;
+        if (!retryable || attempt >= allowed || opts.signal?.aborted) throw error;
         const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;
         const delayMs = backoffDelay(attempt + 1, this.network.maxBackoffMs, retryAfter);
         opts.onRetry?.({ attempt: attempt + 1, delayMs, error });
+        noticeRetry({ attempt: attempt + 1, of: allowed, delayMs, error });
         await sleep(delayMs, opts.signal).catch(() => {
           throw new AbortedError();
         });

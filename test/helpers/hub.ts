@@ -17,9 +17,46 @@ export const DEEPCOMPRESSOR_BIN = path.join(REPO_ROOT, "dist", "cli", "deepcompr
 /** Every secret a test created; no CLI output may contain one. */
 export const secrets = new Set<string>();
 
+/** Every temp folder a test made; all are removed when the test file's process ends, pass or fail. */
+const tempDirs = new Set<string>();
+
 export function tempDir(prefix = "dc-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
 }
+
+/** Removes a folder even when a test made parts of it read-only (the permission tests do). */
+export function removeDir(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  } catch {
+    const unlock = (p: string): void => {
+      try {
+        const st = fs.lstatSync(p);
+        if (!st.isDirectory()) return;
+        fs.chmodSync(p, 0o700);
+        for (const e of fs.readdirSync(p)) unlock(path.join(p, e));
+      } catch {
+        // gone already, or not ours: rmSync below says what is left
+      }
+    };
+    unlock(dir);
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+// "exit" runs on every way out of a test file's process (the test runner gives each file its own),
+// after the tests and their hubs are done; synchronous removal is what it allows.
+process.on("exit", () => {
+  for (const dir of tempDirs) {
+    try {
+      removeDir(dir);
+    } catch (err) {
+      process.stderr.write(`could not remove temp folder ${dir}: ${(err as Error).message}\n`);
+    }
+  }
+});
 
 /** Files of one revision: path -> content (string or bytes). */
 export type ModelFiles = Record<string, string | Buffer>;

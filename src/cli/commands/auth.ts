@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { describeTokenSource, maskToken, tokenFilePath } from "../../auth/index.js";
 import { officialCookiesPath } from "../../auth/official-cookies.js";
-import { AbortedError, ModelScopeError, UsageError } from "../../errors.js";
+import { AbortedError, ModelScopeError, UsageError, localWriteError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import type { UserInfo } from "../../hub/types.js";
 import { forTerminal } from "../../util/terminal-text.js";
@@ -95,7 +95,10 @@ export function registerAuthCommands(program: Command): void {
           }
         }
         const api = new HubApi({ endpoint: flags.endpoint });
-        const user = await api.login(token, { signal: interruptSignal() });
+        // A failed write here is the token file's (a full disk names no path of its own).
+        const user = await api.login(token, { signal: interruptSignal() }).catch((err: unknown) => {
+          throw localWriteError(err, tokenFilePath(api.home)) ?? err;
+        });
         process.stdout.write(`${t(lang, "loggedInAs", { user: userName(user) })}\n`);
         process.stderr.write(`${t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) })}\n`);
         const envToken = process.env.MODELSCOPE_API_TOKEN?.trim();
@@ -121,11 +124,17 @@ export function registerAuthCommands(program: Command): void {
     .description("show who the current token belongs to")
     .option("--token <token>", "check this token instead of the saved one")
     .option("--endpoint <url>", "hub URL")
+    .option("--json", "machine-readable output")
     .action(
-      action(async (flags: HubFlags) => {
+      action(async (flags: HubFlags & { json?: boolean }) => {
         const api = apiFrom(flags);
         const user = await api.whoami({ signal: interruptSignal() });
         const info = api.tokenInfo()!;
+        if (flags.json) {
+          const tokenFrom = describeTokenSource(info.source, api.home);
+          const who = { username: user.username ?? null, email: user.email ?? null, id: user.id ?? null, description: user.description ?? null };
+          return writeJson({ ...who, token: maskToken(info.token), tokenSource: info.source, tokenFrom, endpoint: api.endpoint });
+        }
         const rows: [string, string][] = [
           ["username", user.username ?? "-"],
           ["email", user.email ?? "-"],
@@ -149,7 +158,7 @@ export function registerAuthCommands(program: Command): void {
     .action(action((flags: HubFlags & { json?: boolean; offline?: boolean }) => authStatus(flags)));
 }
 
-/** The seed's check script as a command. Also `deepcompressor check-auth`. */
+/** The sign-in check as a command (`modelscope auth status`). Also `deepcompressor check-auth`. */
 export async function authStatus(flags: HubFlags & { json?: boolean; offline?: boolean }): Promise<number> {
   const api = apiFrom(flags);
   const info = api.tokenInfo();

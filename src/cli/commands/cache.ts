@@ -7,7 +7,14 @@ import { HubApi } from "../../hub/api.js";
 import { cacheRoot } from "../../settings.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import { t } from "../messages.js";
-import { action, interruptSignal, lang, writeJson } from "../run.js";
+import { isTempName } from "../../download/layout.js";
+import { walkFiles } from "../../util/walk.js";
+import { action, interruptSignal, lang, note, writeJson } from "../run.js";
+
+/** Partial files of interrupted downloads in a revision folder (0: none). */
+function partialFiles(dir: string): number {
+  return walkFiles(dir).filter((f) => isTempName(path.basename(f.absPath))).length;
+}
 
 async function confirm(question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
@@ -32,15 +39,18 @@ export function registerCacheCommand(program: Command): void {
         const { scanCache } = await import("../../download/cache-manage.js");
         const { humanBytes } = await import("../progress.js");
         const root = cacheRoot(flags.cacheDir);
-        const models = scanCache(root);
+        // A revision holding partial files is an interrupted download: say so, or it looks complete.
+        const models = scanCache(root).map((m) => ({ ...m, revisions: m.revisions.map((r) => ({ ...r, incomplete: partialFiles(r.path) })) }));
         const total = models.reduce((a, m) => a + m.bytes, 0);
         if (flags.json) return writeJson({ cacheDir: root, bytes: total, models });
         process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} model(s)\n`);
         for (const m of models) {
           for (const r of m.revisions) {
-            process.stdout.write(`${forTerminal(m.modelId).padEnd(40)} ${forTerminal(r.revision).padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${forTerminal(r.path)}\n`);
+            const mark = r.incomplete ? `  ${t(lang, "cacheIncomplete", { count: String(r.incomplete) })}` : "";
+            process.stdout.write(`${forTerminal(m.modelId).padEnd(40)} ${forTerminal(r.revision).padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${forTerminal(r.path)}${mark}\n`);
           }
         }
+        if (models.some((m) => m.revisions.some((r) => r.incomplete))) note(t(lang, "cacheIncompleteFix"));
       }),
     );
 
@@ -53,9 +63,16 @@ export function registerCacheCommand(program: Command): void {
     .option("--json", "machine-readable output")
     .action(
       action(async (modelId: string, flags: { revision?: string; cacheDir?: string; yes?: boolean; json?: boolean }) => {
-        const { removeFromCache } = await import("../../download/cache-manage.js");
+        const { removeFromCache, scanCache } = await import("../../download/cache-manage.js");
         const { humanBytes } = await import("../progress.js");
-        const scope = flags.revision ? t(lang, "cacheRevisionScope", { id: modelId, revision: flags.revision }) : modelId;
+        const root = cacheRoot(flags.cacheDir);
+        const named = flags.revision ? t(lang, "cacheRevisionScope", { id: modelId, revision: flags.revision }) : modelId;
+        // What it frees, said before asking, so the answer is an informed one.
+        const size = scanCache(root)
+          .filter((m) => m.modelId === modelId)
+          .flatMap((m): { bytes: number }[] => (flags.revision ? m.revisions.filter((r) => r.revision === flags.revision) : [m]))
+          .reduce((a, x) => a + x.bytes, 0);
+        const scope = size > 0 ? `${named} (${humanBytes(size)})` : named;
         if (!flags.yes) {
           if (!process.stdin.isTTY) throw new UsageError(`Refusing to remove ${scope} without confirmation`, "pass -y to remove without asking", { key: "rmNeedsYes", vars: { scope } });
           if (!(await confirm(t(lang, "cacheRemoveConfirm", { scope })))) {
@@ -63,10 +80,10 @@ export function registerCacheCommand(program: Command): void {
             return 0;
           }
         }
-        const res = await removeFromCache(cacheRoot(flags.cacheDir), modelId, flags.revision);
+        const res = await removeFromCache(root, modelId, flags.revision);
         if (flags.json) return writeJson(res);
         if (res.removed.length === 0) process.stderr.write(`${t(lang, "cacheNotInCache", { scope })}\n`);
-        else process.stdout.write(`${t(lang, "cacheFreed", { size: humanBytes(res.bytes) })}\n`);
+        else process.stdout.write(`${t(lang, "cacheFreed", { scope: named, size: humanBytes(res.bytes) })}\n`);
       }),
     );
 

@@ -9,7 +9,8 @@ import type { ConfigOverride, LoadedConfig, ResolvedSection, SectionName } from 
 import { classifyAll } from "../../config/classify.js";
 import { explain, t } from "../messages.js";
 import { authStatus } from "./auth.js";
-import { action, interruptSignal, lang, writeJson } from "../run.js";
+import { createProgress } from "../progress.js";
+import { action, interruptSignal, lang, progressWanted, writeJson } from "../run.js";
 
 /** Overrides taken out of argv before commander sees it (see deepcompressor.ts). */
 export const cliState: { overrides: ConfigOverride[]; passthrough: string[]; endpoint?: string } = { overrides: [], passthrough: [] };
@@ -63,6 +64,7 @@ export async function resolveForCli(config: LoadedConfig, flags: ResolveFlags, s
   const api = new HubApi({ endpoint: flags.endpoint });
   cliState.endpoint = api.endpoint;
   let current: ResolvedSection | undefined;
+  const progress = await createProgress(progressWanted() && !flags.json && !flags.dryRun);
   try {
     const resolved = await resolveModels(config, {
       api,
@@ -70,6 +72,7 @@ export async function resolveForCli(config: LoadedConfig, flags: ResolveFlags, s
       dryRun: flags.dryRun,
       signal: interruptSignal(),
       sections,
+      onProgress: (_section, e) => progress.onEvent(e),
       onResolve: (r) => {
         current = r;
         if (!flags.json) process.stderr.write(`${t(lang, "dcFetching", { section: r.section, id: r.modelId ?? "", revision: r.revision ?? "master", reason: r.reason })}\n`);
@@ -77,8 +80,11 @@ export async function resolveForCli(config: LoadedConfig, flags: ResolveFlags, s
     });
     return { resolved, api };
   } catch (err) {
+    progress.stop();
     if (current && !(err instanceof ConfigError)) process.stderr.write(`${t(lang, "dcResolving", { key: `${current.section}.path`, where: where(config, current.section) })}\n`);
     throw err;
+  } finally {
+    progress.stop();
   }
 }
 
@@ -167,7 +173,7 @@ export function registerConfigCommands(program: Command): void {
 
   program
     .command("check-auth")
-    .description("the seed's check script: are you signed in to ModelScope, with which token, does the hub accept it (exit 0 if signed in)")
+    .description("are you signed in to ModelScope, with which token, does the hub accept it (exit 0 if signed in)")
     .option("--json", "machine-readable output")
     .option("--offline", "do not ask the hub; only say whether a token is present")
     .option("--endpoint <url>", "hub URL")

@@ -4,11 +4,12 @@
 import type { Command } from "commander";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { UsageError } from "../../errors.js";
+import { NotFoundError, OfflineCacheMissError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { forTerminal } from "../../util/terminal-text.js";
-import { t } from "../messages.js";
-import { action, interruptSignal, lang, writeJson } from "../run.js";
+import { checkPatterns, nearNames } from "../download-hints.js";
+import { t, type ExplainContext } from "../messages.js";
+import { action, explainForCli, interruptSignal, isQuiet, lang, note, progressWanted, writeJson } from "../run.js";
 
 interface DownloadFlags {
   revision?: string;
@@ -58,7 +59,8 @@ function youngGenerationCollector(): (bytes: number) => void {
 }
 
 export function registerDownloadCommand(program: Command): void {
-  let endpointForErrors: string | undefined;
+  let errorContext: ExplainContext = {};
+  let jsonWanted = false;
   program
     .command("download <model_id> [files...]")
     .description("download a model (or some of its files) into the cache or --local-dir, verified by sha256; prints the local folder")
@@ -77,6 +79,7 @@ export function registerDownloadCommand(program: Command): void {
     .action(
       action(
         async (modelId: string, files: string[], flags: DownloadFlags) => {
+          jsonWanted = !!flags.json;
           const maxWorkers = parseWorkers(flags.maxWorkers);
           // undici's HTTP parser is WebAssembly; V8's optimising compile of it briefly costs ~35 MB of
           // peak RSS, for a parser that mostly hands over body spans. The baseline compiler is plenty.
@@ -90,10 +93,12 @@ export function registerDownloadCommand(program: Command): void {
             throw new UsageError("Name files or use --include/--exclude, not both", "e.g. `modelscope download owner/name config.json` or `--include '*.json'`", { key: "filesAndGlobs" });
           }
           const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
-          endpointForErrors = api.endpoint;
+          errorContext = { endpoint: api.endpoint };
           const { snapshotDownload, downloadFiles } = await import("../../download/index.js");
-          const { createProgress, humanBytes } = await import("../progress.js");
-          const progress = await createProgress(!!process.stderr.isTTY && !flags.json && !flags.dryRun);
+          const { createProgress, humanBytes, humanDuration } = await import("../progress.js");
+          const showBar = progressWanted() && !flags.json && !flags.dryRun;
+          const progress = await createProgress(showBar);
+          const t0 = Date.now();
           const collect = youngGenerationCollector();
           const opts = {
             api,
@@ -112,9 +117,22 @@ export function registerDownloadCommand(program: Command): void {
               progress.onEvent(e);
             },
           };
+          // Every file of the revision, without downloading: for the glob check and for near names.
+          const allPaths = async () => (await snapshotDownload(modelId, { ...opts, include: undefined, exclude: undefined, dryRun: true, onProgress: undefined })).files.map((f) => f.path);
           let res;
           try {
+            if (flags.include?.length || flags.exclude?.length) {
+              // Offline with only part of the model cached there is no whole listing to check against.
+              const paths = await allPaths().catch((err: unknown) => {
+                if (err instanceof OfflineCacheMissError) return undefined;
+                throw err;
+              });
+              if (paths) checkPatterns(paths, flags.include, flags.exclude);
+            }
             res = files.length > 0 ? await downloadFiles(modelId, files, opts) : await snapshotDownload(modelId, opts);
+          } catch (err) {
+            if (err instanceof NotFoundError) errorContext.suggestions = await suggestionsFor(err, api, allPaths, flags.revision);
+            throw err;
           } finally {
             progress.stop();
           }
@@ -143,8 +161,34 @@ export function registerDownloadCommand(program: Command): void {
           }
           if (files.length > 0) for (const f of res.files) process.stdout.write(`${forTerminal(f.localPath)}\n`);
           else process.stdout.write(`${forTerminal(res.path)}\n`);
+          // Without a bar (piped, CI logs), one line at the end says what happened instead of silence.
+          if (!showBar && !isQuiet()) {
+            const got = res.files.filter((f) => f.status === "downloaded");
+            const vars = { files: String(got.length), size: humanBytes(got.reduce((a, f) => a + f.size, 0)), time: humanDuration((Date.now() - t0) / 1000), cached: String(res.files.length - got.length) };
+            note(t(lang, "dlSummary", vars));
+          }
         },
-        () => ({ endpoint: endpointForErrors }),
+        () => errorContext,
+        (err) => {
+          // --json: the failure as a JSON object on stdout too, so a script reading stdout sees it.
+          if (!jsonWanted) return;
+          const e = explainForCli(err, errorContext);
+          writeJson({ error: { type: err instanceof Error ? err.name : "Error", message: e.line.replace(/^(Error: |错误：)/, ""), fix: e.fix, exitCode: e.exitCode } });
+        },
       ),
     );
+}
+
+/** Near names for a missing file; the revisions there are for a missing revision (the model exists). */
+async function suggestionsFor(err: NotFoundError, api: HubApi, allPaths: () => Promise<string[]>, revision: string | undefined): Promise<ExplainContext["suggestions"]> {
+  try {
+    if (err.subject.filePath) return { kind: "file", names: nearNames(err.subject.filePath, await allPaths()) };
+    if (revision && err.subject.modelId) {
+      const revs = await api.listRevisions(err.subject.modelId);
+      return { kind: "revision", names: [...revs.branches, ...revs.tags].map((r) => r.name) };
+    }
+  } catch {
+    // no hints then: the error itself is what matters
+  }
+  return undefined;
 }
