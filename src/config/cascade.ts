@@ -99,8 +99,10 @@ export function collectConfigFiles(args: readonly string[], cwd: string): Config
   for (const file of configFiles) {
     if (placementProblem(file, cwd)) continue;
     for (const dir of cascadeFolders(file, cwd)) {
-      const d = findDefault(dir);
-      if (d && !defaultFiles.includes(d)) defaultFiles.push(d);
+      // As omniconfig: the first of yaml, yml, toml not taken yet (so a second config in a folder with
+      // both __default__.yml and __default__.toml brings in the .toml too).
+      const d = DEFAULT_NAMES.map((n) => path.join(dir, n)).find((p) => isFile(p) && !defaultFiles.includes(p));
+      if (d) defaultFiles.push(d);
     }
   }
   if (configFiles.length === 0 && problems.length === 0) problems.push({ file: "(command line)", message: "no config file given" });

@@ -26,8 +26,8 @@ function isMergeKey(key: unknown): boolean {
   return isScalar(key) && key.type === "PLAIN" && !key.tag && key.value === "<<";
 }
 
-/** A key's identity as a Python dict sees it: True == 1 == 1.0, "1" != 1. */
-function keyId(key: unknown): string {
+/** A key's identity as a Python dict sees it: True == 1 == 1.0, "1" != 1 (and PyYAML's NaN is one shared object, so equal too). */
+export function keyId(key: unknown): string {
   if (!isScalar(key)) return `?${String(key)}`;
   const v = key.value;
   if (typeof v === "boolean") return `n:${v ? 1 : 0}`;
@@ -43,7 +43,7 @@ export function expandDocument(doc: Document): ExpandProblem[] {
   const anchors = new Map<string, { node: Node; size: number }>();
   let budget = MAX_EXPANDED_NODES;
 
-  const visit = (node: unknown, depth: number): unknown => {
+  const visit = (node: unknown, depth: number, isKey = false): unknown => {
     if (depth > MAX_DEPTH) {
       problems.push({ node, message: `nested more than ${MAX_DEPTH} levels deep` });
       return new Scalar(null);
@@ -61,19 +61,19 @@ export function expandDocument(doc: Document): ExpandProblem[] {
     let out: unknown = node;
     if (isScalar(node)) {
       if (node.tag && !SAFE_TAGS.has(node.tag)) problems.push({ node, message: `the tag ${node.tag} is not one PyYAML's safe_load reads: remove it` });
-      if (node.type === "PLAIN" && !node.tag && (node.value === "=" || node.value === "<<")) problems.push({ node, message: `a plain '${String(node.value)}' as a value stops PyYAML: put it in quotes` });
+      if (!isKey && node.type === "PLAIN" && !node.tag && (node.value === "=" || node.value === "<<")) problems.push({ node, message: `a plain '${String(node.value)}' as a value stops PyYAML: put it in quotes` });
     } else if (isSeq(node)) {
       if (node.tag && !SAFE_TAGS.has(node.tag)) problems.push({ node, message: `the tag ${node.tag} is not one PyYAML's safe_load reads: remove it` });
       node.items = node.items.map((i) => visit(i, depth + 1));
     } else if (isMap(node)) {
       if (node.tag && !SAFE_TAGS.has(node.tag)) problems.push({ node, message: `the tag ${node.tag} is not one PyYAML's safe_load reads: remove it` });
       for (const p of node.items) {
-        p.key = visit(p.key, depth + 1);
+        p.key = visit(p.key, depth + 1, true);
         p.value = visit(p.value, depth + 1);
       }
       out = flatten(node as YAMLMap<unknown, unknown>, problems);
     }
-    const anchor = (node as { anchor?: string }).anchor;
+    const anchor = (node as { anchor?: string } | null)?.anchor;
     if (anchor && (isScalar(out) || isMap(out) || isSeq(out))) {
       delete (out as { anchor?: string }).anchor;
       anchors.set(anchor, { node: out, size: size(out) });
@@ -119,8 +119,8 @@ function flatten(map: YAMLMap<unknown, unknown>, problems: ExpandProblem[]): YAM
       at.set(id, items.length);
       items.push(p);
     } else {
-      // Python keeps the first key's place and the last value; the later key node keeps its file and line.
-      items[i] = new Pair(p.key, p.value);
+      // Python keeps the first key (its place and its type: `yes` then `1` keeps True) and the last value.
+      items[i] = new Pair(items[i]!.key, p.value);
     }
   }
   map.items = items;

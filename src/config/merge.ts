@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import { Document, LineCounter, Pair, Scalar, YAMLMap, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Node } from "yaml";
 import type { ConfigProblem } from "../errors.js";
-import { expandDocument } from "./expand.js";
+import { expandDocument, keyId } from "./expand.js";
 import { parseToml } from "./toml.js";
 import type { KeyOrigin } from "./types.js";
 import { YAML_OPTIONS } from "./yaml11.js";
@@ -137,7 +137,7 @@ export interface MergeClash {
 function mergeMaps(into: YAMLMap, from: YAMLMap, clashes: MergeClash[], keyPath: string[]): void {
   for (const item of from.items) {
     const pair = item as Pair;
-    const existing = findPair(into, keyName(pair));
+    const existing = into.items.find((p) => keyId(p.key) === keyId(pair.key)) as Pair | undefined;
     if (!existing) {
       into.items.push(pair);
       continue;

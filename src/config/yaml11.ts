@@ -31,6 +31,14 @@ function exactInt(sign: number, digits: string, radix: number): number | bigint 
 
 /** PyYAML's construct_yaml_int. Returns an error text where PyYAML itself would stop (`0b_`, `0x_`). */
 export function pyInt(text: string): number | bigint | Error {
+  try {
+    return pyIntOf(text);
+  } catch {
+    return new Error(`'${text}' is not a number PyYAML can read`);
+  }
+}
+
+function pyIntOf(text: string): number | bigint | Error {
   let v = text.replace(/_/g, "");
   let sign = 1;
   if (v[0] === "-") sign = -1;
@@ -145,9 +153,20 @@ const valueTag: ScalarTag = { identify: () => false, default: true, tag: "tag:ya
 
 const OURS = new Set(["tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge"]);
 
+const BOOL_WORDS: Record<string, boolean> = { yes: true, no: false, true: true, false: false, on: true, off: false };
+
+/** Explicitly tagged (`!!int '12'`): any text, converted as PyYAML's constructors do (or refused where they stop). */
+const explicit: ScalarTag[] = [
+  { ...boolTag, default: false, test: undefined, resolve: (s, onError) => resolved(s.toLowerCase() in BOOL_WORDS ? BOOL_WORDS[s.toLowerCase()] : new Error(`'${s}' is not a boolean PyYAML can read`), onError) },
+  { ...nullTag, default: false, test: undefined },
+  { ...intTag, default: false, test: undefined },
+  { ...floatTag, default: false, test: undefined },
+  { ...timestampTag, default: false, test: undefined, resolve: (s, onError, o) => (TIMESTAMP.test(s) ? timestampTag.resolve(s, onError, o) : resolved(new Error(`'${s}' is not a timestamp PyYAML can read`), onError)) },
+];
+
 /** The yaml-1.1 schema with PyYAML's scalar resolvers in place of the library's own. */
 export function pyyamlTags(defaults: Tags): Tags {
-  return [...defaults.filter((t) => typeof t !== "string" && !OURS.has(t.tag)), boolTag, nullTag, intTag, floatTag, timestampTag, mergeTag, valueTag];
+  return [...defaults.filter((t) => typeof t !== "string" && !OURS.has(t.tag)), boolTag, nullTag, intTag, floatTag, timestampTag, mergeTag, valueTag, ...explicit];
 }
 
 /** Tags safe_load can build (anything else, such as `!!python/object` or `!foo`, stops PyYAML). */
