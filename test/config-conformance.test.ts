@@ -155,7 +155,8 @@ function both(files: Record<string, string>, args: string[]) {
     if (!(err instanceof ConfigError)) throw err;
     ours = { error: err.message };
   }
-  return { ref: ref.ok !== undefined ? { ok: normalize(ref.ok) } : ref, ours };
+  const refOut: { ok?: unknown; error?: string } = ref.ok !== undefined ? { ok: normalize(ref.ok) } : ref;
+  return { ref: refOut, ours };
 }
 
 function assertSame(files: Record<string, string>, args: string[], what: string) {
