@@ -262,7 +262,6 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   flagTakesNumber: { line: "{flag} 需要一个数字，不能是 '{raw}'", fix: "例如：{flag} 1.0" },
   dcUnknownFlag: { line: "{flag} 不是 Python 版 DeepCompressor 的参数", fix: "{hint}{section} 的有效参数：{flags}" },
   dcNoNegation: { line: "{flag}：Python 版 DeepCompressor 没有 --no- 形式的参数", fix: "请写成 {positive} false" },
-  flagTakesNoValue: { line: "{flag} 不接受值", fix: "去掉 {flag} 后面的值" },
   flagNeedsValue: { line: "{flag} 需要一个值", fix: "例如：{flag} VALUE" },
   hubJsonInvalid: { line: "{path} 不是有效的 JSON：{detail}", fix: "请修正该文件，或删除它以公开提供所有模型" },
   hubJsonShape: { line: "{path}：{where}：{detail}", fix: "请修正该文件；格式见 README 的 “Local hub” 一节" },
@@ -360,10 +359,6 @@ const TEXT = {
   dcOutName: { en: "Warning: {file} does not end in .yaml, so the Python DeepCompressor would read it as a list of config paths: name it resolved.yaml", zh: "警告：{file} 不以 .yaml 结尾，Python 版 DeepCompressor 会把它当作配置路径列表：请命名为 resolved.yaml" },
   dcOutPlace: { en: "Warning: the Python DeepCompressor only reads configs in a subfolder of the working folder, so it will refuse {file}: write it to {suggestion}", zh: "警告：Python 版 DeepCompressor 只读取工作目录子文件夹中的配置，会拒绝 {file}：请写到 {suggestion}" },
   dcOutDefaults: { en: "Warning: the Python DeepCompressor would merge {defaults} into {file}, which this config did not use: write it to a folder without a __default__ file, such as {suggestion}", zh: "警告：Python 版 DeepCompressor 会把 {defaults} 合并进 {file}，而此配置并未使用它：请写到没有 __default__ 文件的文件夹，例如 {suggestion}" },
-  dcOutsideCwd: {
-    en: "Note: {file} is not in a subfolder of the working folder; the Python DeepCompressor only accepts configs that are",
-    zh: "提示：{file} 不在当前工作目录的子文件夹中；Python 版 DeepCompressor 只接受位于子文件夹中的配置",
-  },
   dcRunning: { en: "Running: {command}", zh: "运行：{command}" },
   // download and cache (summary sentences; data rows stay as they are, for scripts)
   dlWouldDownload: { en: "Would download {count} file(s), {size}, into {path}", zh: "将下载 {count} 个文件（{size}）到 {path}" },
