@@ -7,8 +7,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { isMap, isScalar, isSeq } from "yaml";
+import { Document, isMap, isScalar, isSeq } from "yaml";
 import { loadConfig } from "../src/config/index.js";
+import { YAML_OPTIONS } from "../src/config/yaml11.js";
 import { ConfigError } from "../src/errors.js";
 import { tempDir } from "./helpers/hub.js";
 
@@ -188,6 +189,16 @@ describe("conformance with omniconfig + PyYAML", () => {
     const keys = SCALARS.filter((s) => s && !s.startsWith("- ")).map((s, i) => `${s}: ${i}`).join("\n");
     assertSame({ "configs/keys.yaml": `${keys}\n` }, ["configs/keys.yaml"], "keys (y and n stay text)");
     assertSame({ "configs/flow.yaml": `l: [${SCALARS.filter((s) => s && !/^[-=<]/.test(s)).join(", ")}]\n` }, ["configs/flow.yaml"], "in a flow list");
+  });
+
+  test("text we write (overrides, local folders) reads back in PyYAML as the same text, quoted only where needed", () => {
+    const texts = [...SCALARS, "- a", "# x", "a: b", "ms", "/abs/path", "~/x", "007", "1.0", "null", "<<", "="];
+    const doc = new Document(Object.fromEntries(texts.map((t, i) => [`k${i}`, t])), YAML_OPTIONS);
+    const cwd = tree({ "configs/w.yaml": doc.toString() });
+    const ref = python(cwd, ["configs/w.yaml"]);
+    assert.deepEqual(ref.ok, { map: texts.map((t, i) => [{ str: `k${i}` }, { str: t }]) });
+    const plain = doc.toString().split("\n").filter((l) => /^k\d+: [^'"]/.test(l)).length;
+    assert.ok(plain > 10, "text PyYAML reads as text anyway (y, n, 1e3, 09, ...) stays unquoted");
   });
 
   test("quoted, block and tagged scalars; duplicate keys (the last wins); aliases and << merge keys", () => {
