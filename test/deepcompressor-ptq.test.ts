@@ -1,10 +1,11 @@
 // `deepcompressor ptq` and `check-auth` as real processes. The Python DeepCompressor is played by a
 // stand-in interpreter (DEEPCOMPRESSOR_PYTHON) that records the arguments and working folder it got.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { FIELDS, OUR_ONLY_KEYS, flagsOf } from "../src/config/fields.js";
+import { FIELDS, OUR_ONLY_KEYS } from "../src/config/fields.js";
 import { REPO_ROOT, cleanEnv, deepcompressor, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
 
 let hub: TestHub;
@@ -42,40 +43,31 @@ function setup(files: Record<string, string>, mode: "record" | "missing" = "reco
 }
 
 /**
- * omniconfig's argparse, for the flags the Python configs define (fields.ts): configs are positional,
- * a boolean takes an optional true|false, every other flag one value. Returns the unknown arguments
- * (the Python tool asserts there are none) and the flag values.
+ * The recorded argv through Python's real argparse, set up as omniconfig sets it up for the section's
+ * fields (positional configs; a boolean: nargs="?" with choices true/false; others: one value), plus
+ * `extra` flags of the Python tool. Returns argparse's unknown arguments and the parsed values.
  */
-function omniconfigParse(args: string[], section: "model" | "pipeline", extra: string[]): { unknown: string[]; configs: string[]; values: Map<string, string> } {
-  const flags = flagsOf(section);
-  const unknown: string[] = [];
-  const configs: string[] = [];
-  const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith("-")) {
-      configs.push(a);
-      continue;
-    }
-    if (extra.includes(a)) {
-      i++;
-      continue;
-    }
-    const key = flags.get(a);
-    if (!key || OUR_ONLY_KEYS.has(key)) {
-      unknown.push(a);
-      continue;
-    }
-    if (FIELDS[section][key] === "bool") {
-      const next = args[i + 1];
-      if (next !== undefined && !next.startsWith("-")) {
-        if (next !== "true" && next !== "false") unknown.push(`${a} ${next}`);
-        values.set(a, next);
-        i++;
-      } else values.set(a, "true");
-    } else values.set(a, args[++i]!);
-  }
-  return { unknown, configs, values };
+function realArgparse(args: string[], section: "model" | "pipeline", extra: string[]): { unknown: string[]; values: Record<string, unknown> } {
+  const fields = Object.entries(FIELDS[section]).filter(([k, t]) => t !== "section" && !OUR_ONLY_KEYS.has(k));
+  const spec = fields.map(([k, t]) => [`--${section}-${k.replace(/[._]/g, "-")}`, t === "bool"]);
+  const script = `import argparse, json, sys
+class Bool(argparse.Action):
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs="?", type=str, choices=["true", "false"], default=argparse.SUPPRESS)
+    def __call__(self, parser, ns, values, option_string=None):
+        setattr(ns, self.dest, values != "false")
+p = argparse.ArgumentParser(exit_on_error=False)
+p.add_argument("cfgs", nargs="*", default=[])
+spec, extra, argv = json.loads(sys.stdin.read())
+for flag, is_bool in spec:
+    p.add_argument(flag, action=Bool) if is_bool else p.add_argument(flag, type=str, default=argparse.SUPPRESS)
+for flag in extra:
+    p.add_argument(flag)
+ns, unknown = p.parse_known_args(argv)
+print(json.dumps({"unknown": unknown, "values": vars(ns)}))`;
+  const r = spawnSync("/usr/bin/python3", ["-c", script], { input: JSON.stringify([spec, extra, args]), encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { unknown: string[]; values: Record<string, unknown> };
 }
 
 describe("deepcompressor ptq", () => {
@@ -93,9 +85,12 @@ describe("deepcompressor ptq", () => {
     assert.equal(run!.args[5], "--model-path");
     assert.equal(fs.realpathSync(run!.args[6]!), local);
     assert.deepEqual(run!.args.slice(7), ["--model-use-modelscope", "false", "--seed", "7"]);
-    const parsed = omniconfigParse(run!.args.slice(2), "model", ["--seed"]);
-    assert.deepEqual(parsed.unknown, [], "every argument is one omniconfig knows");
-    assert.deepEqual(parsed.configs, ["examples/llm/qwen-7b-chat.yaml"]);
+    const real = realArgparse(run!.args.slice(2), "model", ["--seed"]);
+    assert.deepEqual(real.unknown, [], "Python's argparse, set up as omniconfig does, finds no unknown argument");
+    assert.deepEqual(real.values.cfgs, ["examples/llm/qwen-7b-chat.yaml"]);
+    assert.equal(real.values.model_fast_tokenizer, false);
+    assert.equal(real.values.model_use_modelscope, false);
+    assert.equal(real.values.seed, "7");
     assert.ok(!run!.args.some((a) => a.startsWith("--no-")), "omniconfig has no --no- flags");
     assert.ok(!fs.existsSync(path.join(c.cwd, ".deepcompressor")), "no overlay config");
   });
@@ -108,7 +103,9 @@ describe("deepcompressor ptq", () => {
     assert.deepEqual(run.args.slice(2, 9), ["configs/qwen-7b-chat.yaml", "--model-family", "007", "--model-fast-tokenizer", "true", "--model-root", "null"]);
     assert.ok(!run.args.includes("--model-revision"));
     assert.ok(!run.args.includes("--model-use-modelscope"), "not turned off where the config never turned it on");
-    assert.deepEqual(omniconfigParse(run.args.slice(2), "model", []).unknown, []);
+    const real = realArgparse(run.args.slice(2), "model", []);
+    assert.deepEqual(real.unknown, []);
+    assert.deepEqual([real.values.model_family, real.values.model_root, real.values.model_fast_tokenizer], ["007", "null", true]);
   });
 
   test("diffusion: the pipeline is resolved and passed as --pipeline-path; the interpreter's exit code is returned", async () => {
