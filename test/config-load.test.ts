@@ -22,7 +22,7 @@ function cascadeTree(): string {
   write(cwd, "__default__.yaml", "model:\n  dtype: from-cwd-default\n"); // omniconfig never reads the working folder's own
   write(cwd, "configs/__default__.yaml", "# outer defaults\nmodel:\n  dtype: torch.float16\n  fast_tokenizer: true\n  path: outer/model\nquant:\n  wbits: 4\n  list: [1, 2, 3]\n");
   write(cwd, "configs/llm/__default__.yaml", "model:\n  dtype: torch.bfloat16\n  use_modelscope: false\n");
-  write(cwd, "configs/llm/a.yaml", "model:\n  name: a-model\n  path: acme/a\nquant:\n  list: [9]\n");
+  write(cwd, "configs/llm/a.yaml", "model:\n  name: a-7b\n  path: acme/a\nquant:\n  list: [9]\n");
   write(cwd, "configs/llm/b.yaml", "model:\n  path: acme/b  # b wins\n");
   return cwd;
 }
@@ -36,7 +36,7 @@ describe("the __default__.yaml cascade and merge order", () => {
     const model = c.data.model as Record<string, unknown>;
     assert.equal(model.dtype, "torch.bfloat16", "inner default beats outer default; the working folder's own default is not read");
     assert.equal(model.fast_tokenizer, true, "keys only in an outer default survive (deep merge)");
-    assert.equal(model.name, "a-model");
+    assert.equal(model.name, "a-7b");
     assert.equal(model.path, "acme/b", "the later file wins");
     assert.equal(model.use_modelscope, false);
     assert.deepEqual(c.data.quant, { wbits: 4, list: [9] }, "lists are replaced, not merged");
@@ -60,18 +60,18 @@ describe("the __default__.yaml cascade and merge order", () => {
 
   test("a positional file that is not YAML is a list of config paths, placed before the positional configs", () => {
     const cwd = cascadeTree();
-    write(cwd, "lists/run.txt", "configs/llm/b.yaml\n\n");
+    write(cwd, "lists/run.txt", "configs/llm/b.yaml\n");
     const c = loadConfig(["configs/llm/a.yaml", "lists/run.txt"], [], { cwd });
     assert.deepEqual(c.configFiles, [path.join(cwd, "configs/llm/b.yaml"), path.join(cwd, "configs/llm/a.yaml")]);
     assert.equal((c.data.model as Record<string, unknown>).path, "acme/a", "a.yaml comes after the imported b.yaml, so it wins");
   });
 
-  test("a config outside the working folder is accepted, with the __default__ files right above it", () => {
+  test("a config outside the working folder, or directly in it, is refused as omniconfig refuses it", () => {
     const elsewhere = cascadeTree();
     const cwd = tempDir("dc-cwd-");
-    const c = loadConfig([path.join(elsewhere, "configs/llm/a.yaml")], [], { cwd });
-    assert.equal((c.data.model as Record<string, unknown>).dtype, "torch.bfloat16");
-    assert.equal((c.data.model as Record<string, unknown>).fast_tokenizer, true);
+    write(cwd, "here.yaml", "model:\n  name: a-7b\n");
+    assert.throws(() => loadConfig([path.join(elsewhere, "configs/llm/a.yaml")], [], { cwd }), (e: ConfigError) => /is outside the working folder/.test(e.message));
+    assert.throws(() => loadConfig(["here.yaml"], [], { cwd }), (e: ConfigError) => /here\.yaml: is directly in the working folder.*subfolder/.test(e.message));
   });
 
   test("`config validate` loads the cascade with overrides and says how each section resolves", async () => {
@@ -123,7 +123,7 @@ describe("every mistake at once, with file, line and key", () => {
         assert.ok(err instanceof ConfigError && !(err instanceof ConfigSecretError));
         assert.equal(err.problems.length, 2);
         assert.deepEqual(err.problems.map((p) => [p.line, p.key]), [[3, "model.path"], [5, "pipeline.path"]]);
-        assert.match(err.problems[0]!.message, /local path, but use_modelscope is true/);
+        assert.match(err.problems[0]!.message, /local folder .~.models.local. does not exist/);
         return true;
       },
     );

@@ -22,6 +22,16 @@ const BROKEN: Record<string, string> = {
   "scalar-top.yaml": "just a string\n",
   "config.toml": "x = 1\n",
   "list.txt": "missing.yaml\nlist.txt\n",
+  "list2.txt": "# c\n\nconfigs/x.yaml\nnot-a-config.txt\n",
+  "empty.yaml": "# nothing\n",
+  "null-model.yaml": "model:\n",
+  "tags.yaml": "a: !!python/none x\nb: =\nc: 0b_\nd: *nope\ne:\n  <<: 1\n",
+  "key.yaml": "? [1]\n: 2\n",
+  "bomb.yaml": "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+  "hidden.yaml": "# ms-12345678-1234-1234-1234-123456789012\n? ms-12345678-1234-1234-1234-123456789012\n: 1\n",
+  "name.yaml": "model:\n  name: my-private-model\n  use_modelscope: false\n",
+  "syntax.toml": "x = \n",
+  "UPPER.YAML": "x: 1\n",
 };
 
 function problemsOf(dir: string, file: string): string[] {

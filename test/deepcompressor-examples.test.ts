@@ -16,11 +16,12 @@ before(async () => {
 });
 after(() => hub.close());
 
-const ex = (p: string) => path.join(REPO_ROOT, "examples", p);
+/** Run from the repository, as the Python tool requires (configs in a subfolder of the working folder). */
+const ex = (p: string) => path.join("examples", p);
 
 test("examples: public LLM and diffusion configs resolve signed out, the private one after modelscope login", async () => {
   const env = cleanEnv(tempDir("dc-home-"), { MODELSCOPE_ENDPOINT: hub.url });
-  const cwd = tempDir("dc-cwd-");
+  const cwd = REPO_ROOT;
   for (const cfg of ["llm/qwen-7b-chat.yaml", "diffusion/flux-schnell.yaml"]) {
     const r = await deepcompressor(["fetch", ex(cfg)], { cwd, env });
     assert.equal(r.code, 0, `${cfg}: ${r.stderr}`);

@@ -37,7 +37,7 @@ function setup(files: Record<string, string>, extraEnv: Record<string, string | 
 
 /** The seed's YAML, literally. */
 const SEED_PUBLIC = 'model:\n  name: qwen-7b-chat\n  use_modelscope: true\n  path: "qwen/Qwen-7B-Chat"  # 公开模型\n';
-const SEED_PRIVATE = 'model:\n  name: my-private-model\n  use_modelscope: true\n  path: "your-org/private-model-name"\n';
+const SEED_PRIVATE = 'model:\n  name: my-private-7b\n  use_modelscope: true\n  path: "your-org/private-model-name"\n';
 
 function snapshotDir(home: string, id: string): string {
   return path.join(home, ".cache", "modelscope", "models", id.replace("/", "--"), "snapshots", "master");
@@ -120,7 +120,7 @@ describe("how each section is resolved", () => {
       "configs/c.yaml": "pipeline:\n  name: flux\n  use_modelscope: true\n",
     });
     for (const [file, line, text] of [
-      ["a.yaml", "3:3: model.path", /local path, but use_modelscope is true/],
+      ["a.yaml", "3:3: model.path", /local folder '\/data\/models\/qwen' does not exist/],
       ["b.yaml", "3:3: model.path", /not a ModelScope ID: use the form owner\/name/],
       ["c.yaml", "3:3: pipeline.use_modelscope", /path is required when use_modelscope is true/],
     ] as const) {

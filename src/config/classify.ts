@@ -58,9 +58,9 @@ export function classifySection(config: Pick<LoadedConfig, "data" | "locate" | "
       const at = "path" in s ? [section, "path"] : [section, "use_modelscope"];
       return { problems: [problemAt(config, at, msg)] };
     }
-    if (looksLocal(p) || (!isModelId(p) && isDir(localDir))) {
-      return { problems: [problemAt(config, [section, "path"], "is a local path, but use_modelscope is true expects a ModelScope ID (owner/name): remove use_modelscope (or set it to false) to use a local folder")] };
-    }
+    // An existing folder wins, as in the Python tool (ModelScope's loaders take a local folder as is).
+    if (isDir(localDir)) return { resolved: { ...base, kind: "local", reason: "an existing local folder (it wins over use_modelscope: true)", localPath: localDir }, problems: [] };
+    if (looksLocal(p)) return { problems: [problemAt(config, [section, "path"], `local folder ${shown(p)} does not exist`)] };
     if (!isModelId(p)) {
       return { problems: [problemAt(config, [section, "path"], `${shown(p)} is not a ModelScope ID: use the form owner/name, for example qwen/Qwen-7B-Chat`)] };
     }

@@ -5,10 +5,12 @@
 import fs from "node:fs";
 import { Document, LineCounter, Pair, Scalar, YAMLMap, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Node } from "yaml";
 import type { ConfigProblem } from "../errors.js";
+import { expandDocument, keyId } from "./expand.js";
+import { parseToml } from "./toml.js";
 import type { KeyOrigin } from "./types.js";
+import { YAML_OPTIONS } from "./yaml11.js";
 
-/** YAML 1.1, as PyYAML's safe_load reads it (so `yes`/`no`/`on`/`off` are booleans there and here). */
-export const YAML_OPTIONS = { version: "1.1" as const, keepSourceTokens: false, prettyErrors: false, uniqueKeys: true };
+export { YAML_OPTIONS };
 
 interface Source {
   file: string;
@@ -49,6 +51,8 @@ export interface ParsedFile {
   file: string;
   doc: Document;
   lines: LineCounter;
+  /** The file's text (for the credential check of its comments). */
+  text: string;
 }
 
 /** Reads and parses one file; syntax errors become problems (never quoting the source text). */
@@ -61,23 +65,45 @@ export function parseConfigFile(file: string, displayName: string, problems: Con
     return undefined;
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const pos = lines.linePos(e.pos[0]);
-      // The first line of the message only: later lines quote the source, which may hold a secret.
-      const msg = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
-      problems.push({ file: displayName, line: pos.line, column: pos.col, message: `YAML syntax error: ${msg}` });
+  let doc: Document;
+  if (file.endsWith("toml")) {
+    const t = parseToml(text);
+    if ("error" in t) {
+      problems.push({ file: displayName, line: t.line, column: t.column, message: `TOML syntax error: ${t.error}` });
+      return undefined;
     }
-    return undefined;
+    doc = t.doc;
+  } else {
+    doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines });
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = lines.linePos(e.pos[0]);
+        // The first line of the message only: later lines quote the source, which may hold a secret.
+        const msg = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+        problems.push({ file: displayName, line: pos.line, column: pos.col, message: `YAML syntax error: ${msg}` });
+      }
+      return undefined;
+    }
   }
-  if (doc.contents !== null && !isMap(doc.contents)) {
-    const range = (doc.contents as { range?: [number, number, number] | null }).range;
+  const at = (node: unknown) => {
+    const range = (node as { range?: [number, number, number] | null } | null)?.range;
     const pos = range ? lines.linePos(range[0]) : undefined;
-    problems.push({ file: displayName, line: pos?.line, column: pos?.col, message: "the top level of a config must be a mapping (key: value)" });
+    return { file: displayName, line: pos?.line, column: pos?.col };
+  };
+  const expandProblems = expandDocument(doc);
+  if (expandProblems.length > 0) {
+    for (const p of expandProblems) problems.push({ ...at(p.node), message: p.message });
     return undefined;
   }
-  return { file: displayName, doc, lines };
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    problems.push({ file: displayName, message: "is empty (or only comments), which stops the Python DeepCompressor: add a key, or remove the file" });
+    return undefined;
+  }
+  if (!isMap(doc.contents)) {
+    problems.push({ ...at(doc.contents), message: "the top level of a config must be a mapping (key: value)" });
+    return undefined;
+  }
+  return { file: displayName, doc, lines, text };
 }
 
 function keyName(pair: Pair): string {
@@ -90,14 +116,34 @@ function findPair(map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => keyName(p) === key) as Pair | undefined;
 }
 
+/**
+ * omniconfig's update_dict stops (TypeError) when a mapping lands on an earlier value that is neither a
+ * mapping nor empty ("" or []): null, a number, a boolean, text or a non-empty list.
+ */
+function mergeCrashes(old: unknown): boolean {
+  if (isMap(old)) return false;
+  if (isSeq(old)) return old.items.length > 0;
+  if (isScalar(old)) return old.value !== "";
+  return true;
+}
+
+export interface MergeClash {
+  keyPath: string[];
+  earlier: unknown;
+  later: unknown;
+}
+
 /** Merges `from` into `into` (both mappings), later wins. Nodes of `from` are moved, not copied. */
-function mergeMaps(into: YAMLMap, from: YAMLMap): void {
+function mergeMaps(into: YAMLMap, from: YAMLMap, clashes: MergeClash[], keyPath: string[]): void {
   for (const item of from.items) {
     const pair = item as Pair;
-    const existing = findPair(into, keyName(pair));
+    const existing = into.items.find((p) => keyId(p.key) === keyId(pair.key)) as Pair | undefined;
     if (!existing) {
       into.items.push(pair);
       continue;
+    }
+    if (isMap(pair.value) && !isMap(existing.value) && mergeCrashes(existing.value)) {
+      clashes.push({ keyPath: [...keyPath, keyName(pair)], earlier: existing.key, later: pair.key });
     }
     if (isMap(existing.value) && isMap(pair.value)) {
       // Both files' comments on this key are kept (the key itself stays where it first appeared).
@@ -106,7 +152,7 @@ function mergeMaps(into: YAMLMap, from: YAMLMap): void {
       if (isNode(oldKey) && isNode(newKey) && newKey.commentBefore && newKey.commentBefore !== oldKey.commentBefore) {
         oldKey.commentBefore = oldKey.commentBefore ? `${oldKey.commentBefore}\n${newKey.commentBefore}` : newKey.commentBefore;
       }
-      mergeMaps(existing.value, pair.value);
+      mergeMaps(existing.value, pair.value, clashes, [...keyPath, keyName(pair)]);
       continue;
     }
     // Replace the value, keep the earlier key's place in the order; the later file's comments come along.
@@ -122,14 +168,14 @@ function mergeMaps(into: YAMLMap, from: YAMLMap): void {
 }
 
 /** Merges parsed files in order into one document (the first non-empty one is the base). */
-export function mergeDocuments(files: ParsedFile[]): Document {
+export function mergeDocuments(files: ParsedFile[], clashes: MergeClash[] = []): Document {
   const merged = new Document(new YAMLMap(), YAML_OPTIONS);
   // Each file's leading comment is kept, in merge order, at the top of the merged document.
   const headers: string[] = [];
   for (const f of files) {
     if (f.doc.commentBefore) headers.push(f.doc.commentBefore);
     if (!isMap(f.doc.contents)) continue;
-    mergeMaps(merged.contents as YAMLMap, f.doc.contents);
+    mergeMaps(merged.contents as YAMLMap, f.doc.contents, clashes, []);
   }
   if (headers.length > 0) merged.commentBefore = headers.join("\n\n");
   return merged;

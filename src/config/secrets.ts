@@ -1,6 +1,6 @@
 // Credentials never belong in config files: a token-like key, or any value that looks like a token, is
 // refused. Messages name the file, line and key, never the value.
-import { isMap, isPair, isScalar, isSeq, visit, type Document } from "yaml";
+import { isMap, isScalar, isSeq, type Document } from "yaml";
 import type { ConfigProblem } from "../errors.js";
 import type { ConfigOverride, KeyOrigin } from "./types.js";
 
@@ -55,39 +55,70 @@ export function looksLikeToken(value: unknown): boolean {
   return SECRET_VALUES.some((re) => re.test(v));
 }
 
+/** Tokens inside longer text: a URL's user part, an `Authorization: Bearer ...` header, a comment. */
+const EMBEDDED: RegExp[] = [
+  /(?<![A-Za-z0-9])ms-[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}(?![A-Za-z0-9])/i,
+  /(?<![A-Za-z0-9])ms-[A-Za-z0-9_-]{20,}/,
+  /(?<![A-Za-z0-9-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![A-Za-z0-9-])/i,
+  /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}/,
+  /(?<![A-Za-z0-9])(ghp|gho|ghu|ghs|github_pat)_[A-Za-z0-9_]{20,}/,
+  /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}/,
+  /\bbearer\s+[^\s"']{12,}/i,
+  // a URL with a password, or a long user name that is a token in all but shape
+  /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@/,
+  /[A-Za-z][A-Za-z0-9+.-]*:\/\/[A-Za-z0-9._~-]{20,}@/,
+];
+
+export function containsToken(text: unknown): boolean {
+  if (typeof text !== "string") return false;
+  return looksLikeToken(text) || EMBEDDED.some((re) => re.test(text));
+}
+
+/** The text of a scalar as a credential check sees it (`!!binary` decoded). */
+function scalarText(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("latin1");
+  return undefined;
+}
+
 const REMEDY = "credentials never belong in config files: remove it, then sign in with `modelscope login` or set MODELSCOPE_API_TOKEN";
 
-/** Every credential in one parsed file. `origin` turns a node into file/line/column. */
-export function secretProblems(doc: Document, origin: (node: unknown) => KeyOrigin | undefined): ConfigProblem[] {
+/**
+ * Every credential in one parsed file: by key name, by value (anywhere in a key or a value, decoded
+ * `!!binary` too) and in comments (from the raw text). `origin` turns a node into file/line/column.
+ */
+export function secretProblems(doc: Document, origin: (node: unknown) => KeyOrigin | undefined, rawText = "", file = "(config)"): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const keyPath = (path: readonly unknown[], pairKey: unknown): string => {
-    const parts: string[] = [];
-    for (const step of path) if (isPair(step) && isScalar(step.key)) parts.push(String(step.key.value));
-    if (isScalar(pairKey)) parts.push(String(pairKey.value));
-    return parts.join(".");
+  const add = (node: unknown, keyPath: string[], message: string) => {
+    const where = origin(node);
+    problems.push({ file: where?.file ?? file, line: where?.line, column: where?.column, key: keyPath.join("."), message });
   };
-  visit(doc, {
-    Pair(_k, pair, path) {
-      const keyNode = pair.key;
-      const keyText = isScalar(keyNode) ? String(keyNode.value) : "";
-      const value = pair.value;
-      const hasValue = isScalar(value) ? value.value !== null && value.value !== "" : isMap(value) || isSeq(value);
-      if (keyText && isSecretKey(keyText) && hasValue) {
-        const where = origin(keyNode);
-        problems.push({ file: where?.file ?? "(config)", line: where?.line, column: where?.column, key: keyPath(path, keyNode), message: `'${keyText}' holds a credential: ${REMEDY}` });
-      } else if (isScalar(value) && looksLikeToken(value.value)) {
-        const where = origin(value);
-        problems.push({ file: where?.file ?? "(config)", line: where?.line, column: where?.column, key: keyPath(path, keyNode), message: `the value looks like a token: ${REMEDY}` });
+  const walk = (node: unknown, keyPath: string[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = pair.key;
+        const keyText = isScalar(k) ? String(k.value) : "";
+        const here = [...keyPath, keyText];
+        const value = pair.value;
+        const hasValue = isScalar(value) ? value.value !== null && value.value !== "" : isMap(value) || isSeq(value);
+        if (isScalar(k) && containsToken(scalarText(k.value))) add(k, keyPath, `a key looks like a token: ${REMEDY}`);
+        else if (keyText && isSecretKey(keyText) && hasValue) add(k, here, `'${keyText}' holds a credential: ${REMEDY}`);
+        else if (isScalar(value) && containsToken(scalarText(value.value))) add(value, here, `the value looks like a token: ${REMEDY}`);
+        if (!isScalar(value)) walk(value, here);
       }
-    },
-    Seq(_k, seq, path) {
-      for (const item of seq.items) {
-        if (isScalar(item) && looksLikeToken(item.value)) {
-          const where = origin(item);
-          problems.push({ file: where?.file ?? "(config)", line: where?.line, column: where?.column, key: keyPath(path, null), message: `a list item looks like a token: ${REMEDY}` });
-        }
+    } else if (isSeq(node)) {
+      for (const item of node.items) {
+        if (isScalar(item) && containsToken(scalarText(item.value))) add(item, keyPath, `a list item looks like a token: ${REMEDY}`);
+        else walk(item, keyPath);
       }
-    },
+    } else if (isScalar(node) && containsToken(scalarText(node.value))) add(node, keyPath, `the value looks like a token: ${REMEDY}`);
+  };
+  walk(doc.contents, []);
+  const seen = new Set(problems.map((p) => p.line));
+  rawText.split(/\r?\n/).forEach((line, i) => {
+    const hash = line.search(/(^|\s)#/);
+    if (hash < 0 || seen.has(i + 1) || !containsToken(line.slice(hash))) return;
+    problems.push({ file, line: i + 1, column: hash + 1, message: `a comment looks like it holds a token: ${REMEDY}` });
   });
   return problems;
 }
@@ -95,6 +126,6 @@ export function secretProblems(doc: Document, origin: (node: unknown) => KeyOrig
 /** Credentials passed as overrides (`--model-token ...`, or a token as `--model-path`). */
 export function overrideSecretProblems(overrides: readonly ConfigOverride[]): ConfigProblem[] {
   return overrides
-    .filter((o) => isSecretKey(o.key) || looksLikeToken(o.value))
+    .filter((o) => isSecretKey(o.key) || containsToken(o.value))
     .map((o) => ({ file: "(command line)", key: o.flag, message: `${isSecretKey(o.key) ? "is a credential" : "the value looks like a token"}: credentials never belong in configs or their overrides: sign in with \`modelscope login\` or set MODELSCOPE_API_TOKEN` }));
 }

@@ -22,6 +22,8 @@ export interface ConfigOverride {
   value: unknown;
   /** The flag as the user wrote it, for messages. */
   flag: string;
+  /** The value as written on the command line (handed to Python unchanged). */
+  text?: string | undefined;
 }
 
 /** The keys this toolkit reads in a section; every other key is kept untouched. */
@@ -49,6 +51,8 @@ export interface LoadedConfig {
   locate(keyPath: readonly (string | number)[]): KeyOrigin | undefined;
   /** Working folder the config was loaded from (relative paths in it are relative to this). */
   cwd: string;
+  /** What the Python tool would ignore or warn about (unknown keys, a model name it cannot read): exit 0, errors under `--strict`. */
+  warnings: ConfigProblem[];
 }
 
 export interface LoadOptions {
@@ -56,6 +60,8 @@ export interface LoadOptions {
   cwd?: string | undefined;
   /** Environment for `~` expansion (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
+  /** What the Python tool only warns about (unknown keys, no model name) is an error too. */
+  strict?: boolean | undefined;
 }
 
 /** How a section's `path` was turned into a local folder. */

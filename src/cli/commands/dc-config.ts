@@ -1,13 +1,13 @@
 // `deepcompressor fetch | config validate | check-auth`: thin shells over loadConfig / resolveModels.
 import type { Command } from "commander";
-import { ConfigError, UsageError } from "../../errors.js";
+import { ConfigError, UsageError, formatConfigProblem } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { offlineFromEnv } from "../../settings.js";
 import { forTerminal } from "../../util/terminal-text.js";
-import { loadConfig, resolveModels, writeResolved } from "../../config/index.js";
+import { loadConfig, outputPlacementWarnings, resolveModels, writeResolved } from "../../config/index.js";
 import type { ConfigOverride, LoadedConfig, ResolvedSection, SectionName } from "../../config/index.js";
 import { classifyAll } from "../../config/classify.js";
-import { explain, t } from "../messages.js";
+import { configProblemZh, explain, t } from "../messages.js";
 import { authStatus } from "./auth.js";
 import { createProgress } from "../progress.js";
 import { action, interruptSignal, lang, progressWanted, writeJson } from "../run.js";
@@ -24,6 +24,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 export interface ConfigFlags {
   config?: string[];
+  strict?: boolean;
 }
 
 /** Positional files first, then --config files, in the order given. */
@@ -36,7 +37,10 @@ export function load(cfgs: string[], flags: ConfigFlags): LoadedConfig {
   if (files.length === 0) {
     throw new UsageError("No config file given", "pass one or more DeepCompressor YAML files, e.g. `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`", { key: "noConfig" });
   }
-  return loadConfig(files, cliState.overrides);
+  const config = loadConfig(files, cliState.overrides, { strict: flags.strict });
+  // What the Python tool would only warn about (and go on with its defaults): said here, before any run.
+  for (const w of config.warnings) process.stderr.write(`${t(lang, "dcWarning", { problem: formatConfigProblem(lang === "zh" ? { ...w, message: configProblemZh(w.message) } : w) })}\n`);
+  return config;
 }
 
 function where(config: LoadedConfig, section: SectionName): string {
@@ -113,7 +117,7 @@ export function registerConfigCommands(program: Command): void {
     .option("--offline", "no network: use the cache or fail naming what is missing (also MODELSCOPE_OFFLINE=1)")
     .option("--json", "machine-readable output")
     .option("--endpoint <url>", "hub URL (default: MODELSCOPE_ENDPOINT or https://modelscope.cn)")
-    .addHelpText("after", "\nOverrides (as the Python DeepCompressor): --model-path P, --model-name N, --model-use-modelscope [true|false],\n--model-modelscope-cache-dir D, --model-revision R, and the same with --pipeline-... for diffusion configs.")
+    .addHelpText("after", "\nOverrides (as the Python DeepCompressor): --model-path P, --model-name N, --model-use-modelscope [true|false],\n--model-modelscope-cache-dir D, --model-revision R (ours: the ModelScope revision), any other key of the\nsection (--model-fast-tokenizer false), and the same with --pipeline-... for diffusion configs.")
     .action(
       action(
         async (cfgs: string[], flags: ConfigFlags & ResolveFlags & { output?: string }) => {
@@ -131,6 +135,7 @@ export function registerConfigCommands(program: Command): void {
             if (r.localPath) process.stdout.write(`${forTerminal(r.localPath)}\n`);
           }
           if (output) process.stderr.write(`${t(lang, "dcWroteResolved", { path: output })}\n`);
+          if (output) for (const w of outputPlacementWarnings(config, output)) process.stderr.write(`${t(lang, w.key, w.vars)}\n`);
         },
         errorContext,
       ),
@@ -142,6 +147,7 @@ export function registerConfigCommands(program: Command): void {
     .description("check configs (types, model sources, credentials) and report every problem at once, with file, line and key")
     .argument("[cfgs...]", "config files")
     .option("--config <file>", "a config file (repeatable)", collect)
+    .option("--strict", "what the Python tool would only warn about (unknown keys, no model name) is an error too")
     .option("--json", "machine-readable output")
     .action(
       action(async (cfgs: string[], flags: ConfigFlags & { json?: boolean }) => {
@@ -159,7 +165,7 @@ export function registerConfigCommands(program: Command): void {
         const { resolved } = classifyAll(config);
         const files = [...config.defaultFiles, ...config.configFiles];
         if (flags.json) {
-          writeJson({ valid: true, files, sections: resolved.map(sectionJson) });
+          writeJson({ valid: true, files, sections: resolved.map(sectionJson), warnings: config.warnings });
           return;
         }
         process.stdout.write(`${t(lang, "dcValid", { files: config.configFiles.join(", ") })}\n`);

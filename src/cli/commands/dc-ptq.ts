@@ -1,57 +1,50 @@
-// `deepcompressor ptq llm|diffusion CFG... [-- ARGS]`: resolve the model, then run the Python
-// DeepCompressor (`python -m deepcompressor.app.<kind>.ptq`) on the same configs with the local folder
-// passed as --model-path / --pipeline-path and ModelScope switched off.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
+// `deepcompressor ptq llm|diffusion CFG... [-- ARGS]`: check the Python package is there, resolve the
+// model, then run the Python DeepCompressor (`python -m deepcompressor.app.<kind>.ptq`) on the same configs
+// with the local folder passed as `--model-path` / `--pipeline-path` (and `--model-use-modelscope false`
+// when the config turns ModelScope on): every argument is one omniconfig accepts.
+import { spawn, spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { overrideToArgs } from "../../config/index.js";
+import { unknownFlagError } from "../../config/overrides.js";
+import { OUR_ONLY_KEYS } from "../../config/fields.js";
 import type { LoadedConfig, ResolvedSection, SectionName } from "../../config/index.js";
 import { t } from "../messages.js";
 import { action, lang } from "../run.js";
 import { cliState, collect, configArgs, errorContext, load, resolveForCli, type ConfigFlags, type ResolveFlags } from "./dc-config.js";
 
 const KINDS: Record<string, SectionName> = { llm: "model", diffusion: "pipeline" };
-/** Keys we act on ourselves; their overrides are not handed on once the section is resolved. */
-const OUR_KEYS = new Set(["path", "use_modelscope", "modelscope_cache_dir", "revision"]);
+/** Keys we act on ourselves; their overrides are replaced by the local folder once the section is resolved. */
+const SOURCE_KEYS = new Set(["path", "use_modelscope", "modelscope_cache_dir"]);
 
 export function pythonInterpreter(env: NodeJS.ProcessEnv = process.env): string {
   return env.DEEPCOMPRESSOR_PYTHON?.trim() || "python3";
 }
 
-/**
- * Writes the overlay that switches ModelScope off for the Python side when a config says
- * `use_modelscope: true` (a store_true flag cannot turn it back off). omniconfig only reads configs in a
- * subfolder of the working folder, so it goes in ./.deepcompressor/ and is removed afterwards.
- */
-function writeOverlay(cwd: string, section: SectionName, localPath: string): string {
-  const dir = path.join(cwd, ".deepcompressor");
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `ptq-${process.pid}-${randomBytes(4).toString("hex")}.yaml`);
-  const text = `# Written by \`deepcompressor ptq\` and removed when it ends: the ${section} was fetched to a local folder.\n${section}:\n  path: ${JSON.stringify(localPath)}\n  use_modelscope: false\n`;
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-export function buildPythonArgs(kind: string, config: LoadedConfig, cfgArgs: string[], resolved: ResolvedSection | undefined, overlay: string | undefined, passthrough: string[]): string[] {
+export function buildPythonArgs(kind: string, config: LoadedConfig, cfgArgs: string[], resolved: ResolvedSection | undefined, passthrough: string[]): string[] {
   const section = KINDS[kind]!;
   const args = ["-m", `deepcompressor.app.${kind}.ptq`, ...cfgArgs];
-  if (overlay) args.push(path.relative(config.cwd, overlay));
   const local = resolved && (resolved.kind === "modelscope" || resolved.kind === "local") ? resolved.localPath : undefined;
   for (const o of config.overrides) {
-    if (local && o.section === section && OUR_KEYS.has(o.key)) continue;
+    if (OUR_ONLY_KEYS.has(o.key)) continue;
+    if (local && o.section === section && SOURCE_KEYS.has(o.key)) continue;
     args.push(...overrideToArgs(o));
   }
-  if (local) args.push(`--${section}-path`, local);
+  if (local) {
+    args.push(`--${section}-path`, local);
+    const data = config.data[section] as Record<string, unknown> | undefined;
+    if (data?.use_modelscope === true) args.push(`--${section}-use-modelscope`, "false");
+  }
   args.push(...passthrough);
   return args;
 }
 
-function insideSubfolder(file: string, cwd: string): boolean {
-  const rel = path.relative(cwd, path.resolve(cwd, file));
-  return !rel.startsWith("..") && !path.isAbsolute(rel) && rel.includes(path.sep);
+/** Whether the interpreter has the `deepcompressor` package (found, not imported: a second, not minutes). */
+function checkPackage(python: string, cwd: string): void {
+  const r = spawnSync(python, ["-c", "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('deepcompressor') else 3)"], { cwd, stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT" || code === "EACCES") throw new UsageError(t(lang, "dcPythonNotFound", { python }), t(lang, "dcPythonNotFoundFix"));
+  if (r.status === 3) throw new UsageError(t(lang, "dcPackageMissing", { python }), t(lang, "dcPackageMissingFix", { python }));
 }
 
 /** Runs the interpreter; stderr is passed through and watched for a missing package. */
@@ -97,32 +90,19 @@ export function registerPtqCommand(program: Command): void {
       action(async (kind: string, cfgs: string[], flags: ConfigFlags & ResolveFlags) => {
         const section = KINDS[kind];
         if (!section) throw new UsageError(`Unknown ptq kind '${kind}'`, "use `deepcompressor ptq llm CFG...` or `deepcompressor ptq diffusion CFG...`", { key: "badPtqKind", vars: { kind } });
+        const stray = cliState.overrides.find((o) => o.section !== section);
+        if (stray) throw unknownFlagError(stray.flag, section, `is not a flag of \`ptq ${kind}\``);
         const config = load(cfgs, flags);
+        const python = pythonInterpreter();
+        checkPackage(python, config.cwd);
         const { resolved } = await resolveForCli(config, flags, [section]);
         const r = resolved.find((x) => x.section === section);
         if (r) process.stderr.write(`${r.kind === "untouched" ? t(lang, "dcUntouched", { section, reason: r.reason }) : t(lang, "dcLocal", { section, path: r.localPath ?? "" })}\n`);
-        const cfgArgs = configArgs(cfgs, flags);
-        for (const f of cfgArgs) if (!insideSubfolder(f, config.cwd)) process.stderr.write(`${t(lang, "dcOutsideCwd", { file: f })}\n`);
-        const sectionData = config.data[section] as Record<string, unknown> | undefined;
-        const needsOverlay = r?.kind === "modelscope" && sectionData?.use_modelscope === true && !!r.localPath;
-        const overlay = needsOverlay ? writeOverlay(config.cwd, section, r.localPath!) : undefined;
-        const python = pythonInterpreter();
-        const args = buildPythonArgs(kind, config, cfgArgs, r, overlay, cliState.passthrough);
+        const args = buildPythonArgs(kind, config, configArgs(cfgs, flags), r, cliState.passthrough);
         process.stderr.write(`${t(lang, "dcRunning", { command: [python, ...args].map(shellQuote).join(" ") })}\n`);
-        try {
-          const { code, missingPackage } = await runPython(python, args, config.cwd);
-          if (missingPackage) throw new UsageError(t(lang, "dcPackageMissing", { python }), t(lang, "dcPackageMissingFix", { python }));
-          return code;
-        } finally {
-          if (overlay) {
-            fs.rmSync(overlay, { force: true });
-            try {
-              fs.rmdirSync(path.dirname(overlay));
-            } catch {
-              // not empty: other runs' overlays
-            }
-          }
-        }
+        const { code, missingPackage } = await runPython(python, args, config.cwd);
+        if (missingPackage) throw new UsageError(t(lang, "dcPackageMissing", { python }), t(lang, "dcPackageMissingFix", { python }));
+        return code;
       }, errorContext),
     );
 }
