@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { action, note } from "../run.js";
+import { action } from "../run.js";
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -45,7 +45,7 @@ export function registerServeCommand(program: Command): void {
           testFaults: !!flags.testFaults,
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
-        note(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}`);
+        process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once("SIGINT", stop);
