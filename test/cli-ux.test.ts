@@ -105,6 +105,21 @@ describe("quiet, progress and summaries (issue 12, 5)", () => {
     }
   });
 
+  test("-q keeps notes off stderr: login, dry-run and prune summaries", async () => {
+    const home = tempDir();
+    const login = await modelscope(["login", "--token-stdin", "-q"], { env: env(home, { MODELSCOPE_API_TOKEN: "ms-other" }), input: hub.tokens.alice });
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(login.stdout, "Logged in as alice.\n");
+    assert.equal(login.stderr, "");
+    const noisy = await modelscope(["download", "acme/m", "--dry-run"], { env: env(home) });
+    assert.match(noisy.stderr, /Would download 3 file/);
+    for (const args of [["download", "acme/m", "--dry-run", "-q"], ["cache", "prune", "--quiet"]]) {
+      const r = await modelscope(args, { env: env(home) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "", args.join(" "));
+    }
+  });
+
   test("piped: one summary line on stderr at the end (files, bytes, time); -q drops it", async () => {
     const home = tempDir();
     const r = await modelscope(["download", "acme/m"], { env: env(home) });

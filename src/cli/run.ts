@@ -32,20 +32,29 @@ let tokenFromEnv = false;
 /** The signal that ended the run: SIGTERM exits 143, as shells expect, Ctrl-C 130. */
 let terminated = false;
 
-/** An AbortSignal that fires on the first Ctrl-C; a second Ctrl-C exits at once. */
+/** Every signal handed out by interruptSignal(); one pair of process handlers aborts them all. */
+const controllers: AbortController[] = [];
+
+/**
+ * An AbortSignal that fires on the first Ctrl-C or SIGTERM, so the command stops cleanly; a second one
+ * exits at once (130 for Ctrl-C, 143 for SIGTERM).
+ */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  let count = 0;
-  process.on("SIGINT", () => {
-    count++;
-    if (count > 1) process.exit(130);
-    controller.abort();
-  });
-  process.on("SIGTERM", () => {
-    if (terminated) process.exit(143);
-    terminated = true;
-    controller.abort();
-  });
+  if (controllers.length === 0) {
+    let interrupted = false;
+    process.on("SIGINT", () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      for (const c of controllers) c.abort();
+    });
+    process.on("SIGTERM", () => {
+      if (terminated) process.exit(143);
+      terminated = true;
+      for (const c of controllers) c.abort();
+    });
+  }
+  controllers.push(controller);
   return controller.signal;
 }
 

@@ -8,7 +8,7 @@ import type { UserInfo } from "../../hub/types.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import { VERSION } from "../../version.js";
 import { explain, t } from "../messages.js";
-import { action, interruptSignal, lang, printError, writeJson } from "../run.js";
+import { action, interruptSignal, lang, note, printError, writeJson } from "../run.js";
 
 interface HubFlags {
   endpoint?: string;
@@ -79,7 +79,7 @@ export function registerAuthCommands(program: Command): void {
         if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both", undefined, { key: "tokenFlagsBoth" });
         let token: string;
         if (flags.token !== undefined) {
-          if (flags.token.trim()) process.stderr.write(`${t(lang, "tokenFlagHint")}\n`);
+          if (flags.token.trim()) note(t(lang, "tokenFlagHint"));
           token = flags.token;
         } else if (flags.tokenStdin) {
           token = await readStdin();
@@ -100,9 +100,9 @@ export function registerAuthCommands(program: Command): void {
           throw localWriteError(err, tokenFilePath(api.home)) ?? err;
         });
         process.stdout.write(`${t(lang, "loggedInAs", { user: userName(user) })}\n`);
-        process.stderr.write(`${t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) })}\n`);
+        note(t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) }));
         const envToken = process.env.MODELSCOPE_API_TOKEN?.trim();
-        if (envToken && envToken !== token.trim()) process.stderr.write(`${t(lang, "envOverridesSaved")}\n`);
+        if (envToken && envToken !== token.trim()) note(t(lang, "envOverridesSaved"));
       }),
     );
 
@@ -114,8 +114,8 @@ export function registerAuthCommands(program: Command): void {
         const api = new HubApi();
         const result = await api.logout();
         process.stdout.write(`${result.removed ? t(lang, "loggedOut", { path: tokenFilePath(api.home) }) : t(lang, "notLoggedInNothingToDo")}\n`);
-        if (result.envTokenStillSet) process.stderr.write(`${t(lang, "envStillSignsIn")}\n`);
-        if (result.officialCookieStillValid) process.stderr.write(`${t(lang, "officialStillSignsIn", { path: officialCookiesPath(api.home) })}\n`);
+        if (result.envTokenStillSet) note(t(lang, "envStillSignsIn"));
+        if (result.officialCookieStillValid) note(t(lang, "officialStillSignsIn", { path: officialCookiesPath(api.home) }));
       }),
     );
 

@@ -82,7 +82,7 @@ export function registerCacheCommand(program: Command): void {
         }
         const res = await removeFromCache(root, modelId, flags.revision);
         if (flags.json) return writeJson(res);
-        if (res.removed.length === 0) process.stderr.write(`${t(lang, "cacheNotInCache", { scope })}\n`);
+        if (res.removed.length === 0) note(t(lang, "cacheNotInCache", { scope }));
         else process.stdout.write(`${t(lang, "cacheFreed", { scope: named, size: humanBytes(res.bytes) })}\n`);
       }),
     );
@@ -144,7 +144,7 @@ export function registerCacheCommand(program: Command): void {
         if (flags.json) return writeJson(report);
         for (const p of [...report.partials, ...report.staleLocks, ...report.orphanRecords]) process.stdout.write(`${flags.dryRun ? "would remove" : "removed"} ${forTerminal(p)}\n`);
         const counts = { size: humanBytes(report.bytes), partials: String(report.partials.length), locks: String(report.staleLocks.length), orphans: String(report.orphanRecords.length) };
-        process.stderr.write(`${t(lang, flags.dryRun ? "cacheWouldPrune" : "cachePruned", counts)}\n`);
+        note(t(lang, flags.dryRun ? "cacheWouldPrune" : "cachePruned", counts));
       }),
     );
 }

@@ -156,7 +156,7 @@ export function registerDownloadCommand(program: Command): void {
             for (const f of res.files) process.stdout.write(`${f.status === "cached" ? "cached " : "fetch  "} ${humanBytes(f.size).padStart(10)}  ${forTerminal(f.path)}\n`);
             const todo = res.files.filter((f) => f.status === "planned");
             const size = humanBytes(todo.reduce((a, f) => a + f.size, 0));
-            process.stderr.write(`${t(lang, "dlWouldDownload", { count: String(todo.length), size, path: res.path })}\n`);
+            note(t(lang, "dlWouldDownload", { count: String(todo.length), size, path: res.path }));
             return;
           }
           if (files.length > 0) for (const f of res.files) process.stdout.write(`${forTerminal(f.localPath)}\n`);
