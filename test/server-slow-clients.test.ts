@@ -57,7 +57,7 @@ describe("hundreds of clients that stop reading", () => {
   let hub: TestHub;
   const sockets: net.Socket[] = [];
   before(async () => {
-    hub = await startTestHub({ models: { "acme/big": { "big.bin": big, "small.txt": "small" } }, redirectThresholdBytes: Infinity, sendBufferBudgetBytes: 8 * MiB });
+    hub = await startTestHub({ models: { "acme/big": { "big.bin": big, "small.txt": "small" } }, redirectThresholdBytes: Infinity, sendBufferBudgetBytes: 8 * MiB, maxConnectionsPerAddress: 64 });
   });
   after(async () => {
     for (const s of sockets) s.destroy();

@@ -19,7 +19,7 @@ export interface HubServerOptions {
   port?: number;
   /** Files at least this big are redirected to the CDN host (default 8 MiB; Infinity turns it off). */
   redirectThresholdBytes?: number;
-  /** Host name of the redirect target (default `localhost`, the same server under another name). */
+  /** Host name of the redirect target: another name for this hub (default: `localhost` for a client at 127.0.0.1 and back; the hub's own name otherwise). */
   cdnHost?: string;
   /** The address clients reach the hub at (e.g. https://hub.lab.example); redirects use it. Default: the Host the client asked for. */
   publicUrl?: string;
@@ -27,7 +27,7 @@ export interface HubServerOptions {
   testFaults?: boolean;
   /** Where the hub's warnings go (a broken hub.json at run time); default standard error. */
   warn?: (line: string) => void;
-  /** Connections at once, overall (default 512) and from one address (default 64); 0: no cap. */
+  /** Connections at once, overall (default 1024) and from one address (default 256: a node downloading with many streams); 0: no cap. */
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
   /** A connection that makes no progress this long (no byte read, no write done) is closed (default 60 s). */
