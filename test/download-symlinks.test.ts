@@ -15,7 +15,7 @@ const temps = tempDirs("dc-symlink-");
 const dir = temps.make;
 
 before(async () => {
-  hub = await startTestHub({ models: { "acme/m": { "small.bin": SMALL, "big.bin": BIG } } });
+  hub = await startTestHub({ models: { "acme/m": { "small.bin": SMALL, "big.bin": BIG, "weights/model.bin": SMALL } } });
 });
 after(async () => {
   await hub.close();
@@ -66,6 +66,19 @@ describe("links planted at temp names are never written through", () => {
       assert.ok(!fs.existsSync(path.join(folder, file)), "nothing unverified at the final path");
     });
   }
+
+  test("a folder of the file's path that is a symlink is not written through", async () => {
+    const home = dir();
+    const elsewhere = dir();
+    fs.writeFileSync(path.join(elsewhere, "model.bin"), VICTIM_TEXT);
+    fs.mkdirSync(snapshot(home), { recursive: true });
+    fs.symlinkSync(elsewhere, path.join(snapshot(home), "weights"));
+    const r = await modelscope(["download", "acme/m", "weights/model.bin"], { env: env(home) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^Error: Refused to write through .*weights: it is a symbolic link/m);
+    assert.deepEqual(fs.readdirSync(elsewhere), ["model.bin"]);
+    assert.equal(fs.readFileSync(path.join(elsewhere, "model.bin"), "utf8"), VICTIM_TEXT);
+  });
 
   test("a dangling symlink at <file>.incomplete does not create the file it names", async () => {
     const home = dir();

@@ -43,11 +43,13 @@ function cookiesIn(root: unknown): PickledCookie[] {
       found.push(rec as PickledCookie);
       continue;
     }
-    const children = node instanceof Map ? node.values() : Array.isArray(node) ? node.values() : Object.values(rec).values();
-    for (const child of children) {
+    const children = node instanceof Map ? [...node.values()] : Object.values(rec);
+    // Pushed last to first, so the jar's own order is kept (the first live m_session_id wins, as before).
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i];
       if (child && typeof child === "object" && !seen.has(child)) stack.push({ node: child, depth: depth + 1 });
-      if (stack.length > MAX_NODES) throw new JarTooComplex(`more than ${MAX_NODES} objects`);
     }
+    if (stack.length > MAX_NODES) throw new JarTooComplex(`more than ${MAX_NODES} objects`);
   }
   return found;
 }

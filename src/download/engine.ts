@@ -11,6 +11,7 @@ import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
 import type { RepoFile } from "../hub/types.js";
 import { walkFiles } from "../util/walk.js";
+import { assertNoLinkedFolder } from "../util/safe-open.js";
 import { warnOnce } from "../util/warn.js";
 import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offlineFromEnv } from "../settings.js";
 import { PathFilter } from "./filters.js";
@@ -160,6 +161,8 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
         return;
       }
     }
+    // A folder of the file's path that is a link someone planted would take the bytes elsewhere.
+    assertNoLinkedFolder(target.root, f.path);
     const { fetchAndCommit } = await import("./fetch.js");
     const { sha256, mtimeMs } = await fetchAndCommit({
       madeDirs,

@@ -7,6 +7,7 @@
 // a pipe cannot hang it and /dev/zero cannot exhaust memory.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import path from "node:path";
 import { UnsafeLocalFileError } from "../errors.js";
 
 const { O_RDWR, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -145,4 +146,19 @@ export function readJsonSmallSync(file: string, maxBytes: number): unknown {
   const read = readSmallFileSync(file, maxBytes);
   if (!read || "problem" in read) throw new Error(`${file}: ${read ? read.problem : "missing"}`);
   return JSON.parse(read.data.toString("utf8"));
+}
+
+/**
+ * Refuses to write `relPath` below `root` when one of its folders (below the root, which is the user's
+ * choice) is a link or not a folder: a link planted there would take the file, and its rename, elsewhere.
+ */
+export function assertNoLinkedFolder(root: string, relPath: string): void {
+  const parts = relPath.split("/").slice(0, -1);
+  let dir = root;
+  for (const part of parts) {
+    dir = path.join(dir, part);
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) return; // made by us from here on
+    if (!st.isDirectory()) throw new UnsafeLocalFileError(dir, notRegular(st) === "a symbolic link" ? "a symbolic link" : "not a folder");
+  }
 }
