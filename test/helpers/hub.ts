@@ -18,11 +18,11 @@ export const DEEPCOMPRESSOR_BIN = path.join(REPO_ROOT, "dist", "cli", "deepcompr
 export const secrets = new Set<string>();
 
 /** Every temp folder a test made; all are removed when the test file's process ends, pass or fail. */
-const tempDirs = new Set<string>();
+const madeTempDirs = new Set<string>();
 
 export function tempDir(prefix = "dc-test-"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.add(dir);
+  madeTempDirs.add(dir);
   return dir;
 }
 
@@ -49,7 +49,7 @@ export function removeDir(dir: string): void {
 // "exit" runs on every way out of a test file's process (the test runner gives each file its own),
 // after the tests and their hubs are done; synchronous removal is what it allows.
 process.on("exit", () => {
-  for (const dir of tempDirs) {
+  for (const dir of madeTempDirs) {
     try {
       removeDir(dir);
     } catch (err) {
