@@ -177,9 +177,12 @@ describe("quiet, progress and summaries (issue 12, 5)", () => {
   test("deepcompressor fetch draws the download bar on a terminal", async () => {
     await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 1024 * 1024, path: "weights.bin" }]);
     const cwd = tempDir("dc-cwd-");
-    fs.writeFileSync(path.join(cwd, "cfg.yaml"), 'model:\n  name: slow\n  use_modelscope: true\n  path: "acme/slow"\n');
+    // As the Python tool wants it: the config in a subfolder of the working folder, a name with a size.
+    fs.mkdirSync(path.join(cwd, "configs"));
+    fs.writeFileSync(path.join(cwd, "configs", "cfg.yaml"), 'model:\n  name: slow-7b\n  use_modelscope: true\n  path: "acme/slow"\n');
     const home = tempDir();
-    const r = await runInTerminal([process.execPath, DEEPCOMPRESSOR_BIN, "fetch", path.join(cwd, "cfg.yaml")], [], env(home, { TERM: "xterm", COLUMNS: "120" }));
+    const inCwd = ["/bin/sh", "-c", 'cd "$1" && exec "$2" "$3" fetch configs/cfg.yaml', "sh", cwd, process.execPath, DEEPCOMPRESSOR_BIN];
+    const r = await runInTerminal(inCwd, [], env(home, { TERM: "xterm", COLUMNS: "120" }));
     assert.equal(r.code, 0, r.screen);
     assert.match(r.screen, /100% \| 1\.5 MiB\/1\.5 MiB/, r.screen);
   });
