@@ -5,7 +5,7 @@ import { BadResponseError, NotLoggedInError, UsageError, assertModelId, type Err
 import { HubClient, type HubFileResponse, type HubResponse } from "../http/index.js";
 import { DEFAULT_REVISION, modelscopeHome, networkSettings, resolveEndpoint, type EndpointChoice, type Env, type NetworkSettings } from "../settings.js";
 import { assertSafeRepoPath } from "./repo-path.js";
-import type { ModelInfo, RepoFile, RevisionRef, Revisions, UserInfo } from "./types.js";
+import { repoTypeSegment, type ModelInfo, type RepoFile, type RepoType, type RevisionRef, type Revisions, type UserInfo } from "./types.js";
 
 export interface HubApiOptions {
   /** Hub URL; default from --endpoint / MODELSCOPE_ENDPOINT / MODELSCOPE_DOMAIN / modelscope.cn. */
@@ -34,7 +34,12 @@ export interface ListFilesOptions {
   root?: string | undefined;
   recursive?: boolean;
   signal?: AbortSignal | undefined;
+  /** `dataset` lists `datasets/{id}/repo/tree` page by page, as the official client does (default `model`). */
+  repoType?: RepoType | undefined;
 }
+
+/** Page size of a dataset listing (the official client's). */
+export const DATASET_PAGE_SIZE = 200;
 
 export class HubApi {
   readonly endpointChoice: EndpointChoice;
@@ -150,46 +155,36 @@ export class HubApi {
     return { branches: revisionRefs(map.Branches), tags: revisionRefs(map.Tags) };
   }
 
-  /** Files of a revision (GET /api/v1/models/{id}/repo/files), each path checked safe; folders dropped. */
+  /**
+   * Files of a revision, each path checked safe; folders dropped. Models: GET /api/v1/models/{id}/repo/files;
+   * datasets: GET /api/v1/datasets/{id}/repo/tree, PageNumber 1, 2, ... until a page comes back short.
+   */
   async listFiles(modelId: string, opts: ListFilesOptions = {}): Promise<RepoFile[]> {
     assertModelId(modelId);
     const revision = opts.revision ?? DEFAULT_REVISION;
     const subject: ErrorSubject = { modelId, revision };
-    const data = await this.client().json<unknown>({
-      path: `/api/v1/models/${modelId}/repo/files`,
-      query: { Revision: revision, Recursive: opts.recursive === false ? "False" : "True", Root: opts.root },
-      subject,
-      signal: opts.signal,
-    });
-    const list = Array.isArray(data) ? data : ((data as { Files?: unknown; files?: unknown })?.Files ?? (data as { files?: unknown })?.files);
-    if (!Array.isArray(list)) throw new BadResponseError(`The hub's file listing for ${modelId} is not a list`, subject);
+    const recursive = opts.recursive === false ? "False" : "True";
     const files: RepoFile[] = [];
     const seen = new Set<string>();
-    for (const entry of list as Record<string, unknown>[]) {
-      if (!entry || typeof entry !== "object") throw new BadResponseError(`The hub's file listing for ${modelId} has a malformed entry`, subject);
-      if (entry.Type === "tree") continue;
-      const p = entry.Path;
-      assertSafeRepoPath(p as string, modelId);
-      const size = entry.Size;
-      if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
-        throw new BadResponseError(`The hub's listing gives ${String(p)} an invalid size`, subject);
-      }
-      const sha = entry.Sha256;
-      if (sha !== null && sha !== undefined && sha !== "" && (typeof sha !== "string" || !/^[0-9a-fA-F]{64}$/.test(sha))) {
-        throw new BadResponseError(`The hub's listing gives ${String(p)} an invalid sha256`, subject);
-      }
-      if (seen.has(p as string)) throw new BadResponseError(`The hub's listing names ${String(p)} twice`, subject);
-      seen.add(p as string);
-      files.push({
-        path: p as string,
-        name: typeof entry.Name === "string" ? entry.Name : (p as string).split("/").pop()!,
-        size,
-        sha256: typeof sha === "string" && sha ? sha.toLowerCase() : null,
-        revision: str(entry.Revision),
-        isLfs: entry.IsLFS === true,
-      });
+    if (opts.repoType !== "dataset") {
+      const data = await this.client().json<unknown>({ path: `/api/v1/models/${modelId}/repo/files`, query: { Revision: revision, Recursive: recursive, Root: opts.root }, subject, signal: opts.signal });
+      addListedFiles(files, seen, listOf(data, modelId, subject), modelId, subject);
+      return files;
     }
-    return files;
+    const root = opts.root && opts.root !== "/" ? opts.root : undefined;
+    // A hub that never sends a short page would loop forever: a million files is more than any dataset lists.
+    for (let page = 1; page <= 5000; page++) {
+      const data = await this.client().json<unknown>({
+        path: `/api/v1/datasets/${modelId}/repo/tree`,
+        query: { Revision: revision, Recursive: recursive, PageNumber: String(page), PageSize: String(DATASET_PAGE_SIZE), Root: root },
+        subject,
+        signal: opts.signal,
+      });
+      const list = listOf(data, modelId, subject);
+      addListedFiles(files, seen, list, modelId, subject);
+      if (list.length < DATASET_PAGE_SIZE) return files;
+    }
+    throw new BadResponseError(`The hub's file listing for ${modelId} never ends`, subject);
   }
 
   /**
@@ -207,7 +202,7 @@ export class HubApi {
     if (opts.range) headers.range = `bytes=${opts.range.start}-${opts.range.end ?? ""}`;
     const client = opts.token !== undefined ? this.client(opts.token ?? undefined) : this.client();
     return client.request({
-      path: `/api/v1/models/${modelId}/repo`,
+      path: `/api/v1/${repoTypeSegment(opts.repoType)}/${modelId}/repo`,
       query: { Revision: revision, FilePath: filePath },
       headers,
       subject: { modelId, revision, filePath },
@@ -228,6 +223,41 @@ export interface OpenFileOptions {
   /** The token to send (null: none), instead of resolving it again (a run resolves it once). */
   token?: string | null | undefined;
   direct?: boolean;
+  repoType?: RepoType | undefined;
+}
+
+function listOf(data: unknown, modelId: string, subject: ErrorSubject): Record<string, unknown>[] {
+  const list = Array.isArray(data) ? data : ((data as { Files?: unknown; files?: unknown })?.Files ?? (data as { files?: unknown })?.files);
+  if (!Array.isArray(list)) throw new BadResponseError(`The hub's file listing for ${modelId} is not a list`, subject);
+  return list as Record<string, unknown>[];
+}
+
+/** Validates listing entries (untrusted) and appends the files among them. */
+function addListedFiles(files: RepoFile[], seen: Set<string>, list: Record<string, unknown>[], modelId: string, subject: ErrorSubject): void {
+  for (const entry of list) {
+    if (!entry || typeof entry !== "object") throw new BadResponseError(`The hub's file listing for ${modelId} has a malformed entry`, subject);
+    if (entry.Type === "tree") continue;
+    const p = entry.Path;
+    assertSafeRepoPath(p as string, modelId);
+    const size = entry.Size;
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+      throw new BadResponseError(`The hub's listing gives ${String(p)} an invalid size`, subject);
+    }
+    const sha = entry.Sha256;
+    if (sha !== null && sha !== undefined && sha !== "" && (typeof sha !== "string" || !/^[0-9a-fA-F]{64}$/.test(sha))) {
+      throw new BadResponseError(`The hub's listing gives ${String(p)} an invalid sha256`, subject);
+    }
+    if (seen.has(p as string)) throw new BadResponseError(`The hub's listing names ${String(p)} twice`, subject);
+    seen.add(p as string);
+    files.push({
+      path: p as string,
+      name: typeof entry.Name === "string" ? entry.Name : (p as string).split("/").pop()!,
+      size,
+      sha256: typeof sha === "string" && sha ? sha.toLowerCase() : null,
+      revision: str(entry.Revision),
+      isLfs: entry.IsLFS === true,
+    });
+  }
 }
 
 function pick(obj: Record<string, unknown>, ...keys: string[]): unknown {

@@ -1,9 +1,10 @@
 // `modelscope cache ls | rm | verify | prune`: what is cached and how big, remove a model or revision,
 // re-check hashes against the hub, clean leftovers of interrupted downloads.
 import path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { IntegrityError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
+import { REPO_TYPES, type RepoType } from "../../hub/types.js";
 import { cacheRoot } from "../../settings.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
@@ -18,12 +19,19 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** `--repo-type` of cache rm / verify (default model). */
+function repoTypeOf(flags: { repoType?: string; repo_type?: string }): RepoType {
+  const v = flags.repoType ?? flags.repo_type ?? "model";
+  if (!REPO_TYPES.includes(v as RepoType)) throw new UsageError(`Invalid --repo-type '${v}'`, "use model or dataset", { key: "badRepoType", vars: { value: v } });
+  return v as RepoType;
+}
+
 export function registerCacheCommand(program: Command): void {
-  const cache = program.command("cache").description("see and manage the local model cache");
+  const cache = program.command("cache").description("see and manage the local model and dataset cache");
 
   cache
     .command("ls")
-    .description("list cached models, their revisions and sizes")
+    .description("list cached models and datasets, their revisions and sizes")
     .option("--cache-dir <dir>", "cache folder (default: MODELSCOPE_CACHE or ~/.cache/modelscope)")
     .option("--json", "machine-readable output")
     .action(
@@ -37,21 +45,25 @@ export function registerCacheCommand(program: Command): void {
         process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} model(s)\n`);
         for (const m of models) {
           for (const r of m.revisions) {
-            process.stdout.write(`${m.modelId.padEnd(40)} ${r.revision.padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${r.path}\n`);
+            const id = m.repoType === "dataset" ? `${m.modelId} (dataset)` : m.modelId;
+            process.stdout.write(`${id.padEnd(40)} ${r.revision.padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${r.path}\n`);
           }
         }
       }),
     );
 
   cache
-    .command("rm <model_id>")
-    .description("remove a model (or one --revision of it) from the cache")
+    .command("rm <repo_id>")
+    .description("remove a model or dataset (or one --revision of it) from the cache")
+    .option("--repo-type <type>", "model or dataset (default: model)")
+    .addOption(new Option("--repo_type <type>").hideHelp())
     .option("--revision <rev>", "only this revision")
     .option("--cache-dir <dir>", "cache folder")
     .option("-y, --yes", "do not ask")
     .option("--json", "machine-readable output")
     .action(
-      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; yes?: boolean; json?: boolean }) => {
+      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; yes?: boolean; json?: boolean; repoType?: string; repo_type?: string }) => {
+        const repoType = repoTypeOf(flags);
         const { removeFromCache } = await import("../../download/cache-manage.js");
         const { humanBytes } = await import("../progress.js");
         const scope = flags.revision ? t(lang, "cacheRevisionScope", { id: modelId, revision: flags.revision }) : modelId;
@@ -62,7 +74,7 @@ export function registerCacheCommand(program: Command): void {
             return 0;
           }
         }
-        const res = await removeFromCache(cacheRoot(flags.cacheDir), modelId, flags.revision);
+        const res = await removeFromCache(cacheRoot(flags.cacheDir), modelId, flags.revision, repoType);
         if (flags.json) return writeJson(res);
         if (res.removed.length === 0) process.stderr.write(`${t(lang, "cacheNotInCache", { scope })}\n`);
         else process.stdout.write(`${t(lang, "cacheFreed", { size: humanBytes(res.bytes) })}\n`);
@@ -70,8 +82,10 @@ export function registerCacheCommand(program: Command): void {
     );
 
   cache
-    .command("verify <model_id>")
+    .command("verify <repo_id>")
     .description("re-hash cached files against the hub's sha256 (exit 1 on any mismatch)")
+    .option("--repo-type <type>", "model or dataset (default: model)")
+    .addOption(new Option("--repo_type <type>").hideHelp())
     .option("--revision <rev>", "branch, tag or commit (default: master)")
     .option("--cache-dir <dir>", "cache folder")
     .option("--local-dir <dir>", "verify this folder instead of the cache")
@@ -80,10 +94,11 @@ export function registerCacheCommand(program: Command): void {
     .option("--endpoint <url>", "hub URL")
     .option("--token <token>", "use this token instead of the saved one")
     .action(
-      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; localDir?: string; failOnMissingFiles?: boolean; json?: boolean; endpoint?: string; token?: string }) => {
+      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; localDir?: string; failOnMissingFiles?: boolean; json?: boolean; endpoint?: string; token?: string; repoType?: string; repo_type?: string }) => {
+        const repoType = repoTypeOf(flags);
         const { verifyCache } = await import("../../download/cache-manage.js");
         const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
-        const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal: interruptSignal() });
+        const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal: interruptSignal(), repoType });
         if (flags.json) writeJson(report);
         else {
           for (const f of report.mismatched) process.stdout.write(`MISMATCH  ${f}\n`);
