@@ -1,6 +1,6 @@
 // HubApi: the hub's endpoints as typed functions, and the token chain behind them.
 // `new HubApi().login(token)` / `getToken()` are the seed's `HubApi().login(token)` / `get_token()`.
-import { resolveToken, writeTokenFile, deleteTokenFile, type ResolvedToken } from "../auth/index.js";
+import { activeAccount, removeAccounts, resolveToken, sameEndpoint, saveAccount, type ResolvedToken, type SaveResult } from "../auth/index.js";
 import { BadResponseError, NotLoggedInError, UsageError, assertModelId, type ErrorSubject } from "../errors.js";
 import { HubClient, type HubFileResponse, type HubResponse } from "../http/index.js";
 import { DEFAULT_REVISION, modelscopeHome, networkSettings, resolveEndpoint, type EndpointChoice, type Env, type NetworkSettings } from "../settings.js";
@@ -21,11 +21,13 @@ export interface HubApiOptions {
 }
 
 export interface LogoutResult {
-  /** A saved token file was removed. */
+  /** The active login (<home>/token and the official client's cookie jar) was removed. */
   removed: boolean;
+  /** Saved accounts removed. */
+  accounts: string[];
   /** MODELSCOPE_API_TOKEN is set, so requests are still signed in. */
   envTokenStillSet: boolean;
-  /** The official client's cookie jar still signs you in (we never write it). */
+  /** The official client's cookie jar still signs you in (one we did not remove). */
   officialCookieStillValid: boolean;
 }
 
@@ -65,6 +67,17 @@ export class HubApi {
     return resolveToken({ explicit: this.explicitToken, home: this.home, env: this.env });
   }
 
+  /**
+   * The hub the token in use was checked against at login, when that is not this hub (a saved account's
+   * token sent to another hub: worth a warning). Undefined when it matches or is not known.
+   */
+  tokenSavedForOtherEndpoint(): string | undefined {
+    const info = this.tokenInfo();
+    if (info?.source !== "file") return undefined;
+    const saved = activeAccount(this.home, info.token)?.account.endpoint;
+    return saved && !sameEndpoint(saved, this.endpoint) ? saved : undefined;
+  }
+
   /** The token in use, or undefined when signed out (the seed's `get_token()`). */
   getToken(): string | undefined {
     return this.tokenInfo()?.token;
@@ -77,9 +90,15 @@ export class HubApi {
 
   /**
    * Checks the token with the hub (POST /api/v1/login, then whoami) and, only once the hub accepted it,
-   * saves it to <home>/token. A rejected token saves nothing and leaves an earlier login in place.
+   * saves it as the active account: <home>/token, and the official client's cookie jar. A rejected token
+   * saves nothing and leaves an earlier login in place.
    */
-  async login(token: string, opts: { signal?: AbortSignal } = {}): Promise<UserInfo> {
+  async login(token: string, opts: { signal?: AbortSignal; name?: string } = {}): Promise<UserInfo> {
+    return (await this.loginAccount(token, opts)).user;
+  }
+
+  /** `login`, also saying which account name it was saved under (see saveAccount). */
+  async loginAccount(token: string, opts: { signal?: AbortSignal; name?: string } = {}): Promise<{ user: UserInfo; saved: SaveResult }> {
     const t = typeof token === "string" ? token.trim() : "";
     if (!t) throw new UsageError("A non-empty token is required", "copy your token from https://modelscope.cn/my/myaccesstoken", { key: "emptyToken" });
     if (/\s/.test(t)) throw new UsageError("A token cannot contain spaces or line breaks", "paste the token exactly as shown on https://modelscope.cn/my/myaccesstoken", { key: "tokenWithSpaces" });
@@ -87,18 +106,22 @@ export class HubApi {
     const res = await client.request({ method: "POST", path: "/api/v1/login", json: { AccessToken: t }, signal: opts.signal });
     res.body.resume();
     const user = await this.whoamiWith(client, opts.signal);
-    await writeTokenFile(this.home, t);
+    const saved = await saveAccount(this.home, { token: t, username: user.username, endpoint: this.endpoint, name: opts.name });
     this.explicitToken = t;
-    return user;
+    return { user, saved };
   }
 
-  /** Removes the saved token. Not being signed in is not an error. */
-  async logout(): Promise<LogoutResult> {
-    const removed = await deleteTokenFile(this.home);
+  /**
+   * Signs out: every saved account, or only `name`, and the active login (<home>/token and the official
+   * client's cookie jar) when it was that account's. Not being signed in is not an error.
+   */
+  async logout(opts: { name?: string } = {}): Promise<LogoutResult> {
+    const res = await removeAccounts(this.home, opts.name);
     this.explicitToken = undefined;
     const after = this.tokenInfo();
     return {
-      removed,
+      removed: res.signedOut,
+      accounts: res.removed,
       envTokenStillSet: after?.source === "env",
       officialCookieStillValid: after?.source === "official-cookie",
     };

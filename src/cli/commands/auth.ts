@@ -1,6 +1,6 @@
 // `modelscope login | logout | whoami | auth status`: thin shells over HubApi.
 import type { Command } from "commander";
-import { describeTokenSource, maskToken, tokenFilePath } from "../../auth/index.js";
+import { describeTokenSource, maskToken, readAccounts, switchAccount, tokenFilePath } from "../../auth/index.js";
 import { officialCookiesPath } from "../../auth/official-cookies.js";
 import { AbortedError, ModelScopeError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
@@ -62,6 +62,12 @@ async function promptToken(): Promise<string> {
   }
 }
 
+/** One line on stderr when the saved token was checked against another hub than the one in use. */
+export function warnIfTokenForOtherHub(api: HubApi): void {
+  const saved = api.tokenSavedForOtherEndpoint();
+  if (saved) process.stderr.write(`${t(lang, "tokenOtherEndpoint", { saved, endpoint: api.endpoint })}\n`);
+}
+
 function userName(u: UserInfo): string {
   return u.username ?? u.email ?? String(u.id ?? "unknown");
 }
@@ -69,12 +75,13 @@ function userName(u: UserInfo): string {
 export function registerAuthCommands(program: Command): void {
   program
     .command("login")
-    .description("sign in: check a token with the hub and save it to ~/.modelscope/token")
+    .description("sign in: check a token with the hub, save it as an account and make it the active one (~/.modelscope/token and the official client's login)")
     .option("--token <token>", "the token (shows in shell history: prefer --token-stdin)")
     .option("--token-stdin", "read the token from standard input")
+    .option("--name <name>", "save it under this account name (default: the username)")
     .option("--endpoint <url>", "hub URL (default: MODELSCOPE_ENDPOINT or https://modelscope.cn)")
     .action(
-      action(async (flags: { token?: string; tokenStdin?: boolean; endpoint?: string }) => {
+      action(async (flags: { token?: string; tokenStdin?: boolean; endpoint?: string; name?: string }) => {
         if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both", undefined, { key: "tokenFlagsBoth" });
         let token: string;
         if (flags.token !== undefined) {
@@ -94,9 +101,18 @@ export function registerAuthCommands(program: Command): void {
           }
         }
         const api = new HubApi({ endpoint: flags.endpoint });
-        const user = await api.login(token, { signal: interruptSignal() });
+        const before = readAccounts(api.home);
+        const { user, saved } = await api.loginAccount(token, { signal: interruptSignal(), name: flags.name });
         process.stdout.write(`${t(lang, "loggedInAs", { user: userName(user) })}\n`);
         process.stderr.write(`${t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) })}\n`);
+        process.stderr.write(`${t(lang, "accountSaved", { name: saved.name })}\n`);
+        if (saved.keptEarlier) process.stderr.write(`${t(lang, "accountKeptEarlier", { name: saved.keptEarlier })}\n`);
+        if (saved.replaced) process.stderr.write(`${t(lang, "accountReplaced", { name: saved.name, endpoint: saved.replaced.endpoint ?? "?" })}\n`);
+        // The login this one takes over from, when it was for another hub: still saved, and how to get back.
+        const previous = before.active !== undefined && before.active !== saved.name ? before.accounts[before.active] : undefined;
+        if (previous?.endpoint && previous.endpoint !== api.endpoint) {
+          process.stderr.write(`${t(lang, "accountKeptOther", { other: before.active!, endpoint: previous.endpoint })}\n`);
+        }
         const envToken = process.env.MODELSCOPE_API_TOKEN?.trim();
         if (envToken && envToken !== token.trim()) process.stderr.write(`${t(lang, "envOverridesSaved")}\n`);
       }),
@@ -104,12 +120,15 @@ export function registerAuthCommands(program: Command): void {
 
   program
     .command("logout")
-    .description("sign out: remove the saved token")
+    .description("sign out: remove every saved account (or only --name NAME), ~/.modelscope/token and the official client's login")
+    .option("--name <name>", "only this saved account")
     .action(
-      action(async () => {
+      action(async (flags: { name?: string }) => {
         const api = new HubApi();
-        const result = await api.logout();
-        process.stdout.write(`${result.removed ? t(lang, "loggedOut", { path: tokenFilePath(api.home) }) : t(lang, "notLoggedInNothingToDo")}\n`);
+        const result = await api.logout({ name: flags.name });
+        if (result.removed) process.stdout.write(`${t(lang, "loggedOut", { path: tokenFilePath(api.home) })}\n`);
+        else if (result.accounts.length > 0) process.stdout.write(`${t(lang, "accountsLoggedOut", { names: result.accounts.join(", ") })}\n`);
+        else process.stdout.write(`${t(lang, "notLoggedInNothingToDo")}\n`);
         if (result.envTokenStillSet) process.stderr.write(`${t(lang, "envStillSignsIn")}\n`);
         if (result.officialCookieStillValid) process.stderr.write(`${t(lang, "officialStillSignsIn", { path: officialCookiesPath(api.home) })}\n`);
       }),
@@ -123,6 +142,7 @@ export function registerAuthCommands(program: Command): void {
     .action(
       action(async (flags: HubFlags) => {
         const api = apiFrom(flags);
+        warnIfTokenForOtherHub(api);
         const user = await api.whoami({ signal: interruptSignal() });
         const info = api.tokenInfo()!;
         const rows: [string, string][] = [
@@ -146,11 +166,51 @@ export function registerAuthCommands(program: Command): void {
     .option("--token <token>", "check this token instead of the saved one")
     .option("--endpoint <url>", "hub URL")
     .action(action((flags: HubFlags & { json?: boolean; offline?: boolean }) => authStatus(flags)));
+
+  auth
+    .command("list")
+    .description("saved accounts: name, user, hub, masked token; * marks the active one")
+    .option("--json", "machine-readable output")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const api = new HubApi();
+        const store = readAccounts(api.home);
+        const rows = Object.entries(store.accounts).map(([name, a]) => ({
+          name,
+          username: a.username ?? null,
+          endpoint: a.endpoint ?? null,
+          token: maskToken(a.token),
+          active: store.active === name && api.tokenInfo()?.token === a.token,
+        }));
+        if (flags.json) return writeJson({ accounts: rows });
+        if (rows.length === 0) {
+          process.stdout.write(`${t(lang, "accountsNone")}\n`);
+          return;
+        }
+        const w = Math.max(4, ...rows.map((r) => r.name.length));
+        const u = Math.max(4, ...rows.map((r) => (r.username ?? "-").length));
+        process.stdout.write(`  ${"NAME".padEnd(w)}  ${"USER".padEnd(u)}  ${"TOKEN".padEnd(10)}  ENDPOINT\n`);
+        for (const r of rows) process.stdout.write(`${r.active ? "*" : " "} ${r.name.padEnd(w)}  ${(r.username ?? "-").padEnd(u)}  ${r.token.padEnd(10)}  ${r.endpoint ?? "-"}\n`);
+      }),
+    );
+
+  auth
+    .command("switch <name>")
+    .description("make a saved account the active one (~/.modelscope/token and the official client's login)")
+    .action(
+      action(async (name: string) => {
+        const api = new HubApi();
+        const account = await switchAccount(api.home, name);
+        process.stdout.write(`${t(lang, "accountSwitched", { name, user: account.username ?? "-", endpoint: account.endpoint ?? "-" })}\n`);
+        if (process.env.MODELSCOPE_API_TOKEN?.trim()) process.stderr.write(`${t(lang, "envOverridesSaved")}\n`);
+      }),
+    );
 }
 
 /** The seed's check script as a command. Also `deepcompressor check-auth`. */
 export async function authStatus(flags: HubFlags & { json?: boolean; offline?: boolean }): Promise<number> {
   const api = apiFrom(flags);
+  if (!flags.json) warnIfTokenForOtherHub(api);
   const info = api.tokenInfo();
   let user: UserInfo | undefined;
   let problem: unknown;

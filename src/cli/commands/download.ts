@@ -10,6 +10,7 @@ import { UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
 import { REPO_TYPES, type RepoType } from "../../hub/types.js";
 import { t } from "../messages.js";
+import { warnIfTokenForOtherHub } from "./auth.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 
 interface DownloadFlags {
@@ -135,6 +136,7 @@ export function registerDownloadCommand(program: Command): void {
           }
           const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
           endpointForErrors = api.endpoint;
+          if (!flags.offline) warnIfTokenForOtherHub(api);
           const { snapshotDownload, downloadFiles } = await import("../../download/index.js");
           const { createProgress, humanBytes } = await import("../progress.js");
           const progress = await createProgress(!!process.stderr.isTTY && !flags.json && !flags.dryRun);
