@@ -147,6 +147,27 @@ describe("datasets", () => {
     assert.equal(fs.readFileSync(path.join(dsDir(home, "acme/secret-calib"), "calib.jsonl"), "utf8"), SECRET_DS["calib.jsonl"]);
   });
 
+  test("serve: legacy info gives a numeric Id that repo/tree also takes (the compat form); private datasets stay hidden that way too", async () => {
+    const get = async (p: string, token?: string) => {
+      const res = await fetch(`${hub.url}${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      return { status: res.status, body: (await res.json()) as { Data?: { Id?: number; Files?: { Path: string }[] } } };
+    };
+    const info = await get("/api/v1/datasets/acme/pile-val");
+    assert.equal(info.status, 200);
+    const id = info.body.Data!.Id!;
+    assert.ok(Number.isSafeInteger(id) && id > 0, String(id));
+    const tree = await get(`/api/v1/datasets/${id}/repo/tree?Revision=master&Root=/&Recursive=True&PageNumber=1&PageSize=100`);
+    assert.equal(tree.status, 200);
+    assert.deepEqual(tree.body.Data!.Files!.map((f) => f.Path).sort(), Object.keys(PILE).sort());
+    const secretId = (await get("/api/v1/datasets/acme/secret-calib", alice)).body.Data!.Id!;
+    assert.equal((await get("/api/v1/datasets/acme/secret-calib")).status, 404);
+    assert.equal((await get(`/api/v1/datasets/${secretId}/repo/tree?Revision=master`)).status, 404);
+    assert.equal((await get(`/api/v1/datasets/${secretId}/repo/tree?Revision=master`, alice)).status, 200);
+    assert.equal((await get("/api/v1/datasets/999/repo/tree")).status, 404);
+    const page2 = await get("/api/v1/datasets/acme/many/repo/tree?Revision=master&PageNumber=3&PageSize=200");
+    assert.equal(page2.body.Data!.Files!.length, 30);
+  });
+
   test("the library: snapshotDownload and downloadFile with repoType: 'dataset'", async () => {
     const cacheDir = tempDir();
     const api = new HubApi({ endpoint: hub.url, env: {}, home: tempDir() });

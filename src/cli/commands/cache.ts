@@ -8,6 +8,7 @@ import { REPO_TYPES, type RepoType } from "../../hub/types.js";
 import { cacheRoot } from "../../settings.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
+import { warnIfTokenForOtherHub } from "./auth.js";
 
 async function confirm(question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
@@ -98,6 +99,7 @@ export function registerCacheCommand(program: Command): void {
         const repoType = repoTypeOf(flags);
         const { verifyCache } = await import("../../download/cache-manage.js");
         const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
+        warnIfTokenForOtherHub(api);
         const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal: interruptSignal(), repoType });
         if (flags.json) writeJson(report);
         else {
