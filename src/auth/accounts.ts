@@ -5,7 +5,8 @@ import { readFileIfExists, writeFileAtomic } from "../util/atomic-write.js";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { deleteOfficialLogin, writeOfficialLogin } from "./official-login.js";
-import { deleteTokenFile, readTokenFile, writeTokenFile } from "./token-file.js";
+import { officialCookiesPath } from "./official-cookies.js";
+import { deleteTokenFile, readTokenFile, tokenFilePath, writeTokenFile } from "./token-file.js";
 
 export interface Account {
   token: string;
@@ -159,8 +160,8 @@ export async function switchAccount(home: string, name: string): Promise<Account
 export interface RemoveResult {
   /** Names removed from the saved accounts. */
   removed: string[];
-  /** The active login (<home>/token and the official jar) was signed out. */
-  signedOut: boolean;
+  /** The active login files removed (<home>/token, the official jar). */
+  files: string[];
 }
 
 /**
@@ -178,12 +179,13 @@ export async function removeAccounts(home: string, name?: string): Promise<Remov
     delete store.accounts[name];
     if (store.active === name) store.active = undefined;
     await writeAccounts(home, store);
-    if (account.token !== activeToken) return { removed, signedOut: false };
+    if (account.token !== activeToken) return { removed, files: [] };
   } else {
     removed = Object.keys(store.accounts);
     await writeAccounts(home, { accounts: {} });
   }
-  const hadToken = await deleteTokenFile(home);
-  const hadJar = await deleteOfficialLogin(home);
-  return { removed, signedOut: hadToken || hadJar };
+  const files: string[] = [];
+  if (await deleteTokenFile(home)) files.push(tokenFilePath(home));
+  if (await deleteOfficialLogin(home)) files.push(officialCookiesPath(home));
+  return { removed, files };
 }

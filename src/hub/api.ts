@@ -21,8 +21,10 @@ export interface HubApiOptions {
 }
 
 export interface LogoutResult {
-  /** The active login (<home>/token and the official client's cookie jar) was removed. */
+  /** The active login was removed (<home>/token and/or the official client's cookie jar). */
   removed: boolean;
+  /** The files that held it. */
+  files: string[];
   /** Saved accounts removed. */
   accounts: string[];
   /** MODELSCOPE_API_TOKEN is set, so requests are still signed in. */
@@ -120,7 +122,8 @@ export class HubApi {
     this.explicitToken = undefined;
     const after = this.tokenInfo();
     return {
-      removed: res.signedOut,
+      removed: res.files.length > 0,
+      files: res.files,
       accounts: res.removed,
       envTokenStillSet: after?.source === "env",
       officialCookieStillValid: after?.source === "official-cookie",

@@ -126,7 +126,7 @@ export function registerAuthCommands(program: Command): void {
       action(async (flags: { name?: string }) => {
         const api = new HubApi();
         const result = await api.logout({ name: flags.name });
-        if (result.removed) process.stdout.write(`${t(lang, "loggedOut", { path: tokenFilePath(api.home) })}\n`);
+        if (result.removed) process.stdout.write(`${t(lang, "loggedOut", { path: result.files.join(", ") })}\n`);
         else if (result.accounts.length > 0) process.stdout.write(`${t(lang, "accountsLoggedOut", { names: result.accounts.join(", ") })}\n`);
         else process.stdout.write(`${t(lang, "notLoggedInNothingToDo")}\n`);
         if (result.envTokenStillSet) process.stderr.write(`${t(lang, "envStillSignsIn")}\n`);
