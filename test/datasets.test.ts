@@ -180,7 +180,47 @@ describe("datasets", () => {
   });
 });
 
+/** What the official CLI's own parser (with its legacy-flag normalisation) makes of `download ARGS`. */
+function officialParse(args: string[]): { repo_id: string; repo_type: string; files: string[]; local_dir: string | null; cache_dir: string | null; token: string | null } {
+  const script = `import json, sys, warnings
+warnings.simplefilter("ignore")
+from modelscope_hub.cli.main import _build_parser
+from modelscope_hub.cli.compat import normalize_download_args
+a = _build_parser().parse_args(["download", *sys.argv[1:]])
+normalize_download_args(a)
+print(json.dumps({k: getattr(a, k, None) for k in ("repo_id", "repo_type", "files", "local_dir", "cache_dir", "token")}))`;
+  const r = spawnSync("/usr/bin/python3", ["-c", script, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin", PYTHONPATH: OFFICIAL_SRC }, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as ReturnType<typeof officialParse>;
+}
+
 describe("datasets and logins shared with the official client", { skip: skipOfficial }, () => {
+  test("every official `download` spelling means here what the official CLI's parser makes of it", async () => {
+    const home = tempDir();
+    const L = path.join(tempDir(), "local");
+    const C = tempDir();
+    const cases: string[][] = [
+      ["--dataset", "acme/pile-val", "README.md"],
+      ["acme/pile-val", "README.md", "data/val-00000.jsonl", "--repo-type", "dataset"],
+      ["--repo_type", "dataset", "acme/pile-val", "--local_dir", L],
+      ["--model", "acme/private-model", "config.json", "--cache_dir", C, "--token", alice],
+      ["acme/private-model", "--local-dir", L, "--token", alice, "--endpoint", hub.url],
+      ["--dataset", "acme/pile-val", "data/val-00001.jsonl", "--cache-dir", C, "--revision", "master"],
+    ];
+    for (const args of cases) {
+      const want = officialParse(args);
+      const r = await modelscope(["download", ...args, "--dry-run", "--json"], { env: envFor(home) });
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      const got = JSON.parse(r.stdout) as { modelId: string; repoType: string; path: string; files: { path: string }[] };
+      const where = `download ${args.join(" ")}`;
+      assert.equal(got.modelId, want.repo_id, where);
+      assert.equal(got.repoType, want.repo_type, where);
+      if (want.files.length > 0) assert.deepEqual(got.files.map((f) => f.path), want.files, where);
+      const root = want.cache_dir ?? cacheOf(home);
+      assert.equal(got.path, want.local_dir ?? path.join(root, `${want.repo_type}s`, want.repo_id.replace("/", "--"), "snapshots", "master"), where);
+    }
+  });
+
   test("a dataset the official client downloaded is ours offline and a cache hit online; ours is a cache hit for it", async () => {
     const home = tempDir();
     const o = await official(home, ["download", "acme/official-first", "--repo-type", "dataset"]);

@@ -1,6 +1,6 @@
 // `modelscope login | logout | whoami | auth status`: thin shells over HubApi.
 import type { Command } from "commander";
-import { describeTokenSource, maskToken, readAccounts, switchAccount, tokenFilePath } from "../../auth/index.js";
+import { activeAccount, describeTokenSource, maskToken, readAccounts, switchAccount, tokenFilePath } from "../../auth/index.js";
 import { officialCookiesPath } from "../../auth/official-cookies.js";
 import { AbortedError, ModelScopeError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
@@ -175,12 +175,14 @@ export function registerAuthCommands(program: Command): void {
       action(async (flags: { json?: boolean }) => {
         const api = new HubApi();
         const store = readAccounts(api.home);
+        // Active: the account whose token is ~/.modelscope/token (what commands use unless --token or the env var).
+        const active = activeAccount(api.home)?.name;
         const rows = Object.entries(store.accounts).map(([name, a]) => ({
           name,
           username: a.username ?? null,
           endpoint: a.endpoint ?? null,
           token: maskToken(a.token),
-          active: store.active === name && api.tokenInfo()?.token === a.token,
+          active: name === active,
         }));
         if (flags.json) return writeJson({ accounts: rows });
         if (rows.length === 0) {
