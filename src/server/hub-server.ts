@@ -6,10 +6,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HubConfigWatcher } from "./config-watch.js";
+import { DEFAULT_CONNECTION_LIMITS, closeStalled, isRefused, limitConnections } from "./connections.js";
 import { BadRequest, Call, decodePart, type Hub, type HubServerOptions } from "./context.js";
 import { NO_FAULTS, createTestFaults } from "./faults.js";
 import { legacyError } from "./respond.js";
 import { ROUTES } from "./routes/index.js";
+import { DEFAULT_SEND_BUDGET_BYTES, SendBudget } from "./send-file.js";
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from "./sign-in-limit.js";
 import { HubStore } from "./store/repo-store.js";
 
 export type { HubServerOptions } from "./context.js";
@@ -24,16 +27,20 @@ export interface RunningHub {
 
 export async function startHubServer(opts: HubServerOptions): Promise<RunningHub> {
   const host = opts.host ?? "127.0.0.1";
+  // Reads hub.json strictly now: a broken file stops the start, not the first request.
+  const config = new HubConfigWatcher(opts.root, opts.warn);
   const hub: Hub = {
     opts,
     store: new HubStore(opts.root),
-    // Reads hub.json strictly now: a broken file stops the start, not the first request.
-    config: new HubConfigWatcher(opts.root, opts.warn),
-    faults: opts.testFaults ? createTestFaults() : NO_FAULTS,
+    config,
+    faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
     cdnSecret: randomBytes(32),
+    signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
+    sendBudget: new SendBudget(opts.sendBufferBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES),
     port: 0,
   };
   const server = http.createServer((req, res) => {
+    if (isRefused(req.socket)) return; // answered 503 when it connected
     handle(hub, req, res).catch((err) => {
       if (res.headersSent) res.destroy();
       else if (err instanceof BadRequest) legacyError(res, 400, err.message);
@@ -41,6 +48,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     });
   });
   server.keepAliveTimeout = 5_000;
+  // A whole request may take as long as it progresses (big uploads); its headers must come within 20 s.
+  server.requestTimeout = 0;
+  server.headersTimeout = 20_000;
+  closeStalled(server, opts.idleTimeoutMs ?? 60_000);
+  limitConnections(server, {
+    max: opts.maxConnections ?? DEFAULT_CONNECTION_LIMITS.max,
+    perAddress: opts.maxConnectionsPerAddress ?? DEFAULT_CONNECTION_LIMITS.perAddress,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -62,7 +77,12 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
 
 async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.setHeader("x-request-id", randomUUID().replace(/-/g, ""));
-  const url = new URL(req.url ?? "/", "http://hub.local");
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", "http://hub.local");
+  } catch {
+    throw new BadRequest("Malformed request target");
+  }
   if (await hub.faults.onRequest(req, res, url)) return;
   let pathKnown = false;
   for (const route of ROUTES) {
