@@ -127,7 +127,9 @@ describe("datasets", () => {
     const ls = await modelscope(["cache", "ls", "--json"], { env: envFor(home) });
     const models = (JSON.parse(ls.stdout) as { models: { modelId: string; repoType: string; bytes: number }[] }).models;
     assert.deepEqual(models.map((m) => [m.modelId, m.repoType]), [["acme/pile-val", "dataset"]]);
-    assert.match((await modelscope(["cache", "ls"], { env: envFor(home) })).stdout, /^acme\/pile-val \(dataset\)\s+master/m);
+    const table = (await modelscope(["cache", "ls"], { env: envFor(home) })).stdout;
+    assert.match(table, /^acme\/pile-val \(dataset\)\s+master/m);
+    assert.match(table, /across 1 repo\(s\)$/m); // the official client's wording: models and datasets alike
     fs.appendFileSync(path.join(dsDir(home, "acme/pile-val"), "README.md"), "tampered");
     const verify = await modelscope(["cache", "verify", "acme/pile-val", "--repo-type", "dataset"], { env: envFor(home) });
     assert.equal(verify.code, 1);

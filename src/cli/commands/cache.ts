@@ -43,7 +43,7 @@ export function registerCacheCommand(program: Command): void {
         const models = scanCache(root);
         const total = models.reduce((a, m) => a + m.bytes, 0);
         if (flags.json) return writeJson({ cacheDir: root, bytes: total, models });
-        process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} model(s)\n`);
+        process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} repo(s)\n`);
         for (const m of models) {
           for (const r of m.revisions) {
             const id = m.repoType === "dataset" ? `${m.modelId} (dataset)` : m.modelId;
