@@ -120,6 +120,11 @@ describe("several accounts", () => {
     // Switch back: the active token and the official client's jar follow.
     const sw = await ms(home, ["auth", "switch", "alice"], cn.url);
     assert.equal(sw.code, 0, sw.stderr);
+    assert.doesNotMatch(sw.stderr, /Warning/);
+    // Switching to an account of another hub than the one in use says so at once.
+    const away = await ms(home, ["auth", "switch", localName], cn.url);
+    assert.match(away.stderr, new RegExp(`^Warning: the saved token was checked against ${local.url}, not ${cn.url}`, "m"));
+    assert.equal((await ms(home, ["auth", "switch", "alice"], cn.url)).code, 0);
     assert.equal(fs.readFileSync(tokenFile(home), "utf8").trim(), aliceCn);
     const who = await ms(home, ["whoami"], cn.url);
     assert.equal(who.code, 0, who.stderr);

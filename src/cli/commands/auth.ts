@@ -204,6 +204,7 @@ export function registerAuthCommands(program: Command): void {
         const api = new HubApi();
         const account = await switchAccount(api.home, name);
         process.stdout.write(`${t(lang, "accountSwitched", { name, user: account.username ?? "-", endpoint: account.endpoint ?? "-" })}\n`);
+        warnIfTokenForOtherHub(api);
         if (process.env.MODELSCOPE_API_TOKEN?.trim()) process.stderr.write(`${t(lang, "envOverridesSaved")}\n`);
       }),
     );
