@@ -134,6 +134,13 @@ describe("datasets", () => {
     const verify = await modelscope(["cache", "verify", "acme/pile-val", "--repo-type", "dataset"], { env: envFor(home) });
     assert.equal(verify.code, 1);
     assert.match(verify.stdout, /^MISMATCH {2}README\.md$/m);
+    // prune: a killed download's partial file in a dataset is a leftover like in a model.
+    const partial = path.join(dsDir(home, "acme/pile-val"), "data", "val-00002.jsonl.incomplete");
+    fs.writeFileSync(partial, "half");
+    const prune = await modelscope(["cache", "prune", "--json"], { env: envFor(home) });
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.deepEqual((JSON.parse(prune.stdout) as { partials: string[] }).partials, [partial]);
+    assert.equal(fs.existsSync(partial), false);
     const rm = await modelscope(["cache", "rm", "acme/pile-val", "--repo-type", "dataset", "-y"], { env: envFor(home) });
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(fs.existsSync(path.join(cacheOf(home), "datasets", "acme--pile-val")), false);
