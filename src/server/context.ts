@@ -19,7 +19,7 @@ export interface HubServerOptions {
   port?: number;
   /** Files at least this big are redirected to the CDN host (default 8 MiB; Infinity turns it off). */
   redirectThresholdBytes?: number;
-  /** Host name of the redirect target (default `localhost`, the same server under another name). */
+  /** Host name of the redirect target: another name for this hub (default: `localhost` for a client at 127.0.0.1 and back; the hub's own name otherwise). */
   cdnHost?: string;
   /** The address clients reach the hub at (e.g. https://hub.lab.example); redirects use it. Default: the Host the client asked for. */
   publicUrl?: string;
