@@ -253,6 +253,24 @@ describe("datasets and logins shared with the official client", { skip: skipOffi
     assert.deepEqual(await fileRequests(), []);
   });
 
+  test("the official client's compat API lists a private dataset by its numeric Id, signed in with our login", async () => {
+    const home = tempDir();
+    assert.equal((await modelscope(["login", "--token-stdin"], { env: envFor(home), input: alice })).code, 0);
+    const script = `import json, os
+from modelscope_hub.compat.hub_api import LegacyHubApi
+files = LegacyHubApi(endpoint=os.environ["MODELSCOPE_ENDPOINT"]).get_dataset_files("acme/secret-calib")
+print(json.dumps(sorted(f["Path"] for f in files)))`;
+    // Not spawnSync: the hub answering it runs in this process.
+    const child = spawn("/usr/bin/python3", ["-c", script], { env: { ...envFor(home), PYTHONPATH: OFFICIAL_SRC }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const [code] = (await once(child, "close")) as [number];
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out), ["calib.jsonl"]);
+  });
+
   test("after our login the official client is signed in as our user (private model and dataset); after our logout it is not", async () => {
     const home = tempDir();
     const login = await modelscope(["login", "--token-stdin"], { env: envFor(home), input: alice });
