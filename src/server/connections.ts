@@ -11,7 +11,7 @@ export interface ConnectionLimits {
   perAddress: number;
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { max: 512, perAddress: 64 };
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { max: 1024, perAddress: 256 };
 
 const refused = new WeakSet<Socket>();
 

@@ -27,7 +27,7 @@ export interface HubServerOptions {
   testFaults?: boolean;
   /** Where the hub's warnings go (a broken hub.json at run time); default standard error. */
   warn?: (line: string) => void;
-  /** Connections at once, overall (default 512) and from one address (default 64); 0: no cap. */
+  /** Connections at once, overall (default 1024) and from one address (default 256: a node downloading with many streams); 0: no cap. */
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
   /** A connection that makes no progress this long (no byte read, no write done) is closed (default 60 s). */

@@ -57,8 +57,8 @@ export function registerServeCommand(program: Command): void {
     .option("--public-url <url>", "the address clients reach the hub at, for redirects and links (default: the Host each client asks for)")
     .option("--redirect-threshold-mb <mb>", "redirect files at least this big to the CDN host name (like the real hub)", "8")
     .option("--cdn-host <name>", "another name of this hub for redirected downloads (default: localhost for a client at 127.0.0.1, else the hub's own name)")
-    .option("--max-connections <n>", "connections at once, all clients (0: no cap)", "512")
-    .option("--max-connections-per-address <n>", "connections at once from one address (0: no cap; raise it behind a proxy)", "64")
+    .option("--max-connections <n>", "connections at once, all clients (0: no cap)", "1024")
+    .option("--max-connections-per-address <n>", "connections at once from one address (0: no cap; raise it behind a proxy)", "256")
     .option("--idle-timeout <seconds>", "close a connection that makes no progress this long", "60")
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
