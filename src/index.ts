@@ -1,7 +1,8 @@
 // The public library API.
 export { HubApi, type HubApiOptions, type LogoutResult, type ListFilesOptions } from "./hub/api.js";
-export type { UserInfo, ModelInfo, RepoFile, Revisions, RevisionRef } from "./hub/types.js";
+export type { UserInfo, ModelInfo, RepoFile, Revisions, RevisionRef, RepoType } from "./hub/types.js";
 export { maskToken, resolveToken, type ResolvedToken, type TokenSource } from "./auth/index.js";
+export { readAccounts, switchAccount, type Account, type AccountStore } from "./auth/index.js";
 export * from "./errors.js";
 export { snapshotDownload, downloadFile, downloadFiles } from "./download/index.js";
 export { scanCache, removeFromCache, verifyCache, pruneCache, type CachedModel, type CachedRevision, type VerifyReport, type PruneReport } from "./download/cache-manage.js";

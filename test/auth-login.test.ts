@@ -59,6 +59,15 @@ async function inTerminal(home: string, args: string[], keys: string, env: Recor
   return out;
 }
 
+/** The saved login and nothing else (no temp file left by an atomic replace): ours, the accounts, the official jar. */
+function assertOnlyLoginFiles(home: string): void {
+  const dir = path.dirname(tokenFile(home));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["accounts.json", "credentials", "token"]);
+  assert.deepEqual(fs.readdirSync(path.join(dir, "credentials")), ["cookies"]);
+  for (const f of ["accounts.json", "token", "credentials/cookies"]) assert.equal(mode(path.join(dir, f)), 0o600, f);
+  assert.equal(mode(path.join(dir, "credentials")), 0o700);
+}
+
 describe("modelscope login", () => {
   test("--token checks the token, saves it 0600 in a 0700 folder, says who you are, and warns once about shell history", async () => {
     const home = tempDir();
@@ -71,7 +80,7 @@ describe("modelscope login", () => {
     assert.equal(mode(tokenFile(home)), 0o600);
     assert.equal(mode(path.dirname(tokenFile(home))), 0o700);
     // Replaced atomically: no temp file is left beside it.
-    assert.deepEqual(fs.readdirSync(path.dirname(tokenFile(home))), ["token"]);
+    assertOnlyLoginFiles(home);
   });
 
   test("--token-stdin reads the token from a pipe, with no shell-history note", async () => {
@@ -93,7 +102,7 @@ describe("modelscope login", () => {
     assert.equal(fs.readFileSync(tokenFile(home), "utf8"), `${bob}\n`);
     assert.equal(mode(tokenFile(home)), 0o600);
     assert.equal(mode(path.dirname(tokenFile(home))), 0o700);
-    assert.deepEqual(fs.readdirSync(path.dirname(tokenFile(home))), ["token"]);
+    assertOnlyLoginFiles(home);
   });
 
   test("a rejected token saves nothing and keeps the earlier login", async () => {
@@ -105,7 +114,7 @@ describe("modelscope login", () => {
     assert.ok(r.stderr.includes(`get a valid token for the hub at ${hub.url}`), r.stderr);
     assert.equal(r.stdout, "");
     assert.equal(fs.readFileSync(tokenFile(home), "utf8"), `${alice}\n`);
-    assert.deepEqual(fs.readdirSync(path.dirname(tokenFile(home))), ["token"]);
+    assertOnlyLoginFiles(home);
     const who = await ms(home, ["whoami"]);
     assert.equal(who.code, 0, who.stderr);
     assert.match(who.stdout, /^username\s*: alice$/m);

@@ -81,7 +81,7 @@ describe("the official client's cookie jar", { skip }, () => {
     assert.match(st.stdout, /Not logged in/);
   });
 
-  test("<home>/token and MODELSCOPE_API_TOKEN both come before the jar", async () => {
+  test("<home>/token and MODELSCOPE_API_TOKEN both come before the jar; our login rewrites the jar, logout removes it", async () => {
     const home = tempDir();
     await makeJar(path.join(home, ".modelscope"), alice, 3600);
     const login = await modelscope(["login", "--token-stdin"], { env: envFor(home), input: bob });
@@ -89,16 +89,19 @@ describe("the official client's cookie jar", { skip }, () => {
     const fromFile = await modelscope(["whoami"], { env: envFor(home) });
     assert.match(fromFile.stdout, /^username\s*: bob$/m);
     assert.ok(fromFile.stdout.includes(path.join(home, ".modelscope", "token")), fromFile.stdout);
-    // Our login never writes the official client's files.
-    assert.deepEqual(fs.readdirSync(path.join(home, ".modelscope", "credentials")), ["cookies"]);
+    // Our login signs the official client in too (issue 12): the jar now holds bob.
+    const env2 = await modelscope(["whoami"], { env: envFor(home, { MODELSCOPE_API_TOKEN: alice }) });
+    assert.match(env2.stdout, /^username\s*: alice$/m);
+    assert.match(env2.stdout, /from MODELSCOPE_API_TOKEN/);
+    fs.rmSync(path.join(home, ".modelscope", "token"));
+    const jarNow = await modelscope(["whoami"], { env: envFor(home) });
+    assert.match(jarNow.stdout, /^username\s*: bob$/m);
+    assert.match(jarNow.stdout, /official client/);
+    // Logout signs both out.
     const out = await modelscope(["logout"], { env: envFor(home) });
     assert.equal(out.code, 0);
-    assert.match(out.stderr, /official client's login/);
-    const env2 = await modelscope(["whoami"], { env: envFor(home, { MODELSCOPE_API_TOKEN: bob }) });
-    assert.match(env2.stdout, /^username\s*: bob$/m);
-    assert.match(env2.stdout, /from MODELSCOPE_API_TOKEN/);
-    const jarAgain = await modelscope(["whoami"], { env: envFor(home) });
-    assert.match(jarAgain.stdout, /^username\s*: alice$/m);
+    assert.doesNotMatch(out.stderr, /still signs you in/);
+    assert.equal((await modelscope(["whoami"], { env: envFor(home) })).code, 1);
   });
 
   test("MODELSCOPE_HOME moves where the jar is looked for", async () => {

@@ -111,7 +111,8 @@ describe("modelscope cache", () => {
       [["download", "--revisoin", "v1", "acme/a"], /^Error: unknown option '--revisoin'$/m, /^ {2}Fix: did you mean --revision\? Or run `modelscope download --help` for usage$/m,
         /^错误：未知选项 '--revisoin'$/m, /^ {2}解决：是否想输入 --revision？运行 `modelscope download --help` 查看用法$/m],
       [["downlod"], /^Error: unknown command 'downlod'$/m, /^ {2}Fix: did you mean download\?/m, /^错误：未知命令 'downlod'$/m, /^ {2}解决：是否想输入 download？/m],
-      [["download"], /^Error: missing required argument 'model_id'$/m, /^ {2}Fix: run `modelscope download --help` for usage$/m, /^错误：缺少必需的参数 'model_id'$/m, /^ {2}解决：运行 `modelscope download --help` 查看用法$/m],
+      // As the official CLI, the repo id may come as --model/--dataset instead of the positional.
+      [["download"], /^Error: No repo id given$/m, /^ {2}Fix: e\.g\. `modelscope download owner\/name` or `modelscope download --dataset owner\/name`$/m, /^错误：没有指定仓库 ID$/m, /^ {2}解决：例如 `modelscope download owner\/name`/m],
       [["login", "--token"], /^Error: option '--token <token>' argument missing$/m, /modelscope login --help/, /^错误：选项 '--token <token>' 缺少值$/m, /modelscope login --help/],
       [["cache", "rm", "a/b", "c", "d"], /^Error: too many arguments for 'rm'\. Expected 1 argument but got 3\.$/m, /modelscope cache rm --help/, /^错误：参数过多：应为 1 个，实际为 3 个$/m, /modelscope cache rm --help/],
     ];

@@ -112,11 +112,11 @@ describe("a client written only from the protocol spec, against `modelscope serv
     const status = await modelscope(["auth", "status", "--json"], { env });
     assert.equal(status.code, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as { tokenSource: string }).tokenSource, "official-cookie");
-    // We only read the official client's files; logout leaves them and says they still sign you in.
+    // One login for both tools (issue 12): our logout signs the official client out too.
     const out = await modelscope(["logout"], { env });
     assert.equal(out.code, 0);
-    assert.match(out.stderr, /official client's login .* still signs you in/);
-    assert.ok(fs.existsSync(path.join(msHome, "credentials", "cookies")));
+    assert.doesNotMatch(out.stderr, /still signs you in/);
+    assert.ok(!fs.existsSync(path.join(msHome, "credentials", "cookies")));
   });
 
   test("a rejected token gets 401 from POST /api/v1/login and no cookie", async () => {

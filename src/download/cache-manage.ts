@@ -11,7 +11,7 @@ import { isStaleLock } from "./lock.js";
 import { hashFile } from "../util/hash-file.js";
 import { walkFiles } from "../util/walk.js";
 import { loadSummary, summaryPath, updateSummary, type Summary } from "./records.js";
-import type { RepoFile } from "../hub/types.js";
+import { repoTypeSegment, type RepoFile, type RepoType } from "../hub/types.js";
 
 export interface CachedRevision {
   revision: string;
@@ -22,6 +22,7 @@ export interface CachedRevision {
 
 export interface CachedModel {
   modelId: string;
+  repoType: RepoType;
   layout: "standard" | "legacy";
   path: string;
   revisions: CachedRevision[];
@@ -44,29 +45,33 @@ function revisionInfo(revision: string, dir: string): CachedRevision {
   return { revision, path: dir, files: files.length, bytes: files.reduce((a, f) => a + f.size, 0) };
 }
 
-/** Every model in the cache: the standard layout and the official client's legacy folders. */
+/** Every model and dataset in the cache: the standard layout and the official client's legacy folders. */
 export function scanCache(root: string): CachedModel[] {
   const out: CachedModel[] = [];
-  const models = path.join(root, "models");
-  for (const name of dirs(models)) {
-    if (name.includes("--")) {
-      const repo = path.join(models, name);
-      const revisions = dirs(path.join(repo, "snapshots")).map((r) => revisionInfo(r, path.join(repo, "snapshots", r)));
-      out.push({ modelId: name.replace("--", "/"), layout: "standard", path: repo, revisions, bytes: revisions.reduce((a, r) => a + r.bytes, 0) });
+  for (const repoType of ["model", "dataset"] as const) {
+    const top = path.join(root, repoTypeSegment(repoType));
+    for (const name of dirs(top)) {
+      if (name.includes("--")) {
+        const repo = path.join(top, name);
+        const revisions = dirs(path.join(repo, "snapshots")).map((r) => revisionInfo(r, path.join(repo, "snapshots", r)));
+        out.push({ modelId: name.replace("--", "/"), repoType, layout: "standard", path: repo, revisions, bytes: revisions.reduce((a, r) => a + r.bytes, 0) });
+      }
     }
-  }
-  for (const base of [models, path.join(root, "hub", "models"), path.join(root, "hub")]) {
-    for (const owner of dirs(base)) {
-      if (owner.includes("--") || owner === "models" || owner === "datasets") continue;
-      for (const name of dirs(path.join(base, owner))) {
-        const dir = path.join(base, owner, name);
-        const rev = revisionInfo("(legacy)", dir);
-        if (rev.files === 0) continue;
-        out.push({ modelId: `${owner}/${name.replace(/___/g, ".")}`, layout: "legacy", path: dir, revisions: [rev], bytes: rev.bytes });
+    // The flat {cache}/hub/{owner}/{name} layout only ever held models.
+    const legacyBases = [top, path.join(root, "hub", repoTypeSegment(repoType)), ...(repoType === "model" ? [path.join(root, "hub")] : [])];
+    for (const base of legacyBases) {
+      for (const owner of dirs(base)) {
+        if (owner.includes("--") || owner === "models" || owner === "datasets") continue;
+        for (const name of dirs(path.join(base, owner))) {
+          const dir = path.join(base, owner, name);
+          const rev = revisionInfo("(legacy)", dir);
+          if (rev.files === 0) continue;
+          out.push({ modelId: `${owner}/${name.replace(/___/g, ".")}`, repoType, layout: "legacy", path: dir, revisions: [rev], bytes: rev.bytes });
+        }
       }
     }
   }
-  return out.sort((a, b) => (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0));
+  return out.sort((a, b) => (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : a.repoType < b.repoType ? 1 : -1));
 }
 
 async function du(p: string): Promise<number> {
@@ -78,18 +83,20 @@ async function du(p: string): Promise<number> {
   return total;
 }
 
-/** Removes a model (every layout) or one revision of it. Returns the bytes freed and what was removed. */
-export async function removeFromCache(root: string, modelId: string, revision?: string): Promise<{ bytes: number; removed: string[] }> {
+/** Removes a model or dataset (every layout) or one revision of it. Returns the bytes freed and what was removed. */
+export async function removeFromCache(root: string, modelId: string, revision?: string, repoType: RepoType = "model"): Promise<{ bytes: number; removed: string[] }> {
   assertModelId(modelId);
   const targets: string[] = [];
+  const segment = repoTypeSegment(repoType);
   if (revision) {
     assertSafeRevision(revision);
-    targets.push(snapshotDir(root, modelId, revision), path.join(cacheRepoDir(root, modelId), META_DIR_NAME, ...revision.split("/")));
+    targets.push(snapshotDir(root, modelId, revision, repoType), path.join(cacheRepoDir(root, modelId, repoType), META_DIR_NAME, ...revision.split("/")));
   } else {
     const [owner, name] = modelId.split("/") as [string, string];
-    targets.push(cacheRepoDir(root, modelId));
+    targets.push(cacheRepoDir(root, modelId, repoType));
     for (const n of new Set([name, name.replace(/\./g, "___")])) {
-      targets.push(path.join(root, "models", owner, n), path.join(root, "hub", "models", owner, n), path.join(root, "hub", owner, n), path.join(root, owner, n));
+      targets.push(path.join(root, segment, owner, n), path.join(root, "hub", segment, owner, n));
+      if (repoType === "model") targets.push(path.join(root, "hub", owner, n), path.join(root, owner, n));
     }
   }
   let bytes = 0;
@@ -117,18 +124,18 @@ export interface VerifyReport {
 }
 
 /** Re-hashes every cached file of a revision against the hub's listing (the one place that re-hashes). */
-export async function verifyCache(modelId: string, opts: { revision?: string; cacheDir?: string; localDir?: string; api?: HubApi; signal?: AbortSignal } = {}): Promise<VerifyReport> {
+export async function verifyCache(modelId: string, opts: { revision?: string; cacheDir?: string; localDir?: string; api?: HubApi; signal?: AbortSignal; repoType?: RepoType } = {}): Promise<VerifyReport> {
   assertModelId(modelId);
   const api = opts.api ?? new HubApi();
   const revision = opts.revision?.trim() || DEFAULT_REVISION;
   assertSafeRevision(revision);
   const root = defaultCacheRoot(opts.cacheDir, api.env);
-  const target = resolveTarget(root, modelId, revision, opts.localDir);
+  const target = resolveTarget(root, modelId, revision, opts.localDir, opts.repoType);
   if (!fs.existsSync(target.root)) {
     const scope = `${modelId}${revision !== DEFAULT_REVISION ? ` at revision '${revision}'` : ""}`;
     throw new UsageError(`${scope} is not in the cache (${target.root})`, "download it first with `modelscope download`", { key: "notInCache", vars: { id: modelId, revision, path: target.root } });
   }
-  const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
+  const listing = await api.listFiles(modelId, { revision, signal: opts.signal, repoType: opts.repoType });
   const report: VerifyReport = { modelId, revision, path: target.root, ok: [], mismatched: [], missing: [], unverified: [], problems: {} };
   const checked: Summary = new Map();
   try {
@@ -211,7 +218,7 @@ export async function pruneCache(root: string, opts: { dryRun?: boolean } = {}):
       for (const file of filesUnder(metaRoot)) {
         if (!/[\\/](listing|verified-summary)\.json$/.test(file)) continue;
         const revision = path.relative(metaRoot, path.dirname(file)).split(path.sep).join("/");
-        const target = { root: snapshotDir(root, model.modelId, revision), metaDir: path.dirname(file), kind: "cache" as const };
+        const target = { root: snapshotDir(root, model.modelId, revision, model.repoType), metaDir: path.dirname(file), kind: "cache" as const };
         // A revision whose snapshot folder is gone (removed by hand) loses its saved listing and summary;
         // otherwise the summary loses the entries of files that are gone or changed.
         if (!fs.existsSync(target.root)) await rm(file, report.orphanRecords);

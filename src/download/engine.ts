@@ -9,7 +9,7 @@ import { AbortedError, AccessDeniedError, DownloadFailedError, IntegrityError, I
 import { sleep } from "../http/retry-policy.js";
 import { HubApi } from "../hub/api.js";
 import { unsafePathReason } from "../hub/repo-path.js";
-import type { RepoFile } from "../hub/types.js";
+import { REPO_TYPES, type RepoFile, type RepoType } from "../hub/types.js";
 import { walkFiles } from "../util/walk.js";
 import { assertNoLinkedFolder } from "../util/safe-open.js";
 import { warnOnce } from "../util/warn.js";
@@ -28,6 +28,7 @@ export type Selection = { kind: "snapshot" } | { kind: "files"; paths: string[] 
 interface Run {
   api: HubApi;
   modelId: string;
+  repoType: RepoType;
   revision: string;
   cacheRoot: string;
   target: Target;
@@ -40,11 +41,13 @@ interface Run {
 export async function download(modelId: string, selection: Selection, opts: DownloadOptions = {}): Promise<SnapshotResult> {
   assertModelId(modelId);
   const api = opts.api ?? new HubApi();
+  const repoType = opts.repoType ?? "model";
+  if (!REPO_TYPES.includes(repoType)) throw new UsageError(`Invalid repo type '${String(repoType)}'`, "use model or dataset", { key: "badRepoType", vars: { value: String(repoType) } });
   const revision = opts.revision?.trim() || DEFAULT_REVISION;
   assertSafeRevision(revision);
   if (selection.kind === "files") for (const p of selection.paths) assertRequestedPath(p);
   const root = defaultCacheRoot(opts.cacheDir, api.env);
-  const target = resolveTarget(root, modelId, revision, opts.localDir);
+  const target = resolveTarget(root, modelId, revision, opts.localDir, repoType);
   const emit = (e: ProgressEvent) => {
     try {
       opts.onProgress?.(e);
@@ -52,14 +55,14 @@ export async function download(modelId: string, selection: Selection, opts: Down
       // a listener's bug must not break the download
     }
   };
-  const run: Run = { api, modelId, revision, cacheRoot: root, target, opts, emit, single: selection.kind === "files" && selection.paths.length === 1 };
+  const run: Run = { api, modelId, repoType, revision, cacheRoot: root, target, opts, emit, single: selection.kind === "files" && selection.paths.length === 1 };
   if (opts.signal?.aborted) throw new AbortedError();
   // Every request in flight listens to the signal: many files x ranges is more than the default 10.
   if (opts.signal) setMaxListeners(0, opts.signal);
   const offline = opts.offline ?? offlineFromEnv(api.env);
   if (offline) return offlineResult(run, selection);
 
-  const listing = await api.listFiles(modelId, { revision, signal: opts.signal });
+  const listing = await api.listFiles(modelId, { revision, signal: opts.signal, repoType });
   const chosen = select(listing, selection, opts, modelId, revision, api);
   warnIfUnhashed(modelId, chosen);
   // A cache hit: one summary read and one stat per file.
@@ -69,7 +72,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
   );
   emit({ type: "plan", modelId, revision, files: planned.map((p) => ({ path: p.file.path, size: p.file.size, cached: p.cached })) });
   if (opts.dryRun) {
-    return { modelId, revision, path: target.root, files: planned.map((p) => result(target, p.file, p.cached ? "cached" : "planned")) };
+    return { modelId, repoType, revision, path: target.root, files: planned.map((p) => result(target, p.file, p.cached ? "cached" : "planned")) };
   }
   const allCached = planned.every((p) => p.cached);
   if (!allCached) {
@@ -77,7 +80,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
     await saveListing(target, modelId, revision, listing);
   }
   const results = await runPool(run, planned, summary);
-  return { modelId, revision, path: target.root, files: results };
+  return { modelId, repoType, revision, path: target.root, files: results };
 }
 
 /** Files the hub gives no sha256 for are accepted on their size alone: say so, once per run. */
@@ -168,6 +171,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       madeDirs,
       api: run.api,
       modelId: run.modelId,
+      repoType: run.repoType,
       revision: run.revision,
       file: f,
       finalPath,
@@ -263,7 +267,7 @@ async function offlineResult(run: Run, selection: Selection): Promise<SnapshotRe
   }
   if (missing.length > 0) throw new OfflineCacheMissError(missing, { modelId, revision });
   run.emit({ type: "plan", modelId, revision, files: files.map((f) => ({ path: f.path, size: f.size, cached: true })) });
-  return { modelId, revision, path: target.root, files };
+  return { modelId, repoType: run.repoType, revision, path: target.root, files };
 }
 
 /** Model files under a folder (not our bookkeeping, not temp files). */

@@ -20,7 +20,7 @@ import { errorForNetwork } from "../http/error-mapping.js";
 import { backoffDelay, sleep } from "../http/retry-policy.js";
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 import type { HubApi } from "../hub/api.js";
-import type { RepoFile } from "../hub/types.js";
+import type { RepoFile, RepoType } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
@@ -43,6 +43,8 @@ const RANGE_BACKLOG_BYTES = 2 * MiB;
 export interface FetchContext {
   api: HubApi;
   modelId: string;
+  /** Datasets are fetched from `datasets/{id}/repo` (default: a model). */
+  repoType?: RepoType | undefined;
   revision: string;
   file: RepoFile;
   finalPath: string;
@@ -198,6 +200,7 @@ function open(ctx: FetchContext, range?: { start: number; end?: number }, direct
     maxRetries: 0,
     direct,
     token: ctx.token,
+    repoType: ctx.repoType,
   });
 }
 

@@ -1,5 +1,5 @@
 // Where a model's files live, exactly as the official client lays them out (protocol §5.1):
-//   {cache}/models/{owner}--{name}/snapshots/{revision}/{path}
+//   {cache}/models/{owner}--{name}/snapshots/{revision}/{path}   (datasets: {cache}/datasets/...)
 // and a non-empty legacy folder ({cache}/models/{owner}/{name___} or {cache}/hub/models/...) is reused
 // as if it were a local dir. Our own bookkeeping (verify records, the last listing) sits outside the
 // snapshot folder, in {cache}/models/{owner}--{name}/.dc-meta/{revision}/ (or {localDir}/.dc-meta/),
@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { META_DIR_NAME, unsafePathReason } from "../hub/repo-path.js";
+import { repoTypeSegment, type RepoType } from "../hub/types.js";
 
 export { META_DIR_NAME };
 export const INCOMPLETE_SUFFIX = ".incomplete";
@@ -37,23 +38,24 @@ export function repoFolderName(modelId: string): string {
   return `${owner}--${name}`;
 }
 
-export function cacheRepoDir(cacheRoot: string, modelId: string): string {
-  return path.join(cacheRoot, "models", repoFolderName(modelId));
+export function cacheRepoDir(cacheRoot: string, modelId: string, repoType?: RepoType): string {
+  return path.join(cacheRoot, repoTypeSegment(repoType), repoFolderName(modelId));
 }
 
-export function snapshotDir(cacheRoot: string, modelId: string, revision: string): string {
-  return path.join(cacheRepoDir(cacheRoot, modelId), "snapshots", ...revision.split("/"));
+export function snapshotDir(cacheRoot: string, modelId: string, revision: string, repoType?: RepoType): string {
+  return path.join(cacheRepoDir(cacheRoot, modelId, repoType), "snapshots", ...revision.split("/"));
 }
 
-export function revisionMetaDir(cacheRoot: string, modelId: string, revision: string): string {
-  return path.join(cacheRepoDir(cacheRoot, modelId), META_DIR_NAME, ...revision.split("/"));
+export function revisionMetaDir(cacheRoot: string, modelId: string, revision: string, repoType?: RepoType): string {
+  return path.join(cacheRepoDir(cacheRoot, modelId, repoType), META_DIR_NAME, ...revision.split("/"));
 }
 
 /** The official client's legacy folders that it reuses when non-empty (`_find_legacy_repo_dir`). */
-export function legacyRepoDir(cacheRoot: string, modelId: string): string | undefined {
+export function legacyRepoDir(cacheRoot: string, modelId: string, repoType?: RepoType): string | undefined {
   const [owner, name] = modelId.split("/") as [string, string];
   const masked = name.replace(/\./g, "___");
-  for (const base of [path.join(cacheRoot, "models"), path.join(cacheRoot, "hub", "models")]) {
+  const segment = repoTypeSegment(repoType);
+  for (const base of [path.join(cacheRoot, segment), path.join(cacheRoot, "hub", segment)]) {
     const dir = path.join(base, owner, masked);
     try {
       if (fs.statSync(dir).isDirectory() && fs.readdirSync(dir).length > 0) return dir;
@@ -64,14 +66,14 @@ export function legacyRepoDir(cacheRoot: string, modelId: string): string | unde
   return undefined;
 }
 
-export function resolveTarget(cacheRoot: string, modelId: string, revision: string, localDir?: string): Target {
+export function resolveTarget(cacheRoot: string, modelId: string, revision: string, localDir?: string, repoType?: RepoType): Target {
   if (localDir) {
     const root = path.resolve(localDir);
     return { root, metaDir: path.join(root, META_DIR_NAME), kind: "local" };
   }
-  const legacy = legacyRepoDir(cacheRoot, modelId);
+  const legacy = legacyRepoDir(cacheRoot, modelId, repoType);
   if (legacy) return { root: legacy, metaDir: path.join(legacy, META_DIR_NAME), kind: "legacy" };
-  return { root: snapshotDir(cacheRoot, modelId, revision), metaDir: revisionMetaDir(cacheRoot, modelId, revision), kind: "cache" };
+  return { root: snapshotDir(cacheRoot, modelId, revision, repoType), metaDir: revisionMetaDir(cacheRoot, modelId, revision, repoType), kind: "cache" };
 }
 
 export function localPathOf(target: Target, repoPath: string): string {

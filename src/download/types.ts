@@ -1,7 +1,10 @@
 // The download engine's public shapes. The engine itself: snapshot.ts / file.ts (issue 3).
 import type { HubApi } from "../hub/api.js";
+import type { RepoType } from "../hub/types.js";
 
 export interface DownloadOptions {
+  /** `dataset` downloads a dataset (the hub's `datasets/...`, cached under `{cache}/datasets/`); default `model`. */
+  repoType?: RepoType | undefined;
   /** Branch, tag or commit (default `master`). */
   revision?: string | undefined;
   /** Keep only files matching one of these globs (fnmatch: `*` crosses `/`; comma-separated lists allowed). */
@@ -36,7 +39,9 @@ export interface FileResult {
 }
 
 export interface SnapshotResult {
+  /** The repo id (`owner/name`), of a model or a dataset. */
   modelId: string;
+  repoType: RepoType;
   revision: string;
   /** The local folder holding the files. */
   path: string;

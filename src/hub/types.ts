@@ -44,3 +44,13 @@ export interface RepoFile {
   revision?: string | undefined;
   isLfs: boolean;
 }
+
+/** What kind of repository: the hub's `models` or `datasets` (the official client's two download types). */
+export type RepoType = "model" | "dataset";
+
+export const REPO_TYPES: readonly RepoType[] = ["model", "dataset"];
+
+/** The hub's URL segment and the cache folder for a repo type: `models` / `datasets`. */
+export function repoTypeSegment(type: RepoType | undefined): "models" | "datasets" {
+  return type === "dataset" ? "datasets" : "models";
+}

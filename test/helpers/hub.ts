@@ -62,14 +62,19 @@ process.on("exit", () => {
 export type ModelFiles = Record<string, string | Buffer>;
 
 /** Writes a model into a hub root (or any cache folder) in the official layout. */
-export function writeModel(root: string, modelId: string, files: ModelFiles, revision = "master"): string {
-  const dir = path.join(root, "models", modelId.replace("/", "--"), "snapshots", revision);
+export function writeModel(root: string, modelId: string, files: ModelFiles, revision = "master", typeFolder: "models" | "datasets" = "models"): string {
+  const dir = path.join(root, typeFolder, modelId.replace("/", "--"), "snapshots", revision);
   for (const [p, content] of Object.entries(files)) {
     const abs = path.join(dir, ...p.split("/"));
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     fs.writeFileSync(abs, content);
   }
   return dir;
+}
+
+/** Writes a dataset into a hub root (or any cache folder) in the official layout. */
+export function writeDataset(root: string, datasetId: string, files: ModelFiles, revision = "master"): string {
+  return writeModel(root, datasetId, files, revision, "datasets");
 }
 
 /** Deterministic pseudo-random bytes (so tests can compare hashes without keeping the data). */
@@ -96,6 +101,10 @@ export interface TestHubOptions extends Partial<HubServerOptions> {
   private?: Record<string, string[]>;
   /** model id -> usernames (visible to all, downloadable only by these). */
   gated?: Record<string, string[]>;
+  /** dataset id -> files (master revision). */
+  datasets?: Record<string, ModelFiles>;
+  /** dataset id -> usernames (invisible to everyone else). */
+  privateDatasets?: Record<string, string[]>;
 }
 
 export interface TestHub extends RunningHub {
@@ -111,17 +120,19 @@ export async function startTestHub(opts: TestHubOptions = {}): Promise<TestHub> 
       writeModel(root, id, spec as ModelFiles);
     }
   }
+  for (const [id, files] of Object.entries(opts.datasets ?? {})) writeDataset(root, id, files);
   const tokens: Record<string, string> = {};
   for (const name of opts.users ?? []) {
     const { token } = await addUser(root, name);
     tokens[name] = token;
     secrets.add(token);
   }
-  if (opts.private || opts.gated) {
+  if (opts.private || opts.gated || opts.privateDatasets) {
     const file = path.join(root, "hub.json");
     const config = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
     config.private = opts.private ?? {};
     config.gated = opts.gated ?? {};
+    if (opts.privateDatasets) config.datasets = { private: opts.privateDatasets, gated: {} };
     fs.writeFileSync(file, JSON.stringify(config, null, 2));
   }
   const hub = await startHubServer({ host: "127.0.0.1", port: 0, ...opts, root });

@@ -1,6 +1,6 @@
 // `modelscope login | logout | whoami | auth status`: thin shells over HubApi.
 import type { Command } from "commander";
-import { describeTokenSource, maskToken, tokenFilePath } from "../../auth/index.js";
+import { activeAccount, describeTokenSource, maskToken, readAccounts, switchAccount, tokenFilePath } from "../../auth/index.js";
 import { officialCookiesPath } from "../../auth/official-cookies.js";
 import { AbortedError, ModelScopeError, UsageError, localWriteError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
@@ -63,6 +63,12 @@ async function promptToken(): Promise<string> {
   }
 }
 
+/** One line on stderr when the saved token was checked against another hub than the one in use. */
+export function warnIfTokenForOtherHub(api: HubApi): void {
+  const saved = api.tokenSavedForOtherEndpoint();
+  if (saved) process.stderr.write(`${t(lang, "tokenOtherEndpoint", { saved, endpoint: api.endpoint })}\n`);
+}
+
 function userName(u: UserInfo): string {
   return u.username ?? u.email ?? String(u.id ?? "unknown");
 }
@@ -70,12 +76,13 @@ function userName(u: UserInfo): string {
 export function registerAuthCommands(program: Command): void {
   program
     .command("login")
-    .description("sign in: check a token with the hub and save it to ~/.modelscope/token")
+    .description("sign in: check a token with the hub, save it as an account and make it the active one (~/.modelscope/token and the official client's login)")
     .option("--token <token>", "the token (shows in shell history: prefer --token-stdin)")
     .option("--token-stdin", "read the token from standard input")
+    .option("--name <name>", "save it under this account name (default: the username)")
     .option("--endpoint <url>", "hub URL (default: MODELSCOPE_ENDPOINT or https://modelscope.cn)")
     .action(
-      action(async (flags: { token?: string; tokenStdin?: boolean; endpoint?: string }) => {
+      action(async (flags: { token?: string; tokenStdin?: boolean; endpoint?: string; name?: string }) => {
         if (flags.token !== undefined && flags.tokenStdin) throw new UsageError("Use either --token or --token-stdin, not both", undefined, { key: "tokenFlagsBoth" });
         let token: string;
         if (flags.token !== undefined) {
@@ -95,12 +102,21 @@ export function registerAuthCommands(program: Command): void {
           }
         }
         const api = new HubApi({ endpoint: flags.endpoint });
+        const before = readAccounts(api.home);
         // A failed write here is the token file's (a full disk names no path of its own).
-        const user = await api.login(token, { signal: interruptSignal() }).catch((err: unknown) => {
+        const { user, saved } = await api.loginAccount(token, { signal: interruptSignal(), name: flags.name }).catch((err: unknown) => {
           throw localWriteError(err, tokenFilePath(api.home)) ?? err;
         });
         process.stdout.write(`${t(lang, "loggedInAs", { user: userName(user) })}\n`);
         note(t(lang, "tokenSavedTo", { path: tokenFilePath(api.home) }));
+        note(t(lang, "accountSaved", { name: saved.name }));
+        if (saved.keptEarlier) note(t(lang, "accountKeptEarlier", { name: saved.keptEarlier }));
+        if (saved.replaced) note(t(lang, "accountReplaced", { name: saved.name, endpoint: saved.replaced.endpoint ?? "?" }));
+        // The login this one takes over from, when it was for another hub: still saved, and how to get back.
+        const previous = before.active !== undefined && before.active !== saved.name ? before.accounts[before.active] : undefined;
+        if (previous?.endpoint && previous.endpoint !== api.endpoint) {
+          note(t(lang, "accountKeptOther", { other: before.active!, endpoint: previous.endpoint }));
+        }
         const envToken = process.env.MODELSCOPE_API_TOKEN?.trim();
         if (envToken && envToken !== token.trim()) note(t(lang, "envOverridesSaved"));
       }),
@@ -108,12 +124,15 @@ export function registerAuthCommands(program: Command): void {
 
   program
     .command("logout")
-    .description("sign out: remove the saved token")
+    .description("sign out: remove every saved account (or only --name NAME), ~/.modelscope/token and the official client's login")
+    .option("--name <name>", "only this saved account")
     .action(
-      action(async () => {
+      action(async (flags: { name?: string }) => {
         const api = new HubApi();
-        const result = await api.logout();
-        process.stdout.write(`${result.removed ? t(lang, "loggedOut", { path: tokenFilePath(api.home) }) : t(lang, "notLoggedInNothingToDo")}\n`);
+        const result = await api.logout({ name: flags.name });
+        if (result.removed) process.stdout.write(`${t(lang, "loggedOut", { path: result.files.join(", ") })}\n`);
+        else if (result.accounts.length > 0) process.stdout.write(`${t(lang, "accountsLoggedOut", { names: result.accounts.join(", ") })}\n`);
+        else process.stdout.write(`${t(lang, "notLoggedInNothingToDo")}\n`);
         if (result.envTokenStillSet) note(t(lang, "envStillSignsIn"));
         if (result.officialCookieStillValid) note(t(lang, "officialStillSignsIn", { path: officialCookiesPath(api.home) }));
       }),
@@ -128,6 +147,7 @@ export function registerAuthCommands(program: Command): void {
     .action(
       action(async (flags: HubFlags & { json?: boolean }) => {
         const api = apiFrom(flags);
+        warnIfTokenForOtherHub(api);
         const user = await api.whoami({ signal: interruptSignal() });
         const info = api.tokenInfo()!;
         if (flags.json) {
@@ -156,11 +176,54 @@ export function registerAuthCommands(program: Command): void {
     .option("--token <token>", "check this token instead of the saved one")
     .option("--endpoint <url>", "hub URL")
     .action(action((flags: HubFlags & { json?: boolean; offline?: boolean }) => authStatus(flags)));
+
+  auth
+    .command("list")
+    .description("saved accounts: name, user, hub, masked token; * marks the active one")
+    .option("--json", "machine-readable output")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const api = new HubApi();
+        const store = readAccounts(api.home);
+        // Active: the account whose token is ~/.modelscope/token (what commands use unless --token or the env var).
+        const active = activeAccount(api.home)?.name;
+        const rows = Object.entries(store.accounts).map(([name, a]) => ({
+          name,
+          username: a.username ?? null,
+          endpoint: a.endpoint ?? null,
+          token: maskToken(a.token),
+          active: name === active,
+        }));
+        if (flags.json) return writeJson({ accounts: rows });
+        if (rows.length === 0) {
+          process.stdout.write(`${t(lang, "accountsNone")}\n`);
+          return;
+        }
+        const w = Math.max(4, ...rows.map((r) => r.name.length));
+        const u = Math.max(4, ...rows.map((r) => (r.username ?? "-").length));
+        process.stdout.write(`  ${"NAME".padEnd(w)}  ${"USER".padEnd(u)}  ${"TOKEN".padEnd(10)}  ENDPOINT\n`);
+        for (const r of rows) process.stdout.write(`${r.active ? "*" : " "} ${r.name.padEnd(w)}  ${(r.username ?? "-").padEnd(u)}  ${r.token.padEnd(10)}  ${r.endpoint ?? "-"}\n`);
+      }),
+    );
+
+  auth
+    .command("switch <name>")
+    .description("make a saved account the active one (~/.modelscope/token and the official client's login)")
+    .action(
+      action(async (name: string) => {
+        const api = new HubApi();
+        const account = await switchAccount(api.home, name);
+        process.stdout.write(`${t(lang, "accountSwitched", { name, user: account.username ?? "-", endpoint: account.endpoint ?? "-" })}\n`);
+        warnIfTokenForOtherHub(api);
+        if (process.env.MODELSCOPE_API_TOKEN?.trim()) process.stderr.write(`${t(lang, "envOverridesSaved")}\n`);
+      }),
+    );
 }
 
 /** The sign-in check as a command (`modelscope auth status`). Also `deepcompressor check-auth`. */
 export async function authStatus(flags: HubFlags & { json?: boolean; offline?: boolean }): Promise<number> {
   const api = apiFrom(flags);
+  if (!flags.json) warnIfTokenForOtherHub(api);
   const info = api.tokenInfo();
   let user: UserInfo | undefined;
   let problem: unknown;

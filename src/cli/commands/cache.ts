@@ -1,15 +1,17 @@
 // `modelscope cache ls | rm | verify | prune`: what is cached and how big, remove a model or revision,
 // re-check hashes against the hub, clean leftovers of interrupted downloads.
 import path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { CorruptCacheError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
+import { REPO_TYPES, type RepoType } from "../../hub/types.js";
 import { cacheRoot } from "../../settings.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import { t } from "../messages.js";
 import { isTempName } from "../../download/layout.js";
 import { walkFiles } from "../../util/walk.js";
 import { action, interruptSignal, lang, note, writeJson } from "../run.js";
+import { warnIfTokenForOtherHub } from "./auth.js";
 
 /** Partial files of interrupted downloads in a revision folder (0: none). */
 function partialFiles(dir: string): number {
@@ -26,12 +28,19 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** `--repo-type` of cache rm / verify (default model). */
+function repoTypeOf(flags: { repoType?: string; repo_type?: string }): RepoType {
+  const v = flags.repoType ?? flags.repo_type ?? "model";
+  if (!REPO_TYPES.includes(v as RepoType)) throw new UsageError(`Invalid --repo-type '${v}'`, "use model or dataset", { key: "badRepoType", vars: { value: v } });
+  return v as RepoType;
+}
+
 export function registerCacheCommand(program: Command): void {
-  const cache = program.command("cache").description("see and manage the local model cache");
+  const cache = program.command("cache").description("see and manage the local model and dataset cache");
 
   cache
     .command("ls")
-    .description("list cached models, their revisions and sizes")
+    .description("list cached models and datasets, their revisions and sizes")
     .option("--cache-dir <dir>", "cache folder (default: MODELSCOPE_CACHE or ~/.cache/modelscope)")
     .option("--json", "machine-readable output")
     .action(
@@ -43,11 +52,12 @@ export function registerCacheCommand(program: Command): void {
         const models = scanCache(root).map((m) => ({ ...m, revisions: m.revisions.map((r) => ({ ...r, incomplete: partialFiles(r.path) })) }));
         const total = models.reduce((a, m) => a + m.bytes, 0);
         if (flags.json) return writeJson({ cacheDir: root, bytes: total, models });
-        process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} model(s)\n`);
+        process.stdout.write(`cache_dir: ${root}\ntotal    : ${humanBytes(total)} across ${models.length} repo(s)\n`);
         for (const m of models) {
           for (const r of m.revisions) {
+            const id = m.repoType === "dataset" ? `${m.modelId} (dataset)` : m.modelId;
             const mark = r.incomplete ? `  ${t(lang, "cacheIncomplete", { count: String(r.incomplete) })}` : "";
-            process.stdout.write(`${forTerminal(m.modelId).padEnd(40)} ${forTerminal(r.revision).padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${forTerminal(r.path)}${mark}\n`);
+            process.stdout.write(`${forTerminal(id).padEnd(40)} ${forTerminal(r.revision).padEnd(16)} ${humanBytes(r.bytes).padStart(10)} ${String(r.files).padStart(6)} file(s)  ${forTerminal(r.path)}${mark}\n`);
           }
         }
         if (models.some((m) => m.revisions.some((r) => r.incomplete))) note(t(lang, "cacheIncompleteFix"));
@@ -55,21 +65,24 @@ export function registerCacheCommand(program: Command): void {
     );
 
   cache
-    .command("rm <model_id>")
-    .description("remove a model (or one --revision of it) from the cache")
+    .command("rm <repo_id>")
+    .description("remove a model or dataset (or one --revision of it) from the cache")
+    .option("--repo-type <type>", "model or dataset (default: model)")
+    .addOption(new Option("--repo_type <type>").hideHelp())
     .option("--revision <rev>", "only this revision")
     .option("--cache-dir <dir>", "cache folder")
     .option("-y, --yes", "do not ask")
     .option("--json", "machine-readable output")
     .action(
-      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; yes?: boolean; json?: boolean }) => {
+      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; yes?: boolean; json?: boolean; repoType?: string; repo_type?: string }) => {
+        const repoType = repoTypeOf(flags);
         const { removeFromCache, scanCache } = await import("../../download/cache-manage.js");
         const { humanBytes } = await import("../progress.js");
         const root = cacheRoot(flags.cacheDir);
         const named = flags.revision ? t(lang, "cacheRevisionScope", { id: modelId, revision: flags.revision }) : modelId;
         // What it frees, said before asking, so the answer is an informed one.
         const size = scanCache(root)
-          .filter((m) => m.modelId === modelId)
+          .filter((m) => m.modelId === modelId && m.repoType === repoType)
           .flatMap((m): { bytes: number }[] => (flags.revision ? m.revisions.filter((r) => r.revision === flags.revision) : [m]))
           .reduce((a, x) => a + x.bytes, 0);
         const scope = size > 0 ? `${named} (${humanBytes(size)})` : named;
@@ -80,7 +93,7 @@ export function registerCacheCommand(program: Command): void {
             return 0;
           }
         }
-        const res = await removeFromCache(root, modelId, flags.revision);
+        const res = await removeFromCache(root, modelId, flags.revision, repoType);
         if (flags.json) return writeJson(res);
         if (res.removed.length === 0) note(t(lang, "cacheNotInCache", { scope }));
         else process.stdout.write(`${t(lang, "cacheFreed", { scope: named, size: humanBytes(res.bytes) })}\n`);
@@ -88,8 +101,10 @@ export function registerCacheCommand(program: Command): void {
     );
 
   cache
-    .command("verify <model_id>")
+    .command("verify <repo_id>")
     .description("re-hash cached files against the hub's sha256 (exit 1 on any mismatch)")
+    .option("--repo-type <type>", "model or dataset (default: model)")
+    .addOption(new Option("--repo_type <type>").hideHelp())
     .option("--revision <rev>", "branch, tag or commit (default: master)")
     .option("--cache-dir <dir>", "cache folder")
     .option("--local-dir <dir>", "verify this folder instead of the cache")
@@ -99,16 +114,18 @@ export function registerCacheCommand(program: Command): void {
     .option("--endpoint <url>", "hub URL")
     .option("--token <token>", "use this token instead of the saved one")
     .action(
-      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; localDir?: string; failOnMissingFiles?: boolean; repair?: boolean; json?: boolean; endpoint?: string; token?: string }) => {
+      action(async (modelId: string, flags: { revision?: string; cacheDir?: string; localDir?: string; failOnMissingFiles?: boolean; repair?: boolean; json?: boolean; endpoint?: string; token?: string; repoType?: string; repo_type?: string }) => {
+        const repoType = repoTypeOf(flags);
         const { verifyCache } = await import("../../download/cache-manage.js");
         const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
+        warnIfTokenForOtherHub(api);
         const signal = interruptSignal();
-        const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal });
+        const report = await verifyCache(modelId, { revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, api, signal, repoType });
         let repaired: string[] = [];
         if (flags.repair && report.mismatched.length > 0) {
           // Fetched again like `download --force` of just those files: verified before they replace the bad ones.
           const { downloadFiles } = await import("../../download/index.js");
-          const res = await downloadFiles(modelId, report.mismatched, { api, revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, force: true, signal });
+          const res = await downloadFiles(modelId, report.mismatched, { api, revision: flags.revision, cacheDir: flags.cacheDir, localDir: flags.localDir, force: true, signal, repoType });
           repaired = res.files.map((f) => f.path);
         }
         const bad = report.mismatched.filter((f) => !repaired.includes(f));

@@ -1,17 +1,27 @@
-// `modelscope download MODEL_ID [FILES...]`: a thin shell over snapshotDownload / downloadFiles.
+// `modelscope download REPO_ID [FILES...]`: a thin shell over snapshotDownload / downloadFiles.
+// Also takes the official CLI's spellings (protocol §6): --model/--dataset ID (a positional is then the
+// first file), --repo-type/--repo_type, --local_dir, --cache_dir.
 // stdout: the local folder (or one path per requested file), or a JSON summary with --json.
 // stderr: a progress bar only on a terminal.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { NotFoundError, OfflineCacheMissError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
+import { REPO_TYPES, type RepoType } from "../../hub/types.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import { checkPatterns, nearNames } from "../download-hints.js";
 import { t, type ExplainContext } from "../messages.js";
+import { warnIfTokenForOtherHub } from "./auth.js";
 import { action, explainForCli, interruptSignal, isQuiet, lang, note, progressWanted, writeJson } from "../run.js";
 
 interface DownloadFlags {
+  model?: string;
+  dataset?: string;
+  repoType?: string;
+  repo_type?: string;
+  local_dir?: string;
+  cache_dir?: string;
   revision?: string;
   include?: string[];
   exclude?: string[];
@@ -58,12 +68,45 @@ function youngGenerationCollector(): (bytes: number) => void {
   };
 }
 
+/** The repo, its type and the files, from the official spellings and ours (the official meaning). */
+export function downloadTarget(repoId: string | undefined, files: string[], flags: DownloadFlags): { id: string; repoType: RepoType; files: string[] } {
+  if (flags.model !== undefined && flags.dataset !== undefined) {
+    throw new UsageError("Use either --model or --dataset, not both", "e.g. `modelscope download --dataset owner/name`", { key: "modelAndDataset" });
+  }
+  const typeFlags = [flags.repoType, flags.repo_type].filter((v): v is string => v !== undefined);
+  for (const v of typeFlags) {
+    if (!REPO_TYPES.includes(v as RepoType)) throw new UsageError(`Invalid --repo-type '${v}'`, "use model or dataset", { key: "badRepoType", vars: { value: v } });
+  }
+  let repoType = (typeFlags[0] as RepoType | undefined) ?? "model";
+  if (typeFlags.some((v) => v !== repoType)) throw new UsageError("--repo-type is given twice with different values", "give it once: model or dataset", { key: "repoTypeTwice" });
+  let id = repoId;
+  const named = flags.model ?? flags.dataset;
+  if (named !== undefined) {
+    const namedType: RepoType = flags.model !== undefined ? "model" : "dataset";
+    if (typeFlags.length > 0 && repoType !== namedType) {
+      throw new UsageError(`--${namedType} contradicts --repo-type ${repoType}`, `drop --repo-type, or use --${repoType} ID`, { key: "repoTypeContradicts", vars: { flag: `--${namedType}`, type: repoType } });
+    }
+    repoType = namedType;
+    // As the official CLI: with --model/--dataset, a positional is the first file.
+    if (id !== undefined) files = [id, ...files];
+    id = named;
+  }
+  if (!id) throw new UsageError("No repo id given", "e.g. `modelscope download owner/name` or `modelscope download --dataset owner/name`", { key: "repoIdRequired" });
+  return { id, repoType, files };
+}
+
 export function registerDownloadCommand(program: Command): void {
   let errorContext: ExplainContext = {};
   let jsonWanted = false;
   program
-    .command("download <model_id> [files...]")
-    .description("download a model (or some of its files) into the cache or --local-dir, verified by sha256; prints the local folder")
+    .command("download [repo_id] [files...]")
+    .description("download a model or dataset (or some of its files) into the cache or --local-dir, verified by sha256; prints the local folder")
+    .option("--repo-type <type>", "model or dataset (default: model; also --repo_type)")
+    .option("--model <id>", "the model to download (official spelling; a positional is then the first file)")
+    .option("--dataset <id>", "the dataset to download (a positional is then the first file)")
+    .addOption(new Option("--repo_type <type>").hideHelp())
+    .addOption(new Option("--local_dir <dir>").hideHelp())
+    .addOption(new Option("--cache_dir <dir>").hideHelp())
     .option("--revision <rev>", "branch, tag or commit (default: master)")
     .option("--include <glob...>", "only files matching these globs (`*` crosses `/`; comma lists allowed)")
     .option("--exclude <glob...>", "skip files matching these globs")
@@ -78,8 +121,11 @@ export function registerDownloadCommand(program: Command): void {
     .option("--token <token>", "use this token instead of the saved one (prefer MODELSCOPE_API_TOKEN)")
     .action(
       action(
-        async (modelId: string, files: string[], flags: DownloadFlags) => {
+        async (repoId: string | undefined, positionalFiles: string[], flags: DownloadFlags) => {
           jsonWanted = !!flags.json;
+          const { id: modelId, repoType, files } = downloadTarget(repoId, positionalFiles, flags);
+          const localDir = flags.localDir ?? flags.local_dir;
+          const cacheDir = flags.cacheDir ?? flags.cache_dir;
           const maxWorkers = parseWorkers(flags.maxWorkers);
           // undici's HTTP parser is WebAssembly; V8's optimising compile of it briefly costs ~35 MB of
           // peak RSS, for a parser that mostly hands over body spans. The baseline compiler is plenty.
@@ -94,6 +140,7 @@ export function registerDownloadCommand(program: Command): void {
           }
           const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
           errorContext = { endpoint: api.endpoint };
+          if (!flags.offline) warnIfTokenForOtherHub(api);
           const { snapshotDownload, downloadFiles } = await import("../../download/index.js");
           const { createProgress, humanBytes, humanDuration } = await import("../progress.js");
           const showBar = progressWanted() && !flags.json && !flags.dryRun;
@@ -102,11 +149,12 @@ export function registerDownloadCommand(program: Command): void {
           const collect = youngGenerationCollector();
           const opts = {
             api,
+            repoType,
             revision: flags.revision,
             include: flags.include,
             exclude: flags.exclude,
-            localDir: flags.localDir,
-            cacheDir: flags.cacheDir,
+            localDir,
+            cacheDir,
             maxWorkers,
             force: flags.force,
             offline: flags.offline ? true : undefined,
@@ -140,6 +188,7 @@ export function registerDownloadCommand(program: Command): void {
             const bytes = (s: string) => res.files.filter((f) => f.status === s).reduce((a, f) => a + f.size, 0);
             writeJson({
               modelId: res.modelId,
+              repoType: res.repoType,
               revision: res.revision,
               path: res.path,
               dryRun: !!flags.dryRun,

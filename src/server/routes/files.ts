@@ -19,7 +19,7 @@ export async function listing(call: Call, type: RepoType): Promise<void> {
   const files = call.hub.store.listFiles(repo, revision, q.get("Root") ?? "", recursive);
   if (!files) return legacyError(call.res, 404, `Revision ${revision} of ${repo.ref.id} does not exist.`);
   const entries = await Promise.all(
-    files.map(async (f) => ({
+    page(files, q).map(async (f) => ({
       Name: f.path.split("/").pop(),
       Path: f.path,
       Type: "blob",
@@ -35,6 +35,14 @@ export async function listing(call: Call, type: RepoType): Promise<void> {
     })),
   );
   legacyOk(call.res, { Files: entries, IsVisual: 0 });
+}
+
+/** One page (PageNumber from 1, PageSize) when asked for, as the real hub pages a dataset's tree; else all. */
+function page<T>(items: T[], q: URLSearchParams): T[] {
+  const size = Number(q.get("PageSize"));
+  if (!q.has("PageSize") || !Number.isInteger(size) || size < 1) return items;
+  const number = Math.max(1, Math.floor(Number(q.get("PageNumber")) || 1));
+  return items.slice((number - 1) * size, number * size);
 }
 
 export async function download(call: Call, type: RepoType): Promise<void> {
