@@ -252,6 +252,15 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   serveNeedsRoot: { line: "缺少 --root", fix: "请传入要提供的文件夹，例如 `modelscope serve --root ~/.cache/modelscope`" },
   badThreshold: { line: "无效的 --redirect-threshold-mb '{value}'", fix: "请使用以 MiB 为单位的数字，例如 8" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
+  badUpstream: { line: "无效的 --upstream '{value}'", fix: "请给出上游 hub 的地址，例如 https://modelscope.cn 或 http://10.0.0.5:8777" },
+  badMirrorTtl: { line: "无效的 --mirror-ttl '{value}'", fix: "请使用秒数，例如 60" },
+  noSuchUser: { line: "{path} 中没有用户 '{name}'", fix: "用 `modelscope serve user list --root DIR` 查看用户" },
+  badRepoId: { line: "无效的 ID '{id}'", fix: "请使用 owner/name 的形式，例如 acme/llama-7b" },
+  badVisibility: { line: "未知的可见性 '{value}'", fix: "请使用 private、gated 或 public" },
+  badOrgName: { line: "无效的组织名 '{name}'", fix: "只能使用字母、数字、'.'、'_' 或 '-'" },
+  orgIsUser: { line: "'{name}' 已是一个用户名", fix: "组织需要一个自己的名字" },
+  noSuchOrg: { line: "{path} 中没有组织 '{name}'", fix: "用 `modelscope serve org list --root DIR` 查看组织" },
+  hubJsonBusy: { line: "{path} 正在被另一个命令修改", fix: "请稍后再试" },
 };
 
 /** A usage error's Chinese line and fix, filled with its values; undefined when it has no translation. */

@@ -2,14 +2,17 @@
 // and Range behaviour (protocol spec §10 and more), over a cache-layout root folder. This file starts the
 // HTTP server and hands each request to its route (routes/); what a route may serve is decided by
 // access.ts, where bytes live by store/.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAccessLog } from "./access-log.js";
 import { HubConfigWatcher } from "./config-watch.js";
-import { BadRequest, Call, decodePart, type Hub, type HubServerOptions } from "./context.js";
+import { BadRequest, Call, decodePart, tokenOf, type Hub, type HubServerOptions } from "./context.js";
 import { NO_FAULTS, createTestFaults } from "./faults.js";
+import { Mirror } from "./mirror/index.js";
 import { legacyError } from "./respond.js";
 import { ROUTES } from "./routes/index.js";
+import { loadOrCreateSecret } from "./shared-secret.js";
 import { HubStore } from "./store/repo-store.js";
 
 export type { HubServerOptions } from "./context.js";
@@ -30,10 +33,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     // Reads hub.json strictly now: a broken file stops the start, not the first request.
     config: new HubConfigWatcher(opts.root, opts.warn),
     faults: opts.testFaults ? createTestFaults() : NO_FAULTS,
-    cdnSecret: randomBytes(32),
+    // Shared by every process serving this root: a URL one signs, any other accepts.
+    cdnSecret: loadOrCreateSecret(opts.root),
     port: 0,
   };
+  if (opts.mirror) hub.mirror = new Mirror(hub, opts.mirror);
+  const log = createAccessLog(opts.accessLog ?? "off");
   const server = http.createServer((req, res) => {
+    log?.track(req, res, () => userOf(hub, req));
     handle(hub, req, res).catch((err) => {
       if (res.headersSent) res.destroy();
       else if (err instanceof BadRequest) legacyError(res, 400, err.message);
@@ -54,7 +61,10 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     root: opts.root,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          log?.close();
+          resolve();
+        });
         server.closeAllConnections();
       }),
   };
@@ -64,6 +74,7 @@ async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Prom
   res.setHeader("x-request-id", randomUUID().replace(/-/g, ""));
   const url = new URL(req.url ?? "/", "http://hub.local");
   if (await hub.faults.onRequest(req, res, url)) return;
+  if (hub.mirror && (await hub.mirror.handle(req, res, url))) return;
   let pathKnown = false;
   for (const route of ROUTES) {
     const m = url.pathname.match(route.path);
@@ -74,4 +85,13 @@ async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Prom
     return route.handle(new Call(hub, req, res, url, params));
   }
   legacyError(res, pathKnown ? 405 : 404, pathKnown ? "Method not allowed" : `No such endpoint: ${url.pathname}`);
+}
+
+/** The access log's user: the hub.json name of the caller's token, if any (never the token). */
+function userOf(hub: Hub, req: IncomingMessage): string | undefined {
+  try {
+    return hub.config.current().userForToken(tokenOf(req))?.username;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,20 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { action } from "../run.js";
+import { registerAdminCommands } from "./serve-admin.js";
+
+function parseUpstream(v: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    throw new UsageError(`Invalid --upstream '${v}'`, "give the hub's address, e.g. https://modelscope.cn or http://10.0.0.5:8777", { key: "badUpstream", vars: { value: v } });
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -23,9 +37,12 @@ export function registerServeCommand(program: Command): void {
     .option("--port <port>", "port (0 picks a free one)", "8777")
     .option("--redirect-threshold-mb <mb>", "redirect files at least this big to the CDN host name (like the real hub)", "8")
     .option("--cdn-host <name>", "host name for redirected downloads", "localhost")
+    .option("--upstream <url>", "pull-through mirror of this hub (e.g. https://modelscope.cn): misses are fetched once, kept in --root")
+    .option("--mirror-ttl <seconds>", "with --upstream: how long listings, revisions, info and access answers are reused", "60")
+    .option("--access-log <file|off>", "one line per request: standard output (default), a file, or off")
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
-      action(async (flags: { root?: string; host: string; port: string; redirectThresholdMb: string; cdnHost: string; testFaults?: boolean }) => {
+      action(async (flags: { root?: string; host: string; port: string; redirectThresholdMb: string; cdnHost: string; upstream?: string; mirrorTtl: string; accessLog?: string; testFaults?: boolean }) => {
         if (!flags.root) throw new UsageError("--root is required", "pass the folder to serve, e.g. `modelscope serve --root ~/.cache/modelscope`", { key: "serveNeedsRoot" });
         const threshold = Number(flags.redirectThresholdMb);
         if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8", { key: "badThreshold", vars: { value: flags.redirectThresholdMb } });
@@ -36,6 +53,10 @@ export function registerServeCommand(program: Command): void {
           throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope", { key: "noSuchFolder", vars: { path: root } });
         }
         readHubConfig(root); // fail now, not on the first request, if hub.json is broken
+        const ttl = Number(flags.mirrorTtl);
+        if (!(ttl >= 0)) throw new UsageError(`Invalid --mirror-ttl '${flags.mirrorTtl}'`, "use a number of seconds, e.g. 60", { key: "badMirrorTtl", vars: { value: flags.mirrorTtl } });
+        const mirror = flags.upstream ? { upstream: parseUpstream(flags.upstream), metaTtlMs: ttl * 1000, accessTtlMs: ttl * 1000 } : undefined;
+        const accessLog = !flags.accessLog ? "stdout" : flags.accessLog === "off" ? "off" : { file: path.resolve(flags.accessLog) };
         const hub = await startHubServer({
           root,
           host: flags.host,
@@ -43,6 +64,8 @@ export function registerServeCommand(program: Command): void {
           redirectThresholdBytes: threshold * 1024 * 1024,
           cdnHost: flags.cdnHost,
           testFaults: !!flags.testFaults,
+          mirror,
+          accessLog,
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
@@ -69,4 +92,5 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write(`${token}\n`);
       }),
     );
+  registerAdminCommands(serve, user);
 }
