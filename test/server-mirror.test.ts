@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { closeDispatchers } from "../src/http/dispatcher.js";
+import { metaKey } from "../src/server/mirror/mirror.js";
 import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
@@ -85,6 +86,24 @@ describe("pull-through mirror", () => {
     assert.equal(part.status, 206);
     assert.deepEqual(Buffer.from(await part.arrayBuffer()), BIG.subarray(10, 20));
     assert.equal(await upstreamFetches("big.bin"), 1);
+  });
+
+  test("a Range request during a fill is answered from what has landed", async () => {
+    await clearFaults(upstream);
+    const data = bytes(2 * MiB, 12);
+    fs.writeFileSync(path.join(upstream.root, "models", "acme--pub", "snapshots", "master", "range.bin"), data);
+    await setFaults(upstream, [{ kind: "throttle", bytesPerSecond: MiB, path: "range.bin" }]);
+    const r = await fetch(fileUrl(mirror.url, "acme/pub", "range.bin"), { headers: { range: "bytes=100-199" } });
+    assert.equal(r.status, 206);
+    assert.equal(r.headers.get("content-range"), `bytes 100-199/${data.length}`);
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), data.subarray(100, 200));
+    assert.equal(fs.existsSync(kept("acme/pub", "range.bin")), false, "answered before the file was whole");
+    await waitFor(() => fs.existsSync(kept("acme/pub", "range.bin")), "the fill to finish");
+  });
+
+  test("metadata requests go upstream with their known parameters only (cache keys cannot be multiplied)", () => {
+    assert.equal(metaKey(new URL("http://x/api/v1/models/a/b/repo/files?junk=1&Recursive=True&Revision=v1")), "/api/v1/models/a/b/repo/files?Revision=v1&Recursive=True");
+    assert.equal(metaKey(new URL("http://x/api/v1/models/a/b?x=y")), "/api/v1/models/a/b");
   });
 
   test("the CLI downloads a model through the mirror", async () => {

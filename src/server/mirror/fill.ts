@@ -23,9 +23,6 @@ export interface FillResult {
 /** The fills under way in this process, one per file. */
 export class Fills {
   private readonly running = new Map<string, { promise: Promise<void>; state: FillResult }>();
-  /** Fills started (upstream downloads asked of the engine), for the test-only stats. */
-  started = 0;
-
   constructor(
     private readonly root: string,
     private readonly upstream: Upstream,
@@ -40,7 +37,6 @@ export class Fills {
     const key = this.finalPath(ref, revision, filePath);
     const known = this.running.get(key);
     if (known) return known;
-    this.started++;
     const state: FillResult = { done: false };
     const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision }).then(
       () => {

@@ -28,6 +28,19 @@ const META_PATHS = [new RegExp(`^${MODEL}$`), new RegExp(`^${MODEL}/revisions$`)
 const FILE_PATH = new RegExp(`^${MODEL}/repo$`);
 const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"]);
 const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
+/** The query parameters of the metadata endpoints; anything else is dropped (it would only make cache keys). */
+const META_PARAMS = ["Revision", "Recursive", "Root", "PageNumber", "PageSize", "owner", "page_number", "page_size", "search", "sort"];
+
+/** The metadata request as it goes upstream and into the cache: its path and only its known parameters, in one order. */
+export function metaKey(url: URL): string {
+  const q = new URLSearchParams();
+  for (const name of META_PARAMS) {
+    const v = url.searchParams.get(name);
+    if (v !== null) q.set(name, v);
+  }
+  const query = q.toString();
+  return query ? `${url.pathname}?${query}` : url.pathname;
+}
 
 export class Mirror {
   readonly upstream: Upstream;
@@ -104,7 +117,7 @@ export class Mirror {
 
   private async metaRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
-      relay(res, await this.metaAnswer(url.pathname + url.search, tokenOf(req)));
+      relay(res, await this.metaAnswer(metaKey(url), tokenOf(req)));
     } catch (err) {
       if (!(err instanceof UpstreamDown)) throw err;
       this.downError(res, url.pathname.startsWith("/openapi/"), err.message);
