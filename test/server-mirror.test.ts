@@ -176,6 +176,18 @@ describe("pull-through mirror", () => {
     assert.equal(denied.code, 1);
   });
 
+  test("sign-in and whoami go to upstream; the mirror's cookie then works for private files", async () => {
+    const login = await fetch(`${mirror.url}/api/v1/login`, { method: "POST", body: JSON.stringify({ AccessToken: alice }), headers: { "content-type": "application/json" } });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const me = await fetch(`${mirror.url}/openapi/v1/users/me`, { headers: { cookie } });
+    assert.equal(((await me.json()) as { data: { username: string } }).data.username, "alice");
+    assert.equal(await (await fetch(fileUrl(mirror.url, "acme/priv", "p.txt"), { headers: { cookie } })).text(), "private bytes");
+    const bad = await fetch(`${mirror.url}/api/v1/login`, { method: "POST", body: JSON.stringify({ AccessToken: "ms-wrong" }), headers: { "content-type": "application/json" } });
+    assert.equal(bad.status, 401);
+    await bad.body?.cancel();
+  });
+
   test("two mirror processes on one root fill the same miss once", async () => {
     await clearFaults(upstream);
     const second = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--access-log", "off"]);

@@ -131,6 +131,11 @@ export class Mirror {
   }
 
   private async passThrough(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // The hub's own limit on failed sign-ins applies here too: upstream sees every client at the mirror's address.
+    const address = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const wait = this.hub.signIns.retryAfter(address);
+    if (wait > 0) return legacyError(res, 429, "Too many failed sign-ins from this address; try again later.", { "retry-after": String(wait) });
+    if (req.method === "POST" && !/^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "")) return legacyError(res, 415, "Request body must be JSON (Content-Type: application/json)");
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -149,8 +154,9 @@ export class Mirror {
         accessToken = undefined;
       }
       if (answer.status === 200 && typeof accessToken === "string" && accessToken) {
-        res.setHeader("set-cookie", `m_session_id=${encodeURIComponent(accessToken)}; Path=/; HttpOnly`);
+        res.setHeader("set-cookie", `m_session_id=${encodeURIComponent(accessToken)}; Path=/; HttpOnly; SameSite=Lax`);
       }
+      if ((answer.status === 401 || answer.status === 403) && (accessToken || tokenOf(req))) this.hub.signIns.failed(address);
       relay(res, answer);
     } catch (err) {
       if (!(err instanceof UpstreamDown)) throw err;
