@@ -76,11 +76,12 @@ export class Mirror {
     }
     const meta = META_PATHS.map((re) => re.exec(p)).find((m) => m);
     if (meta && method === "GET") {
-      if (meta[1] !== undefined && !this.ref(meta[1], meta[2]!)) {
+      const ref = meta[1] !== undefined ? this.ref(meta[1], meta[2]!) : undefined;
+      if (meta[1] !== undefined && !ref) {
         legacyError(res, 404, "Model does not exist.");
         return true;
       }
-      await this.metaRoute(req, res, url);
+      await this.metaRoute(req, res, url, ref?.id ?? "the model list");
       return true;
     }
     return false;
@@ -115,17 +116,18 @@ export class Mirror {
     }
   }
 
-  private async metaRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async metaRoute(req: IncomingMessage, res: ServerResponse, url: URL, what: string): Promise<void> {
     try {
       relay(res, await this.metaAnswer(metaKey(url), tokenOf(req)));
     } catch (err) {
       if (!(err instanceof UpstreamDown)) throw err;
-      this.downError(res, url.pathname.startsWith("/openapi/"), err.message);
+      this.downError(res, url.pathname.startsWith("/openapi/"), err.message, what);
     }
   }
 
-  private downError(res: ServerResponse, openApi: boolean, why: string): void {
-    const message = `${why}, and this has never been fetched through this mirror; try again when it is back`;
+  /** Upstream is away and the mirror has nothing kept to answer with; `what` names what it never fetched. */
+  private downError(res: ServerResponse, openApi: boolean, why: string, what?: string): void {
+    const message = what ? `${why}, and ${what} was never fetched through this mirror; try again when it is back` : `${why}; try again when it is back`;
     if (openApi) openApiError(res, 502, message);
     else legacyError(res, 502, message);
   }
@@ -172,7 +174,7 @@ export class Mirror {
     if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
     const token = tokenOf(req);
     const verdict = await this.access.mayDownload(ref, revision, filePath, token);
-    if (!verdict.ok) return "answer" in verdict ? this.denied(res, verdict.answer) : this.downError(res, false, verdict.down);
+    if (!verdict.ok) return "answer" in verdict ? this.denied(res, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
     // The listing gives the size to announce and the sha256 the kept copy must have.
     const entry = await this.listingEntry(ref, revision, filePath, token);
     if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
@@ -182,7 +184,7 @@ export class Mirror {
     if (keptOk) {
       return this.sendKept(req, res, url, ref, revision, filePath);
     }
-    if (!entry) return this.downError(res, false, `the upstream hub ${this.upstream.base} cannot be reached`);
+    if (!entry) return this.downError(res, false, `the upstream hub ${this.upstream.base} cannot be reached`, `${ref.id}/${filePath}`);
     const range = parseRange(req.headers.range, entry.size);
     if (range === "unsatisfiable") {
       res.writeHead(416, { "content-range": `bytes */${entry.size}`, "content-length": 0 });

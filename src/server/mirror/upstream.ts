@@ -47,7 +47,9 @@ export class Upstream {
         signal: AbortSignal.timeout(META_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new UpstreamDown(`the upstream hub ${this.base} cannot be reached (${(err as Error).name})`);
+      const code = (err as { cause?: { code?: unknown } }).cause?.code;
+      const why = typeof code === "string" ? code : (err as Error).name === "TimeoutError" ? "no answer in time" : "no connection";
+      throw new UpstreamDown(`the upstream hub ${this.base} cannot be reached (${why})`);
     }
     const body = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
     if (isDown(res.status)) throw new UpstreamDown(`the upstream hub ${this.base} answered ${res.status}`);
