@@ -3,31 +3,9 @@
 // only, malformed percent-encoding is a 400, and a private model costs what a missing one does.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { hubStats, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
-
-interface Got {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
-
-/** One request on its own connection; `localAddress` picks the client address (127.0.0.x). */
-function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? "GET", headers: opts.headers, agent: false, localAddress: opts.localAddress }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
+import { hubStats, rawRequest as request, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
 
 const bearer = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 

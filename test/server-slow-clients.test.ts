@@ -2,12 +2,11 @@
 // stays bounded however many stall, a normal client is still served in full, connections over the caps
 // (per address, overall) get 503 + Retry-After, and a connection that makes no progress is closed.
 import assert from "node:assert/strict";
-import http from "node:http";
 import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { after, before, describe, test } from "node:test";
-import { bytes, startTestHub, type TestHub } from "./helpers/hub.js";
+import { bytes, rawRequest, startTestHub, type TestHub } from "./helpers/hub.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -38,18 +37,7 @@ function silentClient(port: number, localAddress: string, sockets: net.Socket[])
   });
 }
 
-function get(url: string, localAddress?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false, localAddress }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      })
-      .on("error", reject);
-  });
-}
+const get = (url: string, localAddress?: string) => rawRequest(url, { localAddress });
 
 const closed = (s: net.Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once("close", () => resolve())));
 

@@ -8,20 +8,9 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { bytes, cleanEnv, modelscope, startTestHub, tempDir, writeModel, type TestHub } from "./helpers/hub.js";
+import { bytes, cleanEnv, modelscope, rawRequest, startTestHub, tempDir, writeModel, type TestHub } from "./helpers/hub.js";
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      })
-      .on("error", reject);
-  });
-}
+const get = (url: string, headers: Record<string, string> = {}) => rawRequest(url, { headers });
 
 /** Runs `modelscope serve` expecting it to stop at once; returns its exit code and output. */
 function serveFails(args: string[]) {

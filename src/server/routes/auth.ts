@@ -44,6 +44,7 @@ function isHttps(call: Call): boolean {
 function whoami(call: Call): void {
   const wait = call.hub.signIns.retryAfter(call.address());
   if (wait > 0) return openApiError(call.res, 429, TOO_MANY, { "retry-after": String(wait) });
+  if (call.rules.locked) return openApiError(call.res, 503, RULES_UNREADABLE);
   const user = call.caller();
   if (!user) {
     // whoami answers "is this token good" as sign-in does: its failures count the same.
