@@ -16,7 +16,7 @@ import { Mirror } from "./mirror/index.js";
 import { legacyError } from "./respond.js";
 import { ROUTES } from "./routes/index.js";
 import { DEFAULT_SEND_BUDGET_BYTES, SendBudget } from "./send-file.js";
-import { loadOrCreateSecret } from "./shared-secret.js";
+import { hubSecret } from "./shared-secret.js";
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from "./sign-in-limit.js";
 import { HubStore } from "./store/repo-store.js";
 
@@ -41,7 +41,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     config,
     faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
     // Shared by every process serving this root: a URL one signs, any other accepts.
-    cdnSecret: loadOrCreateSecret(opts.root),
+    cdnSecret: hubSecret(opts.root, opts.warn ?? ((line) => process.stderr.write(`${line}\n`))),
     signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
     sendBudget: new SendBudget(opts.sendBufferBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES),
     port: 0,

@@ -46,3 +46,18 @@ export function loadOrCreateSecret(root: string): Buffer {
   }
   return readSecret(file)!;
 }
+
+/**
+ * The shared key, or, for a root this process may not write (a read-only mount) and that has none yet, a key
+ * of this process's own: the hub still serves, but CDN URLs are then good only at the process that made them.
+ */
+export function hubSecret(root: string, warn: (line: string) => void): Buffer {
+  try {
+    return loadOrCreateSecret(root);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EROFS" && code !== "EACCES" && code !== "EPERM") throw err;
+    warn(`Cannot write ${path.join(root, HUB_STATE_DIR, "secret")} (${code}): redirect URLs will work only at this process; make the root writable to share them between hub processes`);
+    return randomBytes(SECRET_BYTES);
+  }
+}
