@@ -22,7 +22,9 @@ export function mayAccess(rules: AccessSnapshot, caller: HubUser | undefined, re
   if (action === "see") return OK;
   if (action === "write") {
     if (!caller) return { ok: false, status: 401 };
-    return caller.username === repo.owner ? OK : { ok: false, status: 403 };
+    // Your own namespace, or an organisation you are a member of.
+    const org = Object.hasOwn(rules.config.orgs, repo.owner) ? rules.config.orgs[repo.owner]! : [];
+    return caller.username === repo.owner || org.includes(caller.username) ? OK : { ok: false, status: 403 };
   }
   const gatedTo = Object.hasOwn(gated, repo.id) ? gated[repo.id]! : undefined;
   if (gatedTo && !isMember(gatedTo)) return { ok: false, status: caller ? 403 : 401 };

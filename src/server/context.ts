@@ -3,8 +3,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { mayAccess, type AccessAction } from "./access.js";
 import type { AccessSnapshot, HubConfigWatcher } from "./config-watch.js";
+import type { AccessLogTarget } from "./access-log.js";
 import type { FaultHooks } from "./faults.js";
 import type { HubUser } from "./hub-config.js";
+import type { Mirror, MirrorOptions } from "./mirror/index.js";
 import { legacyError, openApiError } from "./respond.js";
 import type { SendBudget } from "./send-file.js";
 import type { SignInLimiter, SignInLimits } from "./sign-in-limit.js";
@@ -27,6 +29,10 @@ export interface HubServerOptions {
   testFaults?: boolean;
   /** Where the hub's warnings go (a broken hub.json at run time); default standard error. */
   warn?: (line: string) => void;
+  /** Pull-through mirror of another hub (`serve --upstream`). */
+  mirror?: MirrorOptions;
+  /** One line per request (default off for the library; the CLI logs to standard output). */
+  accessLog?: AccessLogTarget;
   /** Connections at once, overall (default 1024) and from one address (default 256: a node downloading with many streams); 0: no cap. */
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
@@ -50,6 +56,8 @@ export interface Hub {
   readonly sendBudget: SendBudget;
   /** The port the hub listens on (known once it listens). */
   port: number;
+  /** Set when the hub mirrors an upstream hub. */
+  mirror?: Mirror;
 }
 
 /** A client error found while reading the request (bad percent-encoding, ...): answered with its status. */
@@ -69,6 +77,14 @@ export function decodePart(text: string, what: string): string {
 }
 
 export const RULES_UNREADABLE = "The hub's access rules cannot be read; ask the hub's administrator.";
+
+/** The token a request carries: `Authorization: Bearer` or the `m_session_id` cookie. */
+export function tokenOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith("Bearer ")) return auth.slice(7).trim() || undefined;
+  const m = (req.headers.cookie ?? "").match(/(?:^|;\s*)m_session_id=([^;]*)/);
+  return m?.[1] ? decodePart(m[1], "m_session_id cookie") : undefined;
+}
 
 const NOUN: Record<RepoType, string> = { model: "Model", dataset: "Dataset" };
 
@@ -96,10 +112,7 @@ export class Call {
 
   /** The token from `Authorization: Bearer` or the `m_session_id` cookie, as the real hub accepts both. */
   token(): string | undefined {
-    const auth = this.req.headers.authorization;
-    if (auth?.startsWith("Bearer ")) return auth.slice(7).trim() || undefined;
-    const m = (this.req.headers.cookie ?? "").match(/(?:^|;\s*)m_session_id=([^;]*)/);
-    return m?.[1] ? decodePart(m[1], "m_session_id cookie") : undefined;
+    return tokenOf(this.req);
   }
 
   caller(): HubUser | undefined {

@@ -2,18 +2,21 @@
 // and Range behaviour (protocol spec §10 and more), over a cache-layout root folder. This file starts the
 // HTTP server and hands each request to its route (routes/); what a route may serve is decided by
 // access.ts, where bytes live by store/.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
+import { createAccessLog } from "./access-log.js";
 import { HubConfigWatcher } from "./config-watch.js";
 import { DEFAULT_CONNECTION_LIMITS, closeStalled, isRefused, limitConnections } from "./connections.js";
-import { BadRequest, Call, decodePart, type Hub, type HubServerOptions } from "./context.js";
+import { BadRequest, Call, decodePart, tokenOf, type Hub, type HubServerOptions } from "./context.js";
 import { NO_FAULTS, createTestFaults } from "./faults.js";
+import { Mirror } from "./mirror/index.js";
 import { legacyError } from "./respond.js";
 import { ROUTES } from "./routes/index.js";
 import { DEFAULT_SEND_BUDGET_BYTES, SendBudget } from "./send-file.js";
+import { hubSecret } from "./shared-secret.js";
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from "./sign-in-limit.js";
 import { HubStore } from "./store/repo-store.js";
 
@@ -37,13 +40,17 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     store: new HubStore(opts.root),
     config,
     faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
-    cdnSecret: randomBytes(32),
+    // Shared by every process serving this root: a URL one signs, any other accepts.
+    cdnSecret: hubSecret(opts.root, opts.warn ?? ((line) => process.stderr.write(`${line}\n`))),
     signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
     sendBudget: new SendBudget(opts.sendBufferBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES),
     port: 0,
   };
+  if (opts.mirror) hub.mirror = new Mirror(hub, opts.mirror);
+  const log = createAccessLog(opts.accessLog ?? "off");
   const server = http.createServer((req, res) => {
     if (isRefused(req.socket)) return; // answered 503 when it connected
+    log?.track(req, res, () => userOf(hub, req));
     handle(hub, req, res).catch((err) => {
       if (res.headersSent) res.destroy();
       else if (err instanceof BadRequest) legacyError(res, 400, err.message);
@@ -74,7 +81,10 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     root: opts.root,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          log?.close();
+          resolve();
+        });
         server.closeAllConnections();
       }),
   };
@@ -89,6 +99,7 @@ async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Prom
     throw new BadRequest("Malformed request target");
   }
   if (await hub.faults.onRequest(req, res, url)) return;
+  if (hub.mirror && (await hub.mirror.handle(req, res, url))) return;
   let pathKnown = false;
   for (const route of ROUTES) {
     const m = url.pathname.match(route.path);
@@ -129,5 +140,14 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
       return new UsageError(`Cannot listen on ${host}: not an address of this machine`, "use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every network)", { key: "badHost", vars });
     default:
       return err;
+  }
+}
+
+/** The access log's user: the hub.json name of the caller's token, if any (never the token). */
+function userOf(hub: Hub, req: IncomingMessage): string | undefined {
+  try {
+    return hub.config.current().userForToken(tokenOf(req))?.username;
+  } catch {
+    return undefined;
   }
 }

@@ -1,9 +1,9 @@
-// `serve user add`: a new user in hub.json. Tokens are stored only as sha256; a new token is shown once.
+// `serve user add`: a new user in hub.json (written through admin.ts, under its lock). Tokens are stored only as sha256; a new token is shown once.
 import { randomUUID } from "node:crypto";
 import { UsageError } from "../errors.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { editHubConfig } from "./admin.js";
 import { sha256Hex } from "./config-watch.js";
-import { hubConfigPath, readHubConfig, type HubUser } from "./hub-config.js";
+import { hubConfigPath, type HubUser } from "./hub-config.js";
 
 export { sha256Hex } from "./config-watch.js";
 export { readHubConfig, type HubConfig, type HubUser } from "./hub-config.js";
@@ -12,17 +12,18 @@ const USER_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
 /** Adds a user to hub.json (created 0600 if missing) and returns the new token: the only time it is shown. */
 export async function addUser(root: string, username: string, email?: string): Promise<{ user: HubUser; token: string }> {
-  const config = readHubConfig(root);
   if (!USER_NAME.test(username)) {
     throw new UsageError(`Invalid user name '${username}'`, "use letters, digits, '.', '_' or '-'", { key: "badUserName", vars: { name: username } });
   }
-  if (config.users.some((u) => u.username === username)) {
-    throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, "pick another name, or remove the user from hub.json first", { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
-  }
   const token = `ms-${randomUUID()}`;
-  const nextId = config.users.reduce((max, u) => (typeof u.id === "number" && u.id > max ? u.id : max), 0) + 1;
-  const user: HubUser = { username, email: email ?? `${username}@example.com`, id: nextId, token_sha256: sha256Hex(token) };
-  config.users.push(user);
-  await writeFileAtomic(hubConfigPath(root), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const user = await editHubConfig(root, (config) => {
+    if (config.users.some((u) => u.username === username)) {
+      throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, "pick another name, or remove the user from hub.json first", { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
+    }
+    const nextId = config.users.reduce((max, u) => (typeof u.id === "number" && u.id > max ? u.id : max), 0) + 1;
+    const added: HubUser = { username, email: email ?? `${username}@example.com`, id: nextId, token_sha256: sha256Hex(token) };
+    config.users.push(added);
+    return added;
+  });
   return { user, token };
 }

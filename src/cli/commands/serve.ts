@@ -3,6 +3,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { action } from "../run.js";
+import { registerAdminCommands } from "./serve-admin.js";
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -31,6 +32,19 @@ function parsePublicUrl(v: string): string {
   return url.toString().replace(/\/+$/, "");
 }
 
+function parseUpstream(v: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    throw new UsageError(`Invalid --upstream '${v}'`, "give the hub's address, e.g. https://modelscope.cn or http://10.0.0.5:8777", { key: "badUpstream", vars: { value: v } });
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
 interface ServeFlags {
   root?: string;
   host: string;
@@ -41,6 +55,9 @@ interface ServeFlags {
   maxConnections: string;
   maxConnectionsPerAddress: string;
   idleTimeout: string;
+  upstream?: string;
+  mirrorTtl: string;
+  accessLog?: string;
   testFaults?: boolean;
 }
 
@@ -60,6 +77,9 @@ export function registerServeCommand(program: Command): void {
     .option("--max-connections <n>", "connections at once, all clients (0: no cap)", "1024")
     .option("--max-connections-per-address <n>", "connections at once from one address (0: no cap; raise it behind a proxy)", "256")
     .option("--idle-timeout <seconds>", "close a connection that makes no progress this long", "60")
+    .option("--upstream <url>", "pull-through mirror of this hub (e.g. https://modelscope.cn): misses are fetched once, kept in --root")
+    .option("--mirror-ttl <seconds>", "with --upstream: how long listings, revisions, info and access answers are reused", "60")
+    .option("--access-log <file|off>", "one line per request: standard output (default), a file, or off")
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
       action(async (flags: ServeFlags) => {
@@ -68,6 +88,10 @@ export function registerServeCommand(program: Command): void {
         if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8", { key: "badThreshold", vars: { value: flags.redirectThresholdMb } });
         const { startHubServer } = await import("../../server/hub-server.js");
         const root = path.resolve(flags.root);
+        const ttl = Number(flags.mirrorTtl);
+        if (!(ttl >= 0)) throw new UsageError(`Invalid --mirror-ttl '${flags.mirrorTtl}'`, "use a number of seconds, e.g. 60", { key: "badMirrorTtl", vars: { value: flags.mirrorTtl } });
+        const mirror = flags.upstream ? { upstream: parseUpstream(flags.upstream), metaTtlMs: ttl * 1000, accessTtlMs: ttl * 1000 } : undefined;
+        const accessLog = !flags.accessLog ? "stdout" : flags.accessLog === "off" ? "off" : { file: path.resolve(flags.accessLog) };
         // Checks the root and reads hub.json strictly: a problem stops the start with one line (exit 2).
         const hub = await startHubServer({
           root,
@@ -80,6 +104,8 @@ export function registerServeCommand(program: Command): void {
           maxConnectionsPerAddress: parseCount("--max-connections-per-address", flags.maxConnectionsPerAddress, 0),
           idleTimeoutMs: parseCount("--idle-timeout", flags.idleTimeout, 1) * 1000,
           testFaults: !!flags.testFaults,
+          mirror,
+          accessLog,
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
@@ -109,4 +135,5 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write(`${token}\n`);
       }),
     );
+  registerAdminCommands(serve, user);
 }

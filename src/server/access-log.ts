@@ -1,0 +1,89 @@
+// The access log: one line per request, written when the response is done (or the client went away):
+//   <ISO time> <client address> <user or -> <method> <path?query> <status> <body bytes> <duration ms>ms
+// Never a token, its hash or a session value: the user is the name hub.json gives the caller, query
+// values that are credentials (CDN signatures) are replaced by `-`, and anything a client sent is escaped
+// so it cannot forge a line or reach a terminal as control characters.
+import fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** Where the lines go: standard output, a file (appended), or nowhere. */
+export type AccessLogTarget = "stdout" | "off" | { file: string };
+
+export interface AccessLog {
+  /** Starts timing a request; `user` is asked once the response is done. */
+  track(req: IncomingMessage, res: ServerResponse, user: () => string | undefined): void;
+  close(): void;
+}
+
+const SECRET_PARAMS = new Set(["signature", "accesstoken", "token", "access_token", "session", "m_session_id"]);
+
+/** Control characters, spaces and non-ASCII as %XX: one field, printable, unforgeable. */
+function clean(text: string): string {
+  return text.replace(/[^\x21-\x7e]/gu, (c) => [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).padStart(2, "0").toUpperCase()}`).join(""));
+}
+
+/** The request's path and query, with credential-like query values blanked. */
+export function loggedPath(rawUrl: string): string {
+  const q = rawUrl.indexOf("?");
+  if (q < 0) return clean(rawUrl);
+  const params = rawUrl
+    .slice(q + 1)
+    .split("&")
+    .map((kv) => {
+      const eq = kv.indexOf("=");
+      const key = eq < 0 ? kv : kv.slice(0, eq);
+      return eq >= 0 && SECRET_PARAMS.has(key.toLowerCase()) ? `${key}=-` : kv;
+    });
+  return clean(`${rawUrl.slice(0, q)}?${params.join("&")}`);
+}
+
+export function createAccessLog(target: AccessLogTarget): AccessLog | undefined {
+  if (target === "off") return undefined;
+  const fd = target === "stdout" ? undefined : fs.openSync(target.file, "a", 0o640);
+  const out = (line: string) => {
+    if (fd === undefined) process.stdout.write(line);
+    else fs.write(fd, line, () => undefined);
+  };
+  return {
+    track(req, res, user) {
+      const t0 = process.hrtime.bigint();
+      let bytes = 0;
+      // Counts body bytes as they are handed to the socket (headers are not counted, as in common log formats).
+      const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      const count = (chunk: unknown) => {
+        if (typeof chunk === "string") bytes += Buffer.byteLength(chunk);
+        else if (chunk instanceof Uint8Array) bytes += chunk.length;
+      };
+      res.write = ((chunk: unknown, ...rest: unknown[]) => {
+        count(chunk);
+        return write(chunk, ...rest);
+      }) as ServerResponse["write"];
+      res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        if (typeof chunk !== "function") count(chunk);
+        return end(chunk, ...rest);
+      }) as ServerResponse["end"];
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        // A response cut before it finished is logged with its status and the bytes that went out.
+        const status = res.headersSent ? res.statusCode : 0;
+        let name: string | undefined;
+        try {
+          name = user();
+        } catch {
+          name = undefined;
+        }
+        const fields = [new Date().toISOString(), clean(req.socket.remoteAddress ?? "-"), name ? clean(name) : "-", clean(req.method ?? "-"), loggedPath(req.url ?? "/"), String(status), String(bytes), `${ms.toFixed(1)}ms`];
+        out(`${fields.join(" ")}\n`);
+      };
+      res.once("finish", finish);
+      res.once("close", finish);
+    },
+    close() {
+      if (fd !== undefined) fs.closeSync(fd);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// The pull-through mirror (`serve --upstream`).
+export { Mirror, type MirrorOptions } from "./mirror.js";

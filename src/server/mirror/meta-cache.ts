@@ -1,0 +1,69 @@
+// Upstream's metadata answers (listings, revisions, model info), kept briefly and served again; when
+// upstream is down, served whatever their age. Answers given to a signed-in client are that client's
+// (kept in memory under its token's hash, never written); answers to anonymous requests are public and
+// are also written to the root (ROOT/.dc-hub/mirror-meta/), so every process of the hub, and a restarted
+// one, can serve them while upstream is away.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { writeSmallFileAtomicSync } from "../../util/atomic-write.js";
+import { hubStateDir } from "../shared-secret.js";
+import type { UpstreamAnswer } from "./upstream.js";
+
+export interface CachedAnswer extends UpstreamAnswer {
+  /** When upstream gave it (ms since epoch). */
+  at: number;
+}
+
+const MAX_ENTRIES = 10_000;
+
+export function hashOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export class MetaCache {
+  private readonly mem = new Map<string, CachedAnswer>();
+  private readonly dir: string;
+
+  constructor(
+    root: string,
+    readonly ttlMs: number,
+  ) {
+    this.dir = path.join(hubStateDir(root), "mirror-meta");
+  }
+
+  /** `scope` is "anon" or the hash of a token (that client's answers). */
+  get(scope: string, pathAndQuery: string): CachedAnswer | undefined {
+    const key = `${scope} ${pathAndQuery}`;
+    const inMem = this.mem.get(key);
+    if (inMem || scope !== "anon") return inMem;
+    try {
+      const saved = JSON.parse(fs.readFileSync(this.file(pathAndQuery), "utf8")) as { status: number; body: string; contentType: string; at: number };
+      return { status: saved.status, body: Buffer.from(saved.body, "base64"), contentType: saved.contentType, at: saved.at };
+    } catch {
+      return undefined;
+    }
+  }
+
+  isFresh(entry: CachedAnswer): boolean {
+    return Date.now() - entry.at < this.ttlMs;
+  }
+
+  put(scope: string, pathAndQuery: string, answer: UpstreamAnswer): void {
+    const entry = { ...answer, at: Date.now() };
+    if (this.mem.size >= MAX_ENTRIES) this.mem.delete(this.mem.keys().next().value!);
+    this.mem.set(`${scope} ${pathAndQuery}`, entry);
+    if (scope === "anon" && answer.status === 200) {
+      try {
+        fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        writeSmallFileAtomicSync(this.file(pathAndQuery), JSON.stringify({ status: entry.status, body: entry.body.toString("base64"), contentType: entry.contentType, at: entry.at }));
+      } catch {
+        // the memory copy still serves this process
+      }
+    }
+  }
+
+  private file(pathAndQuery: string): string {
+    return path.join(this.dir, `${hashOf(pathAndQuery)}.json`);
+  }
+}

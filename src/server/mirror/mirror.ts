@@ -1,0 +1,261 @@
+// `serve --upstream URL`: the hub as a pull-through mirror of another hub. Model metadata (info,
+// revisions, listings, the model list) is passed through with the client's own token and cached briefly
+// (meta-cache.ts); file bytes come from the root when kept there, otherwise they are filled from upstream
+// once and streamed to every waiting client as they land (fill.ts). Upstream decides who may have what
+// (access.ts). Sign-in and whoami go to upstream: the tokens are upstream's.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Call, decodePart, tokenOf, type Hub } from "../context.js";
+import { legacyError, openApiError } from "../respond.js";
+import { parseRange, sendFile } from "../routes/file-body.js";
+import { repoRef, type RepoRef } from "../store/layout.js";
+import { unsafePathReason } from "../../hub/repo-path.js";
+import { MirrorAccess } from "./access.js";
+import { Fills, keptSize, sendWhileLanding } from "./fill.js";
+import { MetaCache, hashOf, type CachedAnswer } from "./meta-cache.js";
+import { Upstream, UpstreamDown, type UpstreamAnswer } from "./upstream.js";
+
+export interface MirrorOptions {
+  /** The hub to pull through, e.g. https://modelscope.cn. */
+  upstream: string;
+  /** How long listings, revisions and info are served from the cache before asking upstream again (default 60 s). */
+  metaTtlMs?: number;
+  /** How long upstream's answer to "may this token have this repo" is kept (default 60 s). */
+  accessTtlMs?: number;
+}
+
+const MODEL = "/api/v1/models/([^/]+)/([^/]+)";
+const META_PATHS = [new RegExp(`^${MODEL}$`), new RegExp(`^${MODEL}/revisions$`), new RegExp(`^${MODEL}/repo/files$`), /^\/openapi\/v1\/models\/([^/]+)\/([^/]+)$/, /^\/openapi\/v1\/models$/];
+const FILE_PATH = new RegExp(`^${MODEL}/repo$`);
+const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"]);
+const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
+/** The query parameters of the metadata endpoints; anything else is dropped (it would only make cache keys). */
+const META_PARAMS = ["Revision", "Recursive", "Root", "PageNumber", "PageSize", "owner", "page_number", "page_size", "search", "sort"];
+
+/** The metadata request as it goes upstream and into the cache: its path and only its known parameters, in one order. */
+export function metaKey(url: URL): string {
+  const q = new URLSearchParams();
+  for (const name of META_PARAMS) {
+    const v = url.searchParams.get(name);
+    if (v !== null) q.set(name, v);
+  }
+  const query = q.toString();
+  return query ? `${url.pathname}?${query}` : url.pathname;
+}
+
+export class Mirror {
+  readonly upstream: Upstream;
+  private readonly meta: MetaCache;
+  private readonly access: MirrorAccess;
+  readonly fills: Fills;
+  private readonly metaInFlight = new Map<string, Promise<UpstreamAnswer>>();
+
+  constructor(
+    private readonly hub: Hub,
+    opts: MirrorOptions,
+  ) {
+    const root = hub.opts.root;
+    this.upstream = new Upstream(opts.upstream, root);
+    this.meta = new MetaCache(root, opts.metaTtlMs ?? 60_000);
+    this.access = new MirrorAccess(root, this.upstream, opts.accessTtlMs ?? 60_000);
+    this.fills = new Fills(root, this.upstream);
+  }
+
+  /** Answers the request when it is one the mirror serves; false leaves it to the hub's own routes. */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const method = req.method ?? "GET";
+    const p = url.pathname;
+    if (PASS_THROUGH.has(`${method} ${p}`)) {
+      await this.passThrough(req, res, url);
+      return true;
+    }
+    if (method !== "GET" && method !== "HEAD") return false;
+    const file = FILE_PATH.exec(p);
+    if (file) {
+      await this.file(req, res, url, file[1]!, file[2]!);
+      return true;
+    }
+    const meta = META_PATHS.map((re) => re.exec(p)).find((m) => m);
+    if (meta && method === "GET") {
+      const ref = meta[1] !== undefined ? this.ref(meta[1], meta[2]!) : undefined;
+      if (meta[1] !== undefined && !ref) {
+        legacyError(res, 404, "Model does not exist.");
+        return true;
+      }
+      await this.metaRoute(req, res, url, ref?.id ?? "the model list");
+      return true;
+    }
+    return false;
+  }
+
+  private ref(owner: string, name: string): RepoRef | undefined {
+    return repoRef("model", decodePart(owner, "path"), decodePart(name, "path"));
+  }
+
+  /** Upstream's answer to a metadata request: fresh from the cache, else asked (once for all who wait), else stale. */
+  private async metaAnswer(pathAndQuery: string, token: string | undefined): Promise<CachedAnswer | UpstreamAnswer> {
+    const scope = token ? hashOf(token) : "anon";
+    const cached = this.meta.get(scope, pathAndQuery);
+    if (cached && this.meta.isFresh(cached)) return cached;
+    const key = `${scope} ${pathAndQuery}`;
+    let asking = this.metaInFlight.get(key);
+    if (!asking) {
+      asking = this.upstream.request(pathAndQuery, token);
+      this.metaInFlight.set(key, asking);
+      asking.catch(() => undefined).finally(() => this.metaInFlight.delete(key));
+    }
+    try {
+      const answer = await asking;
+      this.meta.put(scope, pathAndQuery, answer);
+      return answer;
+    } catch (err) {
+      if (!(err instanceof UpstreamDown)) throw err;
+      // Upstream is away: this client's last answer, or the public one, whatever its age.
+      const stale = cached ?? (scope !== "anon" ? this.meta.get("anon", pathAndQuery) : undefined);
+      if (stale) return stale;
+      throw err;
+    }
+  }
+
+  private async metaRoute(req: IncomingMessage, res: ServerResponse, url: URL, what: string): Promise<void> {
+    try {
+      relay(res, await this.metaAnswer(metaKey(url), tokenOf(req)));
+    } catch (err) {
+      if (!(err instanceof UpstreamDown)) throw err;
+      this.downError(res, url.pathname.startsWith("/openapi/"), err.message, what);
+    }
+  }
+
+  /** Upstream is away and the mirror has nothing kept to answer with; `what` names what it never fetched. */
+  private downError(res: ServerResponse, openApi: boolean, why: string, what?: string): void {
+    const message = what ? `${why}, and ${what} was never fetched through this mirror; try again when it is back` : `${why}; try again when it is back`;
+    if (openApi) openApiError(res, 502, message);
+    else legacyError(res, 502, message);
+  }
+
+  private async passThrough(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // The hub's own limit on failed sign-ins applies here too: upstream sees every client at the mirror's address.
+    const address = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const wait = this.hub.signIns.retryAfter(address);
+    if (wait > 0) return legacyError(res, 429, "Too many failed sign-ins from this address; try again later.", { "retry-after": String(wait) });
+    if (req.method === "POST" && !/^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "")) return legacyError(res, 415, "Request body must be JSON (Content-Type: application/json)");
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 64 * 1024) return legacyError(res, 413, "Request body too large");
+      chunks.push(c as Buffer);
+    }
+    const body = req.method === "POST" ? Buffer.concat(chunks).toString("utf8") : undefined;
+    try {
+      const answer = await this.upstream.request(url.pathname + url.search, tokenOf(req), { method: req.method, body, headers: body ? { "content-type": "application/json" } : {} });
+      // A sign-in upstream accepted: the session cookie is the token, as on the local hub, for this mirror's host.
+      let accessToken: unknown;
+      try {
+        accessToken = body ? (JSON.parse(body) as { AccessToken?: unknown }).AccessToken : undefined;
+      } catch {
+        accessToken = undefined;
+      }
+      if (answer.status === 200 && typeof accessToken === "string" && accessToken) {
+        res.setHeader("set-cookie", `m_session_id=${encodeURIComponent(accessToken)}; Path=/; HttpOnly; SameSite=Lax`);
+      }
+      if ((answer.status === 401 || answer.status === 403) && (accessToken || tokenOf(req))) this.hub.signIns.failed(address);
+      relay(res, answer);
+    } catch (err) {
+      if (!(err instanceof UpstreamDown)) throw err;
+      this.downError(res, url.pathname.startsWith("/openapi/"), err.message);
+    }
+  }
+
+  private async file(req: IncomingMessage, res: ServerResponse, url: URL, owner: string, name: string): Promise<void> {
+    const ref = this.ref(owner, name);
+    const q = url.searchParams;
+    const revision = q.get("Revision") || "master";
+    const filePath = q.get("FilePath") ?? "";
+    if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
+    const token = tokenOf(req);
+    const verdict = await this.access.mayDownload(ref, revision, filePath, token);
+    if (!verdict.ok) return "answer" in verdict ? this.denied(res, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
+    // The listing gives the size to announce and the sha256 the kept copy must have.
+    const entry = await this.listingEntry(ref, revision, filePath, token);
+    if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
+    const finalPath = this.fills.finalPath(ref, revision, filePath);
+    const kept = keptSize(finalPath);
+    const keptOk = kept !== undefined && (!entry || (kept === entry.size && (entry.sha256 === null || (await this.keptSha(ref, revision, filePath)) === entry.sha256)));
+    if (keptOk) {
+      return this.sendKept(req, res, url, ref, revision, filePath);
+    }
+    if (!entry) return this.downError(res, false, `the upstream hub ${this.upstream.base} cannot be reached`, `${ref.id}/${filePath}`);
+    const range = parseRange(req.headers.range, entry.size);
+    if (range === "unsatisfiable") {
+      res.writeHead(416, { "content-range": `bytes */${entry.size}`, "content-length": 0 });
+      return void res.end();
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? entry.size - 1;
+    const headers = () => {
+      const h: Record<string, string | number> = { "content-type": "application/octet-stream", "accept-ranges": "bytes", "content-length": Math.max(0, end - start + 1) };
+      if (range) h["content-range"] = `bytes ${start}-${end}/${entry.size}`;
+      res.writeHead(range ? 206 : 200, h);
+    };
+    if (req.method === "HEAD") {
+      headers();
+      return void res.end();
+    }
+    const fill = this.fills.fill(ref, revision, filePath, token);
+    const outcome = await sendWhileLanding(res, finalPath, entry.size, start, end, fill, headers);
+    if (outcome === "cut") res.destroy();
+    if (outcome === "failed" && !res.headersSent) {
+      const err = fill.state.error;
+      const why = err instanceof Error ? err.message.split("\n")[0]! : "the upstream download failed";
+      legacyError(res, 502, `The mirror could not fetch ${filePath} of ${ref.id} from upstream: ${why}`);
+    } else if (outcome === "failed") {
+      res.destroy();
+    }
+  }
+
+  /** The file's listing entry (size, sha256), undefined when upstream is away and nothing is cached. */
+  /** Upstream said no to a HEAD (no body): the same status, in the hub's envelope. */
+  private denied(res: ServerResponse, answer: UpstreamAnswer): void {
+    if (answer.body.length > 0) return relay(res, answer);
+    const message = { 401: "Please log in to download this model.", 403: "You do not have permission to download this model." }[answer.status] ?? "Model does not exist.";
+    legacyError(res, answer.status, message);
+  }
+
+  private async listingEntry(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Promise<{ size: number; sha256: string | null } | "missing" | undefined> {
+    const q = new URLSearchParams({ Revision: revision, Recursive: "True" });
+    let answer: UpstreamAnswer;
+    try {
+      answer = await this.metaAnswer(`/api/v1/models/${ref.id}/repo/files?${q}`, token);
+    } catch (err) {
+      if (err instanceof UpstreamDown) return undefined;
+      throw err;
+    }
+    if (answer.status !== 200) return "missing";
+    try {
+      const data = JSON.parse(answer.body.toString("utf8")) as { Data?: { Files?: { Path?: unknown; Size?: unknown; Sha256?: unknown; Type?: unknown }[] } };
+      const f = data.Data?.Files?.find((x) => x.Path === filePath && x.Type !== "tree");
+      if (!f || typeof f.Size !== "number") return "missing";
+      return { size: f.Size, sha256: typeof f.Sha256 === "string" && f.Sha256 ? f.Sha256.toLowerCase() : null };
+    } catch {
+      return "missing";
+    }
+  }
+
+  private async keptSha(ref: RepoRef, revision: string, filePath: string): Promise<string | undefined> {
+    const repo = this.hub.store.resolve(ref);
+    const file = repo && this.hub.store.file(repo, revision, filePath);
+    return file ? this.hub.store.sha256(file) : undefined;
+  }
+
+  private async sendKept(req: IncomingMessage, res: ServerResponse, url: URL, ref: RepoRef, revision: string, filePath: string): Promise<void> {
+    const repo = this.hub.store.resolve(ref);
+    const file = repo && this.hub.store.file(repo, revision, filePath);
+    if (!repo || !file) return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
+    await sendFile(new Call(this.hub, req, res, url, [ref.owner, ref.name]), repo, revision, file);
+  }
+}
+
+function relay(res: ServerResponse, answer: UpstreamAnswer): void {
+  res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": answer.body.length });
+  res.end(answer.body);
+}

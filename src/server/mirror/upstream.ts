@@ -1,0 +1,87 @@
+// The upstream hub a mirror pulls through (modelscope.cn, or another `modelscope serve`): plain requests
+// for metadata and access probes, and a HubApi for the download engine that fills files. The token sent
+// is always the requesting client's own (or none): never the mirror operator's, never kept.
+import path from "node:path";
+import { HubApi } from "../../hub/api.js";
+import { normalizeEndpoint, type Env } from "../../settings.js";
+
+/** What upstream answered (status and body), or that it could not be reached / failed (5xx). */
+export interface UpstreamAnswer {
+  status: number;
+  body: Buffer;
+  contentType: string;
+}
+
+export class UpstreamDown extends Error {}
+
+/** Upstream failed in a way that says nothing about the repo: unreachable, a timeout, a 5xx or a 429. */
+export function isDown(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+const META_TIMEOUT_MS = 15_000;
+
+export class Upstream {
+  readonly base: string;
+
+  constructor(
+    base: string,
+    private readonly root: string,
+  ) {
+    this.base = normalizeEndpoint(base);
+  }
+
+  private headers(token: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+    return token ? { ...extra, authorization: `Bearer ${token}` } : extra;
+  }
+
+  /** One request; throws UpstreamDown when upstream cannot be reached or fails (5xx, 429). */
+  async request(pathAndQuery: string, token: string | undefined, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<UpstreamAnswer> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + pathAndQuery, {
+        method: init.method ?? "GET",
+        headers: this.headers(token, init.headers),
+        body: init.body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(META_TIMEOUT_MS),
+      });
+    } catch (err) {
+      const code = (err as { cause?: { code?: unknown } }).cause?.code;
+      const why = typeof code === "string" ? code : (err as Error).name === "TimeoutError" ? "no answer in time" : "no connection";
+      throw new UpstreamDown(`the upstream hub ${this.base} cannot be reached (${why})`);
+    }
+    const body = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    if (isDown(res.status)) throw new UpstreamDown(`the upstream hub ${this.base} answered ${res.status}`);
+    return { status: res.status, body, contentType: res.headers.get("content-type") ?? "application/json; charset=utf-8" };
+  }
+
+  /**
+   * May this token download this file? A HEAD of the file (as the official client probes its redirect):
+   * the same access check as the download, without its bytes. 2xx or a redirect to the object store is yes.
+   */
+  async mayDownload(modelId: string, revision: string, filePath: string, token: string | undefined): Promise<{ ok: true } | { ok: false; answer: UpstreamAnswer }> {
+    const q = new URLSearchParams({ Revision: revision, FilePath: filePath });
+    const answer = await this.request(`/api/v1/models/${modelId}/repo?${q}`, token, { method: "HEAD" });
+    if (answer.status >= 200 && answer.status < 400) return { ok: true };
+    return { ok: false, answer };
+  }
+
+  /** The download engine's view of upstream, signed with this token only (no env token, no saved token). */
+  api(token: string | undefined): HubApi {
+    return new HubApi({ endpoint: this.base, token, env: fillEnv(), home: path.join(this.root, ".dc-hub", "no-home") });
+  }
+}
+
+/**
+ * The engine's settings for a fill: the operator's timeouts and retries, but one resumable stream per
+ * file, whose bytes land in order, so clients can be sent them while they land. No token variable.
+ */
+function fillEnv(): Env {
+  const env: Env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if ((k.startsWith("MODELSCOPE_DOWNLOAD_") || k.startsWith("MODELSCOPE_API_")) && k !== "MODELSCOPE_API_TOKEN") env[k] = v;
+  }
+  env.MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB = String(1024 * 1024 * 1024);
+  return env;
+}

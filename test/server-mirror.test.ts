@@ -1,0 +1,231 @@
+// `serve --upstream`: a real mirror process in front of a second hub (in this process, with its test
+// faults). A miss is fetched from upstream once for every client asking, streamed while it lands, kept
+// only when verified; metadata is cached and served while upstream is down; private and gated repos go
+// by upstream's answer for each client's own token.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { closeDispatchers } from "../src/http/dispatcher.js";
+import { metaKey } from "../src/server/mirror/mirror.js";
+import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
+import { startServe, type ServeProcess } from "./helpers/serve-process.js";
+
+const MiB = 1024 * 1024;
+const BIG = bytes(3 * MiB, 7);
+const CORRUPT = bytes(300_000, 8);
+const CUT = bytes(2 * MiB, 9);
+
+let upstream: TestHub;
+let mirror: ServeProcess;
+let mirrorRoot: string;
+let alice: string;
+let bob: string;
+
+before(async () => {
+  upstream = await startTestHub({
+    testFaults: true,
+    models: {
+      "acme/pub": { "small.txt": "hello", "big.bin": BIG, "c.bin": CORRUPT, "cut.bin": CUT },
+      "acme/later": { "x.txt": "never fetched" },
+      "acme/priv": { "p.txt": "private bytes" },
+      "acme/gated": { "g.txt": "gated bytes" },
+    },
+    users: ["alice", "bob"],
+    private: { "acme/priv": ["alice"] },
+    gated: { "acme/gated": ["alice"] },
+  });
+  ({ alice, bob } = upstream.tokens as { alice: string; bob: string });
+  mirrorRoot = tempDir("dc-mirror-");
+  mirror = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--mirror-ttl", "0"]);
+});
+
+after(async () => {
+  await mirror?.stop();
+  await closeDispatchers();
+  await upstream?.close().catch(() => undefined);
+});
+
+const fileUrl = (base: string, model: string, file: string) => `${base}/api/v1/models/${model}/repo?Revision=master&FilePath=${encodeURIComponent(file)}`;
+const auth = (token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+/** Upstream GETs of a file's body (the mirror's HEAD access probes not counted). */
+async function upstreamFetches(file: string): Promise<number> {
+  const stats = await hubStats(upstream);
+  return stats.requests.filter((r) => r.filePath === file && r.method === "GET").length;
+}
+
+const kept = (model: string, file: string) => path.join(mirrorRoot, "models", model.replace("/", "--"), "snapshots", "master", file);
+
+describe("pull-through mirror", () => {
+  test("8 clients asking for the same miss at once: upstream sends it once, each gets it while it lands", async () => {
+    await clearFaults(upstream);
+    // Slow enough that the clients overlap the fill.
+    await setFaults(upstream, [{ kind: "throttle", bytesPerSecond: 2 * MiB, path: "big.bin" }]);
+    const first = await fetch(fileUrl(mirror.url, "acme/pub", "big.bin"));
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("content-length"), String(BIG.length));
+    const reader = first.body!.getReader();
+    const chunk = await reader.read();
+    assert.ok(chunk.value && chunk.value.length > 0);
+    // The first bytes came before the file was whole (and so before it was kept).
+    assert.equal(fs.existsSync(kept("acme/pub", "big.bin")), false);
+    const others = await Promise.all(Array.from({ length: 7 }, () => fetch(fileUrl(mirror.url, "acme/pub", "big.bin")).then(async (r) => Buffer.from(await r.arrayBuffer()))));
+    const rest: Buffer[] = [Buffer.from(chunk.value)];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest.push(Buffer.from(value));
+    }
+    assert.equal(sha256(Buffer.concat(rest)), sha256(BIG));
+    for (const b of others) assert.equal(sha256(b), sha256(BIG));
+    assert.equal(await upstreamFetches("big.bin"), 1);
+    assert.equal(sha256(fs.readFileSync(kept("acme/pub", "big.bin"))), sha256(BIG));
+    // A Range request of a kept file is served from the root, upstream not asked for bytes again.
+    const part = await fetch(fileUrl(mirror.url, "acme/pub", "big.bin"), { headers: { range: "bytes=10-19" } });
+    assert.equal(part.status, 206);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), BIG.subarray(10, 20));
+    assert.equal(await upstreamFetches("big.bin"), 1);
+  });
+
+  test("a Range request during a fill is answered from what has landed", async () => {
+    await clearFaults(upstream);
+    const data = bytes(2 * MiB, 12);
+    fs.writeFileSync(path.join(upstream.root, "models", "acme--pub", "snapshots", "master", "range.bin"), data);
+    await setFaults(upstream, [{ kind: "throttle", bytesPerSecond: MiB, path: "range.bin" }]);
+    const r = await fetch(fileUrl(mirror.url, "acme/pub", "range.bin"), { headers: { range: "bytes=100-199" } });
+    assert.equal(r.status, 206);
+    assert.equal(r.headers.get("content-range"), `bytes 100-199/${data.length}`);
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), data.subarray(100, 200));
+    assert.equal(fs.existsSync(kept("acme/pub", "range.bin")), false, "answered before the file was whole");
+    await waitFor(() => fs.existsSync(kept("acme/pub", "range.bin")), "the fill to finish");
+  });
+
+  test("metadata requests go upstream with their known parameters only (cache keys cannot be multiplied)", () => {
+    assert.equal(metaKey(new URL("http://x/api/v1/models/a/b/repo/files?junk=1&Recursive=True&Revision=v1")), "/api/v1/models/a/b/repo/files?Revision=v1&Recursive=True");
+    assert.equal(metaKey(new URL("http://x/api/v1/models/a/b?x=y")), "/api/v1/models/a/b");
+  });
+
+  test("the CLI downloads a model through the mirror", async () => {
+    const home = tempDir();
+    const r = await modelscope(["download", "acme/pub", "small.txt"], { env: cleanEnv(home, { MODELSCOPE_ENDPOINT: mirror.url }) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.readFileSync(path.join(home, ".cache", "modelscope", "models", "acme--pub", "snapshots", "master", "small.txt"), "utf8"), "hello");
+  });
+
+  test("an upstream cut mid-file is resumed; the clients get the right bytes", async () => {
+    await clearFaults(upstream);
+    await setFaults(upstream, [{ kind: "close", afterBytes: 300_000, path: "cut.bin", times: 1 }]);
+    const body = Buffer.from(await (await fetch(fileUrl(mirror.url, "acme/pub", "cut.bin"))).arrayBuffer());
+    assert.equal(sha256(body), sha256(CUT));
+    const stats = await hubStats(upstream);
+    // Resumed from where it was cut, not fetched again from the start.
+    assert.ok((stats.bytesSent["cut.bin"] ?? 0) < CUT.length + 400_000, String(stats.bytesSent["cut.bin"]));
+    assert.ok(stats.requests.some((r) => r.filePath === "cut.bin" && r.range?.startsWith("bytes=300000-")));
+  });
+
+  test("bytes that do not match upstream's sha256 are never kept, and the client gets an error, not them", async () => {
+    await clearFaults(upstream);
+    await setFaults(upstream, [{ kind: "corrupt", path: "c.bin" }]);
+    let got: Buffer | undefined;
+    let status = 0;
+    try {
+      const r = await fetch(fileUrl(mirror.url, "acme/pub", "c.bin"));
+      status = r.status;
+      got = Buffer.from(await r.arrayBuffer());
+    } catch {
+      got = undefined; // the connection was cut
+    }
+    assert.ok(status !== 200 || got === undefined || got.length !== CORRUPT.length, `status ${status}, ${got?.length} bytes`);
+    if (got && status !== 200) assert.match(got.toString(), /could not fetch c\.bin/);
+    assert.equal(fs.existsSync(kept("acme/pub", "c.bin")), false);
+    await clearFaults(upstream);
+    const again = Buffer.from(await (await fetch(fileUrl(mirror.url, "acme/pub", "c.bin"))).arrayBuffer());
+    assert.equal(sha256(again), sha256(CORRUPT));
+  });
+
+  test("private and gated upstream repos: each client's own token decides, kept bytes included", async () => {
+    for (let round = 0; round < 2; round++) {
+      // Round 0 fills the mirror (for alice); round 1 is served from what it kept.
+      const p = await fetch(fileUrl(mirror.url, "acme/priv", "p.txt"), { headers: auth(alice) });
+      assert.equal(p.status, 200);
+      assert.equal(await p.text(), "private bytes");
+      const g = await fetch(fileUrl(mirror.url, "acme/gated", "g.txt"), { headers: auth(alice) });
+      assert.equal(await g.text(), "gated bytes");
+      for (const [who, token, privStatus, gatedStatus] of [
+        ["bob", bob, 404, 403],
+        ["anonymous", undefined, 404, 401],
+      ] as const) {
+        const pr = await fetch(fileUrl(mirror.url, "acme/priv", "p.txt"), { headers: auth(token) });
+        assert.equal(pr.status, privStatus, `${who} private, round ${round}`);
+        assert.doesNotMatch(await pr.text(), /private bytes/);
+        const gr = await fetch(fileUrl(mirror.url, "acme/gated", "g.txt"), { headers: auth(token) });
+        assert.equal(gr.status, gatedStatus, `${who} gated, round ${round}`);
+        assert.doesNotMatch(await gr.text(), /gated bytes/);
+        const info = await fetch(`${mirror.url}/api/v1/models/acme/priv`, { headers: auth(token) });
+        assert.equal(info.status, 404, `${who} private info`);
+        await info.body?.cancel();
+      }
+    }
+    assert.ok(fs.existsSync(kept("acme/priv", "p.txt")));
+    // The CLI, signed in as alice through the mirror.
+    const home = tempDir();
+    const r = await modelscope(["download", "acme/priv", "p.txt"], { env: cleanEnv(home, { MODELSCOPE_ENDPOINT: mirror.url, MODELSCOPE_API_TOKEN: alice }) });
+    assert.equal(r.code, 0, r.stderr);
+    const denied = await modelscope(["download", "acme/priv", "p.txt"], { env: cleanEnv(tempDir(), { MODELSCOPE_ENDPOINT: mirror.url, MODELSCOPE_API_TOKEN: bob, MODELSCOPE_API_MAX_RETRIES: "0" }) });
+    assert.equal(denied.code, 1);
+  });
+
+  test("sign-in and whoami go to upstream; the mirror's cookie then works for private files", async () => {
+    const login = await fetch(`${mirror.url}/api/v1/login`, { method: "POST", body: JSON.stringify({ AccessToken: alice }), headers: { "content-type": "application/json" } });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const me = await fetch(`${mirror.url}/openapi/v1/users/me`, { headers: { cookie } });
+    assert.equal(((await me.json()) as { data: { username: string } }).data.username, "alice");
+    assert.equal(await (await fetch(fileUrl(mirror.url, "acme/priv", "p.txt"), { headers: { cookie } })).text(), "private bytes");
+    const bad = await fetch(`${mirror.url}/api/v1/login`, { method: "POST", body: JSON.stringify({ AccessToken: "ms-wrong" }), headers: { "content-type": "application/json" } });
+    assert.equal(bad.status, 401);
+    await bad.body?.cancel();
+  });
+
+  test("two mirror processes on one root fill the same miss once", async () => {
+    await clearFaults(upstream);
+    const second = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--access-log", "off"]);
+    try {
+      const data = bytes(2 * MiB, 11);
+      fs.writeFileSync(path.join(upstream.root, "models", "acme--pub", "snapshots", "master", "two.bin"), data);
+      await setFaults(upstream, [{ kind: "throttle", bytesPerSecond: 2 * MiB, path: "two.bin" }]);
+      const bodies = await Promise.all(
+        [mirror.url, second.url, mirror.url, second.url].map((base) => fetch(fileUrl(base, "acme/pub", "two.bin")).then(async (r) => Buffer.from(await r.arrayBuffer()))),
+      );
+      for (const b of bodies) assert.equal(sha256(b), sha256(data));
+      assert.equal(await upstreamFetches("two.bin"), 1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test("upstream 503 or gone: what was fetched is still served, a model never fetched is a clear error", async () => {
+    await clearFaults(upstream);
+    await setFaults(upstream, [{ kind: "status", status: 503, on: "any" }]);
+    const listing = await fetch(`${mirror.url}/api/v1/models/acme/pub/repo/files?Revision=master&Recursive=True`);
+    assert.equal(listing.status, 200);
+    assert.ok(((await listing.json()) as { Data: { Files: unknown[] } }).Data.Files.length >= 4);
+    const never = await fetch(`${mirror.url}/api/v1/models/acme/later/repo/files?Revision=master&Recursive=True`);
+    assert.equal(never.status, 502);
+    assert.match(((await never.json()) as { Message: string }).Message, /upstream hub .* answered 503, and acme\/later was never fetched through this mirror/);
+    await upstream.close();
+    const home = tempDir();
+    const r = await modelscope(["download", "acme/pub", "small.txt"], { env: cleanEnv(home, { MODELSCOPE_ENDPOINT: mirror.url }) });
+    assert.equal(r.code, 0, r.stderr);
+    const big = await fetch(fileUrl(mirror.url, "acme/pub", "big.bin"));
+    assert.equal(sha256(Buffer.from(await big.arrayBuffer())), sha256(BIG));
+    // Private bytes are not served on an old answer while upstream cannot confirm.
+    const p = await fetch(fileUrl(mirror.url, "acme/priv", "p.txt"), { headers: auth(alice) });
+    assert.equal(p.status, 502);
+    const failed = await modelscope(["download", "acme/later"], { env: cleanEnv(tempDir(), { MODELSCOPE_ENDPOINT: mirror.url, MODELSCOPE_API_MAX_RETRIES: "0" }) });
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /cannot be reached \(ECONNREFUSED\), and acme\/later was never fetched through this mirror/);
+    await waitFor(() => mirror.stdout().includes("/api/v1/models/acme/pub/repo?Revision=master&FilePath=small.txt 200"), "the access log line");
+  });
+});
