@@ -11,6 +11,7 @@ import { HubConfigCache, type HubUser } from "./users.js";
 import { NO_FAULTS, createTestFaults, type FaultHooks } from "./faults.js";
 import { readBody, sendJson } from "./respond.js";
 import { sendFileRange } from "./send-file.js";
+import { UploadRoutes } from "./routes/uploads.js";
 
 export interface HubServerOptions {
   /** A ModelScope cache folder: ROOT/models/<owner>--<name>/snapshots/<rev>/..., plus optional ROOT/hub.json. */
@@ -22,6 +23,8 @@ export interface HubServerOptions {
   redirectThresholdBytes?: number;
   /** Host name of the redirect target (default `localhost`, the same server under another name). */
   cdnHost?: string;
+  /** Largest blob (and inline commit content) accepted, in bytes (default 100 GiB). */
+  maxUploadBytes?: number;
   /** Enables the /__test__ fault switches. Never on in normal use. */
   testFaults?: boolean;
 }
@@ -76,11 +79,21 @@ class HubRoutes {
   private readonly faults: FaultHooks;
   private readonly cdnSecret = randomBytes(32);
   private readonly routes: [string, RegExp, Handler][];
+  private readonly uploads: UploadRoutes;
 
   constructor(private readonly opts: HubServerOptions) {
-    this.store = new HubStore(opts.root);
     this.config = new HubConfigCache(opts.root);
     this.faults = opts.testFaults ? createTestFaults() : NO_FAULTS;
+    this.store = new HubStore(opts.root, (f) => this.uploads.blobs.oidOf(f.absPath));
+    this.uploads = new UploadRoutes({
+      root: opts.root,
+      store: this.store,
+      config: this.config,
+      faults: this.faults,
+      userOf: (req) => this.userOf(req),
+      canSee: (id, user) => this.canSee(id, user),
+      maxUploadBytes: opts.maxUploadBytes ?? 100 * 1024 ** 3,
+    });
     const id = "([^/]+)/([^/]+)";
     this.routes = [
       ["POST", /^\/api\/v1\/login$/, (q, s) => this.login(q, s)],
@@ -95,6 +108,7 @@ class HubRoutes {
       ["GET", new RegExp(`^/api/v1/models/${id}$`), (q, s, _u, m) => this.legacyModel(q, s, m)],
       ["GET", /^\/__cdn__\//, (q, s, u) => this.cdn(q, s, u)],
       ["HEAD", /^\/__cdn__\//, (q, s, u) => this.cdn(q, s, u)],
+      ...this.uploads.routes(),
     ];
   }
 
@@ -231,7 +245,8 @@ class HubRoutes {
     if (!modelId) return;
     const all = this.store.revisions(modelId).map((r) => ({ Revision: r.name, CreatedAt: r.createdAt, Description: "" }));
     // Version-looking names are tags (newest first, as the real hub orders them); the rest are branches.
-    const isTag = (n: string) => /^v?\d/.test(n);
+    const tags = this.uploads.writer.tags("models", modelId);
+    const isTag = (n: string) => n in tags || /^v?\d/.test(n);
     legacyOk(res, {
       RevisionMap: {
         Branches: all.filter((r) => !isTag(r.Revision)),

@@ -26,7 +26,11 @@ const SAFE_SEGMENT = /^[A-Za-z0-9][\w.-]*$/;
 export class HubStore {
   private readonly hashes = new Map<string, { size: number; mtimeMs: number; sha256: Promise<string> }>();
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    /** A file's sha256 when it is already known without reading it (uploaded blobs), else undefined. */
+    private readonly knownSha256: (file: StoredFile) => string | undefined = () => undefined,
+  ) {}
 
   /** The model's folder, or undefined when it does not exist. Refuses anything that is not owner/name. */
   modelDir(modelId: string): string | undefined {
@@ -55,7 +59,9 @@ export class HubStore {
     if (!dir) return [];
     return fs
       .readdirSync(path.join(dir, "snapshots"), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+      // Branches and tags written by uploads are symlinks to commit folders; the commit folders themselves
+      // (40 hex) are downloadable by id but are not listed as revisions.
+      .filter((d) => (d.isDirectory() || (d.isSymbolicLink() && isDir(path.join(dir, "snapshots", d.name)))) && !d.name.startsWith(".") && !/^[0-9a-f]{40}$/.test(d.name))
       .map((d) => ({ name: d.name, createdAt: Math.floor(fs.statSync(path.join(dir, "snapshots", d.name)).mtimeMs / 1000) }));
   }
 
@@ -92,6 +98,8 @@ export class HubStore {
   sha256(file: StoredFile): Promise<string> {
     const known = this.hashes.get(file.absPath);
     if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) return known.sha256;
+    const stored = this.knownSha256(file);
+    if (stored) return Promise.resolve(stored);
     const sha256 = hashFile(file.absPath);
     this.hashes.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, sha256 });
     sha256.catch(() => this.hashes.delete(file.absPath));

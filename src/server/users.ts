@@ -20,6 +20,8 @@ const HubConfigSchema = z.object({
   private: z.record(z.string(), z.array(z.string())).default({}),
   /** model id -> usernames who can download it; visible to all, 403 (401 signed out) for the rest. */
   gated: z.record(z.string(), z.array(z.string())).default({}),
+  /** organisation -> usernames who may create and write its repos. */
+  organizations: z.record(z.string(), z.array(z.string())).default({}),
 });
 
 export type HubUser = z.infer<typeof UserSchema>;

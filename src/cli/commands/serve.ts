@@ -23,12 +23,15 @@ export function registerServeCommand(program: Command): void {
     .option("--port <port>", "port (0 picks a free one)", "8777")
     .option("--redirect-threshold-mb <mb>", "redirect files at least this big to the CDN host name (like the real hub)", "8")
     .option("--cdn-host <name>", "host name for redirected downloads", "localhost")
+    .option("--max-upload-mb <mb>", "largest file accepted by uploads, in MiB (default: 102400)")
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
-      action(async (flags: { root?: string; host: string; port: string; redirectThresholdMb: string; cdnHost: string; testFaults?: boolean }) => {
+      action(async (flags: { root?: string; host: string; port: string; redirectThresholdMb: string; cdnHost: string; testFaults?: boolean; maxUploadMb?: string }) => {
         if (!flags.root) throw new UsageError("--root is required", "pass the folder to serve, e.g. `modelscope serve --root ~/.cache/modelscope`", { key: "serveNeedsRoot" });
         const threshold = Number(flags.redirectThresholdMb);
         if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8", { key: "badThreshold", vars: { value: flags.redirectThresholdMb } });
+        const maxUpload = flags.maxUploadMb === undefined ? undefined : Number(flags.maxUploadMb);
+        if (maxUpload !== undefined && !(maxUpload > 0)) throw new UsageError(`Invalid --max-upload-mb '${flags.maxUploadMb}'`, "use a number of MiB, e.g. 10240", { key: "badThreshold", vars: { value: String(flags.maxUploadMb) } });
         const { startHubServer } = await import("../../server/hub-server.js");
         const { readHubConfig } = await import("../../server/users.js");
         const root = path.resolve(flags.root);
@@ -43,6 +46,7 @@ export function registerServeCommand(program: Command): void {
           redirectThresholdBytes: threshold * 1024 * 1024,
           cdnHost: flags.cdnHost,
           testFaults: !!flags.testFaults,
+          maxUploadBytes: maxUpload === undefined ? undefined : Math.floor(maxUpload * 1024 * 1024),
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
