@@ -15,6 +15,7 @@
 //   {"kind": "cut-upload", "afterBytes": N}    a blob PUT: after N bytes received, drop the connection
 //   {"kind": "corrupt-upload"}                  a blob PUT: flip the first received byte (the hash check must refuse it)
 //   {"kind": "disk-full", "afterBytes"?: N}     a blob PUT: fail the write with ENOSPC after N bytes (default 0)
+//   {"kind": "stall-upload", "afterBytes"?: N}  a blob PUT: stop reading after N bytes until the client goes away
 // For uploads, `path` is the blob's sha256 and `model` the repo id.
 // `times` (default: unlimited) counts how often the fault fires; `path` / `model` limit it to one file / model.
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -40,7 +41,7 @@ export interface FaultHooks {
    */
   wrapFileStream(ctx: FileServeContext, open: () => Readable, res: ServerResponse): Readable | undefined;
   /** For a blob PUT: a function that may change (or cut) the received bytes, or undefined. */
-  uploadFault?(ctx: { modelId: string; oid: string; size: number }, req: IncomingMessage): ((chunk: Buffer) => Buffer) | undefined;
+  uploadFault?(ctx: { modelId: string; oid: string; size: number }, req: IncomingMessage): ((chunk: Buffer) => Buffer | Promise<Buffer>) | undefined;
 }
 
 /** The hooks of a server started without test faults: nothing happens. */
@@ -49,7 +50,7 @@ export const NO_FAULTS: FaultHooks = {
   wrapFileStream: () => undefined,
 };
 
-export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range" | "cut-upload" | "corrupt-upload" | "disk-full";
+export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range" | "cut-upload" | "corrupt-upload" | "disk-full" | "stall-upload";
 
 export interface Fault {
   kind: FaultKind;
@@ -89,7 +90,7 @@ export interface FaultStats {
   bytesSent: Record<string, number>;
 }
 
-const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range", "cut-upload", "corrupt-upload", "disk-full"]);
+const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range", "cut-upload", "corrupt-upload", "disk-full", "stall-upload"]);
 
 function validate(f: unknown): Fault {
   const x = f as Fault;
@@ -195,7 +196,8 @@ export function createTestFaults(): FaultHooks {
       const cut = take("cut-upload", ctx.modelId, ctx.oid);
       const corrupt = take("corrupt-upload", ctx.modelId, ctx.oid);
       const full = take("disk-full", ctx.modelId, ctx.oid);
-      if (!cut && !corrupt && !full) return undefined;
+      const stall = take("stall-upload", ctx.modelId, ctx.oid);
+      if (!cut && !corrupt && !full && !stall) return undefined;
       let received = 0;
       let corrupted = false;
       return (chunk) => {
@@ -204,6 +206,10 @@ export function createTestFaults(): FaultHooks {
           // As a network cut: the connection drops mid-body, no answer.
           req.socket.destroy();
           throw Object.assign(new Error("injected connection cut"), { code: "ECONNRESET" });
+        }
+        if (stall && received > (stall.afterBytes ?? 0)) {
+          // Never resolves while the client waits; the request's own end (client gone) ends it.
+          return new Promise<Buffer>((_, reject) => req.once("close", () => reject(Object.assign(new Error("client went away"), { code: "ECONNRESET" }))));
         }
         if (full && received > (full.afterBytes ?? 0)) throw Object.assign(new Error("injected: no space left on device"), { code: "ENOSPC", syscall: "write" });
         if (corrupt && !corrupted && chunk.length > 0) {

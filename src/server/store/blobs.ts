@@ -77,7 +77,7 @@ export class BlobStore {
    * Receives `expectedSize` bytes from `body`, hashing them; stores them as `oid` only if both match.
    * `transform` lets a test fault change bytes in transit.
    */
-  async receive(body: Readable, oid: string, expectedSize: number, transform?: (chunk: Buffer) => Buffer): Promise<void> {
+  async receive(body: Readable, oid: string, expectedSize: number, transform?: (chunk: Buffer) => Buffer | Promise<Buffer>): Promise<void> {
     const tmp = this.tmpFile();
     const hash = createHash("sha256");
     let size = 0;
@@ -87,7 +87,7 @@ export class BlobStore {
       const failed = new Promise<never>((_, reject) => out!.once("error", reject));
       failed.catch(() => undefined);
       for await (const raw of body) {
-        const chunk = transform ? transform(raw as Buffer) : (raw as Buffer);
+        const chunk = transform ? await transform(raw as Buffer) : (raw as Buffer);
         size += chunk.length;
         if (size > expectedSize) throw new BlobError(400, `body is longer than the declared size ${expectedSize}`);
         hash.update(chunk);
