@@ -121,7 +121,7 @@ describe("modelscope upload", () => {
     const dir = writeFolder({ "a.txt": "a" });
     const r = await modelscope(["upload", "alice/fresh", dir], { env: env() });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Repository alice\/fresh does not exist.*\n  Fix: create it first with `modelscope create alice\/fresh`.*--create-repo/);
+    assert.match(r.stderr, /^Error: Repository alice\/fresh does not exist.*\n {2}Fix: create it first with `modelscope create alice\/fresh`.*--create-repo/);
     assert.equal(fs.existsSync(path.join(hub.root, "models", "alice--fresh")), false);
     const c = await modelscope(["upload", "alice/fresh", dir, "--create-repo"], { env: env() });
     assert.equal(c.code, 0, c.stderr);

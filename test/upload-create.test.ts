@@ -43,7 +43,7 @@ describe("modelscope create", () => {
   it("an existing name is its own error (exit 2), whatever its case; --exist-ok accepts it", async () => {
     const again = await modelscope(["create", "alice/SECRET"], { env: env("alice") });
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /^Error: Repository alice\/SECRET already exists\n  Fix: .*--exist-ok/);
+    assert.match(again.stderr, /^Error: Repository alice\/SECRET already exists\n {2}Fix: .*--exist-ok/);
     const ok = await modelscope(["create", "alice/secret", "--exist-ok"], { env: env("alice") });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /already exists/);
@@ -52,14 +52,14 @@ describe("modelscope create", () => {
   it("signed out: one line naming login, exit 1, nothing created", async () => {
     const r = await modelscope(["create", "alice/nope"], { env: env() });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Not logged in.*\n  Fix: run `modelscope login`/);
+    assert.match(r.stderr, /^Error: Not logged in.*\n {2}Fix: run `modelscope login`/);
     assert.equal(fs.existsSync(path.join(hub.root, "models", "alice--nope")), false);
   });
 
   it("someone else's namespace: no permission (exit 1); an organisation that lists you: allowed", async () => {
     const r = await modelscope(["create", "alice/bobs-try"], { env: env("bob") });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: No permission to create alice\/bobs-try\n  Fix: create it under your own user name/);
+    assert.match(r.stderr, /^Error: No permission to create alice\/bobs-try\n {2}Fix: create it under your own user name/);
     assert.equal(fs.existsSync(path.join(hub.root, "models", "alice--bobs-try")), false);
     const org = await modelscope(["create", "lab/shared"], { env: env("alice") });
     assert.equal(org.code, 0, org.stderr);
@@ -71,7 +71,7 @@ describe("modelscope create", () => {
     for (const args of [["create", "alice/-bad"], ["create", "no-slash"], ["create", "alice/x..y"], ["create", "alice/ok", "--visibility", "secret"], ["create", "alice/ok", "--repo-type", "space"]]) {
       const r = await modelscope(args, { env: env("alice") });
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, /^Error: .*\n  Fix: /);
+      assert.match(r.stderr, /^Error: .*\n {2}Fix: /);
     }
   });
 
@@ -85,6 +85,6 @@ describe("modelscope create", () => {
   it("Chinese messages under a Chinese locale", async () => {
     const r = await modelscope(["create", "alice/secret"], { env: env("alice", { LANG: "zh_CN.UTF-8" }) });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^错误：仓库 alice\/secret 已存在\n  解决：/);
+    assert.match(r.stderr, /^错误：仓库 alice\/secret 已存在\n {2}解决：/);
   });
 });
