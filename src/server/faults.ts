@@ -98,21 +98,30 @@ function validate(f: unknown): Fault {
   return { ...x };
 }
 
+/** Percent-decoding that never throws (a malformed name is answered 400 by the router, not here). */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Where a request is going: a file download (hub or CDN), a listing, or something else. */
 function classify(url: URL): { type: "file" | "listing" | "batch" | "commit" | "blob" | "create" | "other"; model?: string | undefined; filePath?: string | undefined } {
   const p = url.pathname;
   let m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo$/.exec(p);
-  if (m) return { type: "file", model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, filePath: url.searchParams.get("FilePath") ?? "" };
-  m = /^\/__cdn__\/([^/]+)\/[^/]+\/(.+)$/.exec(p);
-  if (m) return { type: "file", model: decodeURIComponent(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decodeURIComponent).join("/") };
+  if (m) return { type: "file", model: `${decode(m[1]!)}/${decode(m[2]!)}`, filePath: url.searchParams.get("FilePath") ?? "" };
+  m = /^\/__cdn__\/[^/]+\/([^/]+)\/[^/]+\/(.+)$/.exec(p);
+  if (m) return { type: "file", model: decode(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decode).join("/") };
   m = /^\/api\/v1\/repos\/(?:models|datasets)\/([^/]+)\/([^/]+)\/(info\/lfs\/objects\/batch|info\/lfs\/objects\/([0-9a-f]{64})|commit\/.+)$/.exec(p);
   if (m) {
     const type = m[3] === "info/lfs/objects/batch" ? "batch" : m[4] ? "blob" : "commit";
-    return { type, model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, filePath: m[4] };
+    return { type, model: `${decode(m[1]!)}/${decode(m[2]!)}`, filePath: m[4] };
   }
   if (/^\/api\/v1\/(?:models|datasets)$/.test(p)) return { type: "create" };
   m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo\/files$/.exec(p);
-  if (m) return { type: "listing", model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}` };
+  if (m) return { type: "listing", model: `${decode(m[1]!)}/${decode(m[2]!)}` };
   return { type: "other" };
 }
 

@@ -1,4 +1,5 @@
-// The two low-level pieces every server route uses: a JSON answer, and a request body read with a limit.
+// The answers every route gives: the real hub's two JSON envelopes (legacy /api/v1 and /openapi/v1), the
+// CDN's XML error, and a request body read with a limit.
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -17,4 +18,30 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+function requestId(res: ServerResponse): string {
+  return String(res.getHeader("x-request-id") ?? "");
+}
+
+export function legacyOk(res: ServerResponse, data: unknown): void {
+  sendJson(res, 200, { Code: 200, Data: data, Message: "success", RequestId: requestId(res), Success: true });
+}
+
+export function legacyError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { Code: status * 100000000 + 10101, Message: message, RequestId: requestId(res), Success: false }, headers);
+}
+
+export function openApiOk(res: ServerResponse, data: unknown): void {
+  sendJson(res, 200, { success: true, data, message: "success", request_id: requestId(res) });
+}
+
+export function openApiError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { success: false, code: String(status), message, request_id: requestId(res) });
+}
+
+export function xmlError(res: ServerResponse, status: number, code: string, message: string): void {
+  const text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId(res)}</RequestId></Error>\n`;
+  res.writeHead(status, { "content-type": "application/xml", "content-length": Buffer.byteLength(text) });
+  res.end(text);
 }

@@ -10,10 +10,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { unsafePathReason } from "../../hub/repo-path.js";
 import { walkFiles } from "../../util/walk.js";
-import { isServable } from "../store.js";
 import { BlobError, OID, type BlobStore } from "./blobs.js";
-
-export type RepoKind = "models" | "datasets";
+import { typeFolder, type RepoRef } from "./layout.js";
+import { isServable, type StoredRepo } from "./repo-store.js";
 
 export const COMMIT_ID = /^[0-9a-f]{40}$/;
 const SAFE_SEGMENT = /^[A-Za-z0-9][\w.-]*$/;
@@ -63,38 +62,31 @@ export class RepoWriter {
     readonly blobs: BlobStore,
   ) {}
 
-  repoDir(kind: RepoKind, repoId: string): string | undefined {
-    const [owner, name, ...rest] = repoId.split("/");
-    if (!owner || !name || rest.length || !SAFE_SEGMENT.test(owner) || !SAFE_SEGMENT.test(name)) return undefined;
-    return path.join(this.root, kind, `${owner}--${name}`);
-  }
-
-  /** The existing repo id that matches case-insensitively (names are unique regardless of case), if any. */
-  existingId(kind: RepoKind, repoId: string): string | undefined {
-    const want = repoId.replace("/", "--").toLowerCase();
+  /** The existing repo whose folder matches case-insensitively (names are unique regardless of case), if any. */
+  existingFolder(ref: RepoRef): string | undefined {
+    const want = ref.folder.toLowerCase();
     let names: string[] = [];
     try {
-      names = fs.readdirSync(path.join(this.root, kind));
+      names = fs.readdirSync(path.join(this.root, typeFolder(ref.type)));
     } catch {
       return undefined;
     }
-    const hit = names.find((n) => n.toLowerCase() === want && fs.statSync(path.join(this.root, kind, n, "snapshots"), { throwIfNoEntry: false })?.isDirectory());
-    return hit?.replace("--", "/");
+    return names.find((n) => n.toLowerCase() === want && fs.statSync(path.join(this.root, typeFolder(ref.type), n, "snapshots"), { throwIfNoEntry: false })?.isDirectory());
   }
 
-  /** Creates an empty repo: one empty commit on `master`. */
-  create(kind: RepoKind, repoId: string, meta: Record<string, unknown>): void {
-    const dir = this.repoDir(kind, repoId);
-    if (!dir) throw new CommitError(400, `invalid repository id ${repoId}`);
-    const tmp = path.join(this.root, kind, `.dc-new-${randomBytes(6).toString("hex")}`);
+  /** Creates an empty repo: one empty commit on `master`. Throws (EEXIST/ENOTEMPTY) if the folder appeared meanwhile. */
+  create(ref: RepoRef, meta: Record<string, unknown>): void {
+    const parent = path.join(this.root, typeFolder(ref.type));
+    fs.mkdirSync(parent, { recursive: true });
+    const tmp = path.join(parent, `.dc-new-${randomBytes(6).toString("hex")}`);
     try {
       fs.mkdirSync(path.join(tmp, "snapshots"), { recursive: true });
       const id = commitId(null, "", "Initial commit");
       fs.mkdirSync(path.join(tmp, "snapshots", id));
       fs.symlinkSync(id, path.join(tmp, "snapshots", "master"));
       writeJson(path.join(tmp, ".dc-repo.json"), { ...meta, createdAt: Math.floor(Date.now() / 1000) });
-      writeJson(path.join(tmp, ".dc-commits", `${id}.json`), info(id, null, "Initial commit", "", String(meta.owner ?? ""), "master", 0));
-      fs.renameSync(tmp, dir); // fails if it appeared meanwhile: never two repos under one name
+      writeJson(path.join(tmp, ".dc-commits", `${id}.json`), info(id, null, "Initial commit", "", String(meta.creator ?? ""), "master", 0));
+      fs.renameSync(tmp, path.join(parent, ref.folder)); // fails if it appeared meanwhile: never two repos under one name
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw err;
@@ -102,24 +94,14 @@ export class RepoWriter {
   }
 
   /** The commit id a branch, tag or id points to, or undefined. */
-  resolve(kind: RepoKind, repoId: string, ref: string): string | undefined {
-    const snaps = path.join(this.repoDir(kind, repoId) ?? "/nonexistent", "snapshots");
+  resolve(repo: StoredRepo, ref: string): string | undefined {
+    const snaps = path.join(repo.dir, "snapshots");
     if (!SAFE_SEGMENT.test(ref)) return undefined;
     const p = path.join(snaps, ref);
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st) return undefined;
     if (st.isSymbolicLink()) return path.basename(fs.readlinkSync(p));
     return st.isDirectory() ? ref : undefined;
-  }
-
-  tags(kind: RepoKind, repoId: string): Record<string, string> {
-    const file = path.join(this.repoDir(kind, repoId) ?? "/nonexistent", ".dc-refs.json");
-    try {
-      const refs = JSON.parse(fs.readFileSync(file, "utf8")) as { tags?: Record<string, string> };
-      return refs.tags ?? {};
-    } catch {
-      return {};
-    }
   }
 
   /** Runs `fn` after every earlier write to the same repo (in this process) has finished. */
@@ -135,18 +117,18 @@ export class RepoWriter {
   }
 
   /** Applies the actions on top of `branch` in one atomic step; validates everything first. */
-  commit(kind: RepoKind, repoId: string, r: { branch: string; message: string; description: string; author: string; actions: Action[]; sha256Of: (e: TreeEntry) => Promise<string> }): Promise<{ id: string; noop: boolean; info: CommitInfo }> {
-    return this.serialize(`${kind}/${repoId}`, () => this.commitNow(kind, repoId, r));
+  commit(repo: StoredRepo, r: { branch: string; message: string; description: string; author: string; actions: Action[]; sha256Of: (e: TreeEntry) => Promise<string> }): Promise<{ id: string; noop: boolean; info: CommitInfo }> {
+    return this.serialize(repo.dir, () => this.commitNow(repo, r));
   }
 
-  private async commitNow(kind: RepoKind, repoId: string, r: { branch: string; message: string; description: string; author: string; actions: Action[]; sha256Of: (e: TreeEntry) => Promise<string> }) {
-    const dir = this.repoDir(kind, repoId);
-    if (!dir) throw new CommitError(400, `invalid repository id ${repoId}`);
+  private async commitNow(repo: StoredRepo, r: { branch: string; message: string; description: string; author: string; actions: Action[]; sha256Of: (e: TreeEntry) => Promise<string> }) {
+    const dir = repo.dir;
     const snaps = path.join(dir, "snapshots");
-    if (!SAFE_SEGMENT.test(r.branch) || COMMIT_ID.test(r.branch) || r.branch in this.tags(kind, repoId)) throw new CommitError(400, ON_BRANCH_ONLY);
+    const tags = tagsOf(dir);
+    if (!SAFE_SEGMENT.test(r.branch) || COMMIT_ID.test(r.branch) || Object.hasOwn(tags, r.branch)) throw new CommitError(400, ON_BRANCH_ONLY);
     const branchPath = path.join(snaps, r.branch);
-    const parent = this.resolve(kind, repoId, r.branch);
-    if (parent === undefined && hasBranches(snaps, this.tags(kind, repoId))) throw new CommitError(400, `${ON_BRANCH_ONLY} (no branch '${r.branch}')`);
+    const parent = this.resolve(repo, r.branch);
+    if (parent === undefined && hasBranches(snaps, tags)) throw new CommitError(400, `${ON_BRANCH_ONLY} (no branch '${r.branch}')`);
     const parentDir = parent ? path.join(snaps, parent) : undefined;
 
     // The base tree, then every action checked against it before anything is written.
@@ -220,21 +202,32 @@ export class RepoWriter {
   }
 
   /** Points a new tag at what `ref` resolves to. Tags never move. */
-  tag(kind: RepoKind, repoId: string, tag: string, ref: string): Promise<string> {
-    return this.serialize(`${kind}/${repoId}`, () => {
-      const dir = this.repoDir(kind, repoId)!;
+  tag(repo: StoredRepo, tag: string, ref: string): Promise<string> {
+    return this.serialize(repo.dir, () => {
+      const dir = repo.dir;
       const snaps = path.join(dir, "snapshots");
       if (!SAFE_SEGMENT.test(tag) || COMMIT_ID.test(tag)) throw new CommitError(400, `invalid tag name ${JSON.stringify(tag)}`);
       if (fs.lstatSync(path.join(snaps, tag), { throwIfNoEntry: false })) throw new CommitError(400, `tag or branch ${tag} already exists`);
-      const target = this.resolve(kind, repoId, ref);
+      const target = this.resolve(repo, ref);
       if (!target) throw new CommitError(400, `revision ${ref} does not exist`);
-      const tags = this.tags(kind, repoId);
-      tags[tag] = target;
+      const tags = tagsOf(dir);
+      // A hand-seeded branch folder is pinned under an id first, so the tag never moves with the branch.
+      const id = COMMIT_ID.test(target) ? target : pinFolder(snaps, target);
+      tags[tag] = id;
       writeJson(path.join(dir, ".dc-refs.json"), { tags });
-      if (COMMIT_ID.test(target)) fs.symlinkSync(target, path.join(snaps, tag));
-      else fs.symlinkSync(fs.readlinkSync(path.join(snaps, target)), path.join(snaps, tag));
-      return target;
+      fs.symlinkSync(id, path.join(snaps, tag));
+      return id;
     });
+  }
+}
+
+/** Tag name -> commit id, for a repo folder (tags made through the API; the read side lists them as tags). */
+export function tagsOf(repoDir: string): Record<string, string> {
+  try {
+    const refs = JSON.parse(fs.readFileSync(path.join(repoDir, ".dc-refs.json"), "utf8")) as { tags?: unknown };
+    return refs.tags && typeof refs.tags === "object" ? (refs.tags as Record<string, string>) : {};
+  } catch {
+    return {};
   }
 }
 
@@ -246,16 +239,23 @@ function hasBranches(snaps: string, tags: Record<string, string>): boolean {
   }
 }
 
-/** Replaces `snapshots/<branch>` by a symlink to `id` in one rename (a pre-existing real folder is kept under its own id first). */
+/** Replaces `snapshots/<branch>` by a symlink to `id` in one rename. */
 function swapLink(snaps: string, branch: string, id: string, branchPath: string): void {
-  const st = fs.lstatSync(branchPath, { throwIfNoEntry: false });
-  if (st?.isDirectory()) {
-    // A folder seeded by hand: it becomes a commit of its own, then the branch turns into a link.
-    fs.renameSync(branchPath, path.join(snaps, commitId(null, `seed:${branch}:${randomBytes(8).toString("hex")}`, "seed")));
-  }
+  if (fs.lstatSync(branchPath, { throwIfNoEntry: false })?.isDirectory()) pinFolder(snaps, branch);
   const link = path.join(snaps, `.dc-link-${randomBytes(6).toString("hex")}`);
   fs.symlinkSync(id, link);
   fs.renameSync(link, branchPath);
+}
+
+/**
+ * A branch that is a real folder (seeded by hand) becomes a commit of its own: the folder is renamed to an
+ * id and the branch becomes a link to it. (Between the two renames the branch is briefly missing.)
+ */
+function pinFolder(snaps: string, name: string): string {
+  const id = commitId(null, `seed:${name}`, "seed");
+  fs.renameSync(path.join(snaps, name), path.join(snaps, id));
+  fs.symlinkSync(id, path.join(snaps, name));
+  return id;
 }
 
 function linkOrCopy(src: string, dest: string): void {

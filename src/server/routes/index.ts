@@ -1,0 +1,9 @@
+// Every route of the hub, by area. A new area is a file beside these and one line here.
+import { authRoutes } from "./auth.js";
+import { cdnRoutes } from "./cdn.js";
+import { fileRoutes } from "./files.js";
+import { repoRoutes } from "./repos.js";
+import type { Route } from "./route.js";
+import { uploadRoutes } from "./uploads.js";
+
+export const ROUTES: Route[] = [...authRoutes, ...repoRoutes, ...fileRoutes, ...cdnRoutes, ...uploadRoutes];

@@ -1,0 +1,120 @@
+// The hub's repos, read straight from a ModelScope cache folder:
+//   ROOT/models/<owner>--<name>/snapshots/<revision>/<path>     (and ROOT/datasets/... the same way)
+// so a cache filled by either client can be served as it is. A repo is found only under its canonical id
+// (layout.ts), and only inside the root (contained.ts). Hashes are computed once and remembered.
+import fs from "node:fs";
+import path from "node:path";
+import { hashFile } from "../../util/hash-file.js";
+import { Contained, walkContained } from "./contained.js";
+import { refOfFolder, typeFolder, type RepoRef, type RepoType } from "./layout.js";
+
+export interface StoredFile {
+  path: string;
+  /** The real path (links resolved, inside the root). */
+  absPath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A repo that exists in the store: its canonical ref and its real folder. */
+export interface StoredRepo {
+  ref: RepoRef;
+  dir: string;
+}
+
+/** Leftovers of downloads in progress and tool bookkeeping are never served. */
+export function isServable(relPath: string): boolean {
+  const parts = relPath.split("/");
+  if (parts.some((p) => p.startsWith(".dc-") || p === "._____temp" || p === ".cache")) return false;
+  const base = parts[parts.length - 1] ?? "";
+  return !(base.endsWith(".incomplete") || base.endsWith(".parallel_tmp") || base.endsWith(".lock"));
+}
+
+const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
+
+export class HubStore {
+  private readonly hashes = new Map<string, { size: number; mtimeMs: number; sha256: Promise<string> }>();
+  readonly contained: Contained;
+
+  constructor(
+    readonly root: string,
+    /** A file's sha256 when it is known without reading it (uploaded blobs), else undefined. */
+    private readonly knownSha256: (file: StoredFile) => string | undefined = () => undefined,
+  ) {
+    this.contained = new Contained(root);
+  }
+
+  /** The repo's folder when it exists (with a `snapshots` folder) inside the root; otherwise undefined. */
+  resolve(ref: RepoRef): StoredRepo | undefined {
+    const dir = this.contained.dir(path.join(this.root, typeFolder(ref.type), ref.folder));
+    return dir && this.contained.dir(path.join(dir, "snapshots")) ? { ref, dir } : undefined;
+  }
+
+  /** Every repo of a type, by canonical id. */
+  list(type: RepoType): StoredRepo[] {
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(path.join(this.root, typeFolder(type)));
+    } catch {
+      return [];
+    }
+    return entries
+      .map((e) => refOfFolder(type, e))
+      .map((ref) => ref && this.resolve(ref))
+      .filter((r): r is StoredRepo => r !== undefined)
+      .sort((a, b) => (a.ref.id < b.ref.id ? -1 : a.ref.id > b.ref.id ? 1 : 0));
+  }
+
+  revisions(repo: StoredRepo): { name: string; createdAt: number }[] {
+    const snaps = path.join(repo.dir, "snapshots");
+    let names: string[];
+    try {
+      names = fs.readdirSync(snaps);
+    } catch {
+      return [];
+    }
+    // Commit folders written by uploads (40 hex) are downloadable by id but are not listed as revisions.
+    return names
+      .filter((n) => SAFE_REVISION.test(n) && !/^[0-9a-f]{40}$/.test(n))
+      .map((name) => ({ name, dir: this.contained.dir(path.join(snaps, name)) }))
+      .filter((r): r is { name: string; dir: string } => r.dir !== undefined)
+      .map((r) => ({ name: r.name, createdAt: Math.floor(fs.statSync(r.dir).mtimeMs / 1000) }));
+  }
+
+  snapshotDir(repo: StoredRepo, revision: string): string | undefined {
+    if (!SAFE_REVISION.test(revision)) return undefined;
+    return this.contained.dir(path.join(repo.dir, "snapshots", revision));
+  }
+
+  /** Every servable file of a revision, sorted by path; `root` limits it to a folder, `recursive: false` to its own files. */
+  listFiles(repo: StoredRepo, revision: string, root = "", recursive = true): StoredFile[] | undefined {
+    const snap = this.snapshotDir(repo, revision);
+    if (!snap) return undefined;
+    const prefix = root.replace(/^\/+|\/+$/g, "");
+    const under = prefix ? `${prefix}/` : "";
+    // Filtered, never joined into a filesystem path, so `Root` cannot point outside the snapshot.
+    return walkContained(this.contained, snap, (relPath) => !isServable(relPath))
+      .map((f) => ({ path: f.relPath, absPath: f.absPath, size: f.size, mtimeMs: f.mtimeMs }))
+      .filter((f) => f.path.startsWith(under) && (recursive || !f.path.slice(under.length).includes("/")));
+  }
+
+  file(repo: StoredRepo, revision: string, filePath: string): StoredFile | undefined {
+    const parts = filePath.split("/");
+    if (!isServable(filePath) || parts.some((p) => p === "" || p === "." || p === "..") || /[\0\\]/.test(filePath)) return undefined;
+    const snap = this.snapshotDir(repo, revision);
+    const found = snap ? this.contained.file(path.join(snap, ...parts)) : undefined;
+    return found && { path: filePath, absPath: found.real, size: found.st.size, mtimeMs: found.st.mtimeMs };
+  }
+
+  /** sha256 of a file, computed once per (size, mtime). */
+  sha256(file: StoredFile): Promise<string> {
+    const known = this.hashes.get(file.absPath);
+    if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) return known.sha256;
+    const stored = this.knownSha256(file);
+    if (stored) return Promise.resolve(stored);
+    const sha256 = hashFile(file.absPath);
+    this.hashes.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, sha256 });
+    sha256.catch(() => this.hashes.delete(file.absPath));
+    return sha256;
+  }
+}
