@@ -2,6 +2,7 @@
 // commit, tags and file deletion. Each is one typed function over HubClient; 400-class answers are read
 // here (their message decides the error), everything else is mapped by HubClient.
 import fs from "node:fs";
+import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import {
   AccessDeniedError,
@@ -185,12 +186,17 @@ export async function putBlob(
   onBytes: (n: number) => void,
   signal?: AbortSignal,
 ): Promise<{ bytesRead: number }> {
-  const stream = fs.createReadStream(file.absPath, { start: 0, end: Math.max(0, file.size - 1), highWaterMark: 1024 * 1024, signal });
+  const file$ = fs.createReadStream(file.absPath, { start: 0, end: Math.max(0, file.size - 1), highWaterMark: 1024 * 1024, signal });
   let bytesRead = 0;
-  stream.on("data", (chunk) => {
-    bytesRead += (chunk as Buffer).length;
-    onBytes((chunk as Buffer).length);
-  });
+  // Counted as the request pulls them (a 'data' listener would start the flow before the request reads).
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of file$) {
+      bytesRead += (chunk as Buffer).length;
+      onBytes((chunk as Buffer).length);
+      yield chunk as Buffer;
+    }
+  }
+  const stream = Readable.from(counted(), { objectMode: false });
   const subject: ErrorSubject = { modelId: file.repoId, filePath: file.path };
   try {
     const a = await call(client, {
@@ -206,6 +212,7 @@ export async function putBlob(
     if (a.code && a.code !== "200") throw new CommitRefusedError(`blob ${file.path}: ${a.message}`, subject);
   } finally {
     stream.destroy();
+    file$.destroy();
   }
   return { bytesRead: file.size === 0 ? 0 : bytesRead };
 }

@@ -15,7 +15,7 @@
 //   {"kind": "cut-upload", "afterBytes": N}    a blob PUT: after N bytes received, drop the connection
 //   {"kind": "corrupt-upload"}                  a blob PUT: flip the first received byte (the hash check must refuse it)
 //   {"kind": "disk-full", "afterBytes"?: N}     a blob PUT: fail the write with ENOSPC after N bytes (default 0)
-//   {"kind": "stall-upload", "afterBytes"?: N}  a blob PUT: stop reading after N bytes until the client goes away
+//   {"kind": "slow-upload", "afterBytes"?: N, "stallMs"?: ms}  a blob PUT: after N bytes, wait stallMs (200) per chunk read
 // For uploads, `path` is the blob's sha256 and `model` the repo id.
 // `times` (default: unlimited) counts how often the fault fires; `path` / `model` limit it to one file / model.
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -50,7 +50,7 @@ export const NO_FAULTS: FaultHooks = {
   wrapFileStream: () => undefined,
 };
 
-export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range" | "cut-upload" | "corrupt-upload" | "disk-full" | "stall-upload";
+export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range" | "cut-upload" | "corrupt-upload" | "disk-full" | "slow-upload";
 
 export interface Fault {
   kind: FaultKind;
@@ -90,7 +90,7 @@ export interface FaultStats {
   bytesSent: Record<string, number>;
 }
 
-const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range", "cut-upload", "corrupt-upload", "disk-full", "stall-upload"]);
+const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range", "cut-upload", "corrupt-upload", "disk-full", "slow-upload"]);
 
 function validate(f: unknown): Fault {
   const x = f as Fault;
@@ -205,8 +205,8 @@ export function createTestFaults(): FaultHooks {
       const cut = take("cut-upload", ctx.modelId, ctx.oid);
       const corrupt = take("corrupt-upload", ctx.modelId, ctx.oid);
       const full = take("disk-full", ctx.modelId, ctx.oid);
-      const stall = take("stall-upload", ctx.modelId, ctx.oid);
-      if (!cut && !corrupt && !full && !stall) return undefined;
+      const slow = take("slow-upload", ctx.modelId, ctx.oid);
+      if (!cut && !corrupt && !full && !slow) return undefined;
       let received = 0;
       let corrupted = false;
       return (chunk) => {
@@ -216,9 +216,9 @@ export function createTestFaults(): FaultHooks {
           req.socket.destroy();
           throw Object.assign(new Error("injected connection cut"), { code: "ECONNRESET" });
         }
-        if (stall && received > (stall.afterBytes ?? 0)) {
-          // Never resolves while the client waits; the request's own end (client gone) ends it.
-          return new Promise<Buffer>((_, reject) => req.once("close", () => reject(Object.assign(new Error("client went away"), { code: "ECONNRESET" }))));
+        if (slow && received > (slow.afterBytes ?? 0)) {
+          // Still reading (a paused socket would never notice the client going away), just slowly.
+          return new Promise<Buffer>((resolve) => setTimeout(() => resolve(chunk), slow.stallMs ?? 200));
         }
         if (full && received > (full.afterBytes ?? 0)) throw Object.assign(new Error("injected: no space left on device"), { code: "ENOSPC", syscall: "write" });
         if (corrupt && !corrupted && chunk.length > 0) {

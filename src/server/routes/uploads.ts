@@ -167,7 +167,7 @@ async function put(call: Call, type: RepoType): Promise<void> {
   try {
     await call.hub.blobs.receive(req, oid, length, fault);
   } catch (err) {
-    if (req.destroyed || res.destroyed || req.readableAborted) return; // the client went away: nothing kept
+    if (res.destroyed || !res.socket || res.socket.destroyed) return; // the client went away: nothing kept, no one to answer
     return answerError(res, err, "nothing was kept");
   }
   envelope(res, 200, { oid, size: length });

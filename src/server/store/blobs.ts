@@ -83,7 +83,8 @@ export class BlobStore {
     let size = 0;
     let out: fs.WriteStream | undefined;
     try {
-      out = fs.createWriteStream(tmp, { flags: "wx", mode: 0o644 });
+      // Opened now (not lazily by the stream), so the cleanup below always finds the file it must remove.
+      out = fs.createWriteStream("", { fd: fs.openSync(tmp, "wx", 0o644) });
       const failed = new Promise<never>((_, reject) => out!.once("error", reject));
       failed.catch(() => undefined);
       for await (const raw of body) {
