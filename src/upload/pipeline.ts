@@ -19,6 +19,7 @@ import {
 import { HubApi } from "../hub/api.js";
 import { assertRepoId, lfsBatch, postCommit, postCreateRepo, putBlob, repoExists, type CommitAction, type RepoType } from "../hub/repo-api.js";
 import { isRetryableError } from "../http/error-mapping.js";
+import { backoffDelay, sleep } from "../http/retry-policy.js";
 import type { HubClient } from "../http/index.js";
 import { DEFAULT_REVISION } from "../settings.js";
 import { assertUnchanged, hashAll, pool } from "./hash.js";
@@ -48,22 +49,7 @@ function retryable(err: unknown): boolean {
   return err instanceof ServerError || err instanceof RateLimitError || isRetryableError(err) || (err as { retryable?: boolean }).retryable === true;
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AbortedError());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Runs `fn`, retrying retryable failures with capped exponential backoff (0.5, 1, 2, 4 s). */
+/** Runs `fn`, retrying retryable failures with capped exponential backoff (0.5, 1, 2, 4 s, with jitter). */
 export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: { signal?: AbortSignal | undefined; onRetry?: (e: UploadEvent) => void }): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -71,10 +57,11 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: { s
     } catch (err) {
       if (opts.signal?.aborted) throw new AbortedError();
       if (!retryable(err) || attempt >= MAX_ATTEMPTS) throw err;
-      const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
-      const delayMs = Math.min(8000, retryAfter ?? 500 * 2 ** (attempt - 1));
+      const delayMs = backoffDelay(attempt, 8000, (err as { retryAfterMs?: number }).retryAfterMs);
       opts.onRetry?.({ type: "retry", path: what, attempt, delayMs, reason: (err as Error).message });
-      await delay(delayMs, opts.signal);
+      await sleep(delayMs, opts.signal).catch(() => {
+        throw new AbortedError();
+      });
     }
   }
 }

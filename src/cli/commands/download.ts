@@ -24,7 +24,7 @@ interface DownloadFlags {
   token?: string;
 }
 
-function parseWorkers(v: string | undefined): number | undefined {
+export function parseWorkers(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`Invalid --max-workers '${v}'`, "use a whole number from 1 to 64", { key: "badMaxWorkers", vars: { value: v } });

@@ -8,6 +8,7 @@ import type { UploadEvent, UploadResult } from "../../upload/types.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 import { parseRepoType } from "./create.js";
+import { parseWorkers } from "./download.js";
 
 interface UploadFlags {
   repoType?: string;
@@ -25,13 +26,6 @@ interface UploadFlags {
   disableTqdm?: boolean;
   endpoint?: string;
   token?: string;
-}
-
-function parseWorkers(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`Invalid --max-workers '${v}'`, "use a whole number from 1 to 64", { key: "badMaxWorkers", vars: { value: v } });
-  return n;
 }
 
 /** With no local path: a file or folder named like the repo, else the current folder (the official rule). */
