@@ -148,6 +148,22 @@ describe("uploads under failure", () => {
     assert.deepEqual(await remoteFiles(hub, repo, hub.tokens.alice!), {});
   });
 
+  it("an upload URL on another origin never gets the token", async () => {
+    const repo = await newRepo();
+    const data = bytes(2 * MiB, 26);
+    const dir = writeFolder({ "w.bin": data });
+    const elsewhere = `${hub.url.replace("127.0.0.1", "localhost")}/api/v1/repos/models/${repo}/info/lfs/objects/${sha256(data)}?size=${data.length}`;
+    await clearFaults(hub);
+    await setFaults(hub, [{ kind: "status", on: "batch", status: 200, body: { Code: 200, Data: { objects: [{ oid: sha256(data), size: data.length, actions: { upload: { href: elsewhere } } }] }, Success: true } }]);
+    const r = await modelscope(["upload", repo, dir], { env: env(), timeoutMs: 120_000 });
+    const seenPuts = (await hubStats(hub)).requests.filter((q) => q.method === "PUT");
+    assert.ok(seenPuts.length >= 1);
+    assert.ok(seenPuts.every((q) => q.host.startsWith("localhost:") && !q.credentials), JSON.stringify(seenPuts));
+    assert.equal(r.code, 1, "the hub wants credentials there, so it fails, and says so");
+    await clearFaults(hub);
+    assert.deepEqual(await remoteFiles(hub, repo, hub.tokens.alice!), {});
+  });
+
   it("concurrent uploads to one repo both land (commits are serialised, each on the latest tree)", async () => {
     const repo = await newRepo();
     const one = writeFolder({ "one/a.bin": bytes(2 * MiB, 31), "one/x.txt": "1" });
