@@ -104,10 +104,11 @@ export class RepoWriter {
     return st.isDirectory() ? ref : undefined;
   }
 
-  /** Runs `fn` after every earlier write to the same repo (in this process) has finished. */
+  /** Runs `fn` after every earlier write to the same repo has finished (in this process, then across processes). */
   private serialize<T>(key: string, fn: () => Promise<T> | T): Promise<T> {
     const prev = this.queues.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
+    const locked = () => withRepoLock(key, fn);
+    const next = prev.then(locked, locked);
     const tail = next.catch(() => undefined);
     this.queues.set(key, tail);
     void tail.then(() => {
@@ -228,6 +229,33 @@ export function tagsOf(repoDir: string): Record<string, string> {
     return refs.tags && typeof refs.tags === "object" ? (refs.tags as Record<string, string>) : {};
   } catch {
     return {};
+  }
+}
+
+const LOCK_STALE_MS = 10 * 60 * 1000;
+
+/**
+ * Other `serve` processes on the same root (a shared file system) take turns through a lock file in the
+ * repo folder, made with O_EXCL; one left by a crashed process is taken over once it is stale.
+ */
+async function withRepoLock<T>(repoDir: string, fn: () => Promise<T> | T): Promise<T> {
+  const lock = path.join(repoDir, ".dc-write.lock");
+  for (let waited = 0; ; waited += 20) {
+    try {
+      fs.closeSync(fs.openSync(lock, "wx"));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const st = fs.statSync(lock, { throwIfNoEntry: false });
+      if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) fs.rmSync(lock, { force: true });
+      if (waited > LOCK_STALE_MS) throw new CommitError(503, "Could not update refs: the repository is busy, try again");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
   }
 }
 
