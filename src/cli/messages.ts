@@ -316,6 +316,13 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   badVisibility: { line: "无效的 --visibility '{value}'", fix: "请使用 private、internal 或 public" },
   badRepoType: { line: "无效的 --repo-type '{value}'", fix: "请使用 model 或 dataset" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
+  rootUnreadable: { line: "无法读取文件夹 {path}", fix: "请提供运行 hub 的用户可读的文件夹，或修正其权限" },
+  hubJsonUnreadable: { line: "无法读取 {path}（{code}）", fix: "请让运行 hub 的用户可以读取该文件，或删除它以公开提供所有模型" },
+  portInUse: { line: "{host} 上的端口 {port} 已被占用", fix: "请用 --port N 换一个端口（--port 0 自动选择空闲端口），或停止占用它的程序" },
+  portDenied: { line: "无权监听端口 {port}", fix: "请使用大于 1023 的端口，例如 --port 8777" },
+  badHost: { line: "无法监听 {host}：不是本机的地址", fix: "请使用 --host 127.0.0.1（仅本机）或 --host 0.0.0.0（所有网络）" },
+  badPublicUrl: { line: "无效的 --public-url '{value}'", fix: "请给出客户端访问 hub 的地址，例如 http://hub.lab.example:8777 或 https://models.lab.example" },
+  badServeNumber: { line: "无效的 {flag} '{value}'", fix: "请使用不小于 {min} 的整数" },
 };
 
 /** A usage error's Chinese line and fix, filled with its values; undefined when it has no translation. */

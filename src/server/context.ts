@@ -6,6 +6,8 @@ import type { AccessSnapshot, HubConfigWatcher } from "./config-watch.js";
 import type { FaultHooks } from "./faults.js";
 import type { HubUser } from "./hub-config.js";
 import { legacyError, openApiError } from "./respond.js";
+import type { SendBudget } from "./send-file.js";
+import type { SignInLimiter, SignInLimits } from "./sign-in-limit.js";
 import type { HubStore, StoredRepo } from "./store/repo-store.js";
 import type { BlobStore } from "./store/blobs.js";
 import type { RepoWriter } from "./store/commits.js";
@@ -19,14 +21,25 @@ export interface HubServerOptions {
   port?: number;
   /** Files at least this big are redirected to the CDN host (default 8 MiB; Infinity turns it off). */
   redirectThresholdBytes?: number;
-  /** Host name of the redirect target (default `localhost`, the same server under another name). */
+  /** Host name of the redirect target: another name for this hub (default: `localhost` for a client at 127.0.0.1 and back; the hub's own name otherwise). */
   cdnHost?: string;
   /** Largest blob (and inline commit content) uploads may send, in bytes (default 100 GiB). */
   maxUploadBytes?: number;
+  /** The address clients reach the hub at (e.g. https://hub.lab.example); redirects use it. Default: the Host the client asked for. */
+  publicUrl?: string;
   /** Enables the /__test__ fault switches. Never on in normal use. */
   testFaults?: boolean;
   /** Where the hub's warnings go (a broken hub.json at run time); default standard error. */
   warn?: (line: string) => void;
+  /** Connections at once, overall (default 1024) and from one address (default 256: a node downloading with many streams); 0: no cap. */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /** A connection that makes no progress this long (no byte read, no write done) is closed (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Failed sign-ins allowed per address: `burst` at once, then one per `refillMs` (default 10, then one per 6 s). */
+  signInLimits?: SignInLimits;
+  /** Memory for file bodies on their way out, all connections together (default 64 MiB; past it, small buffers). */
+  sendBufferBudgetBytes?: number;
 }
 
 /** The hub's parts every route can use. */
@@ -41,6 +54,8 @@ export interface Hub {
   readonly faults: FaultHooks;
   /** The key CDN URLs are signed with. */
   readonly cdnSecret: Buffer;
+  readonly signIns: SignInLimiter;
+  readonly sendBudget: SendBudget;
   /** The port the hub listens on (known once it listens). */
   port: number;
 }
@@ -79,6 +94,12 @@ export class Call {
     readonly params: string[],
   ) {
     this.rules = hub.config.current();
+  }
+
+  /** The client's address (IPv4 without the `::ffff:` prefix). */
+  address(): string {
+    const a = this.req.socket.remoteAddress ?? "";
+    return a.startsWith("::ffff:") ? a.slice(7) : a;
   }
 
   /** The token from `Authorization: Bearer` or the `m_session_id` cookie, as the real hub accepts both. */

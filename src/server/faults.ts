@@ -1,7 +1,8 @@
 // Test-only fault switches for the local hub. They exist only when the server is started with
 // `testFaults: true` (CLI: the hidden `serve --test-faults` flag); in normal use there is no way to turn
 // them on. Tests set them with POST /__test__/faults and clear them with DELETE /__test__/faults;
-// GET /__test__/stats tells what the server saw (requests, whether they carried credentials, file bytes sent).
+// GET /__test__/stats tells what the server saw (requests, whether they carried credentials, file bytes sent,
+// and the server's own counters, e.g. how often hub.json was looked at and read).
 //
 // A fault is one JSON object; POST takes {"faults": [...]} (added to those already set) or one fault:
 //   {"kind": "status", "status": 429, "retryAfter": 1, "on": "file"|"listing"|"any", "path"?, "model"?, "times"?}
@@ -138,7 +139,7 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
 }
 
 /** Creates the switchable hooks. */
-export function createTestFaults(): FaultHooks {
+export function createTestFaults(extraStats: () => Record<string, number> = () => ({})): FaultHooks {
   let faults: Fault[] = [];
   let stats: FaultStats = { requests: [], bytesSent: {} };
 
@@ -157,7 +158,7 @@ export function createTestFaults(): FaultHooks {
     async onRequest(req, res, url) {
       if (url.pathname === "/__test__/faults" || url.pathname === "/__test__/stats") {
         if (req.method === "GET") {
-          sendJson(res, 200, url.pathname === "/__test__/stats" ? stats : { faults });
+          sendJson(res, 200, url.pathname === "/__test__/stats" ? { ...stats, ...extraStats() } : { faults });
         } else if (req.method === "DELETE") {
           faults = [];
           stats = { requests: [], bytesSent: {} };

@@ -74,13 +74,12 @@ export function rulesOf(config: HubConfig, type: RepoType): RepoRules {
   return type === "model" ? config : config.datasets;
 }
 
-/** A JSON syntax error as a place in the file, without quoting it (V8's messages can include the text). */
-function jsonProblem(text: string, err: Error): string {
+/** Where a JSON syntax error is, without quoting the file (V8's messages can include its text). */
+function jsonErrorPlace(text: string, err: Error): string {
   const at = /position (\d+)/.exec(err.message);
-  if (!at) return "not valid JSON";
+  if (!at) return "somewhere in the file";
   const before = text.slice(0, Number(at[1]));
-  const line = before.split("\n").length;
-  return `not valid JSON (line ${line}, column ${before.length - before.lastIndexOf("\n")})`;
+  return `line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
 }
 
 /** Parses hub.json's text; throws a UsageError naming the problem (never quoting the file). */
@@ -89,14 +88,16 @@ export function parseHubConfig(text: string, file: string): HubConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    const detail = jsonProblem(text, err as Error);
-    throw new UsageError(`${file} is ${detail}`, "fix the file, or remove it to serve every model publicly", { key: "hubJsonInvalid", vars: { path: file, detail } });
+    const detail = jsonErrorPlace(text, err as Error);
+    throw new UsageError(`${file} is not valid JSON (${detail})`, "fix the file, or remove it to serve every model publicly", { key: "hubJsonInvalid", vars: { path: file, detail } });
   }
   const parsed = HubConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.map(String).join(".") || "(top)";
-    throw new UsageError(`${file}: ${where}: ${issue.message}`, "fix the file; see README 'The local hub' for its shape", { key: "hubJsonShape", vars: { path: file, where, detail: issue.message } });
+    // A bad record key's own problem is one level down.
+    const detail = (issue.code === "invalid_key" && issue.issues[0]?.message) || issue.message;
+    throw new UsageError(`${file}: ${where}: ${detail}`, "fix the file; see README 'The local hub' for its shape", { key: "hubJsonShape", vars: { path: file, where, detail } });
   }
   return parsed.data;
 }

@@ -3,13 +3,18 @@
 // HTTP server and hands each request to its route (routes/); what a route may serve is decided by
 // access.ts, where bytes live by store/.
 import { randomBytes, randomUUID } from "node:crypto";
+import fs from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { UsageError } from "../errors.js";
 import { HubConfigWatcher } from "./config-watch.js";
+import { DEFAULT_CONNECTION_LIMITS, closeStalled, isRefused, limitConnections } from "./connections.js";
 import { BadRequest, Call, decodePart, type Hub, type HubServerOptions } from "./context.js";
 import { NO_FAULTS, createTestFaults } from "./faults.js";
 import { legacyError } from "./respond.js";
 import { ROUTES } from "./routes/index.js";
+import { DEFAULT_SEND_BUDGET_BYTES, SendBudget } from "./send-file.js";
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from "./sign-in-limit.js";
 import { HubStore } from "./store/repo-store.js";
 import { BlobStore } from "./store/blobs.js";
 import { RepoWriter } from "./store/commits.js";
@@ -26,6 +31,9 @@ export interface RunningHub {
 
 export async function startHubServer(opts: HubServerOptions): Promise<RunningHub> {
   const host = opts.host ?? "127.0.0.1";
+  checkRoot(opts.root);
+  // Reads hub.json strictly now: a broken file stops the start, not the first request.
+  const config = new HubConfigWatcher(opts.root, opts.warn);
   const blobs = new BlobStore(opts.root);
   const hub: Hub = {
     opts,
@@ -33,13 +41,15 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     store: new HubStore(opts.root, (f) => blobs.oidOf(f.absPath)),
     blobs,
     writer: new RepoWriter(opts.root, blobs),
-    // Reads hub.json strictly now: a broken file stops the start, not the first request.
-    config: new HubConfigWatcher(opts.root, opts.warn),
-    faults: opts.testFaults ? createTestFaults() : NO_FAULTS,
+    config,
+    faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
     cdnSecret: randomBytes(32),
+    signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
+    sendBudget: new SendBudget(opts.sendBufferBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES),
     port: 0,
   };
   const server = http.createServer((req, res) => {
+    if (isRefused(req.socket)) return; // answered 503 when it connected
     handle(hub, req, res).catch((err) => {
       if (res.headersSent) res.destroy();
       else if (err instanceof BadRequest) legacyError(res, 400, err.message);
@@ -47,14 +57,24 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     });
   });
   server.keepAliveTimeout = 5_000;
+  // A whole request may take as long as it progresses (big uploads); its headers must come within 20 s.
+  server.requestTimeout = 0;
+  server.headersTimeout = 20_000;
+  closeStalled(server, opts.idleTimeoutMs ?? 60_000);
+  limitConnections(server, {
+    max: opts.maxConnections ?? DEFAULT_CONNECTION_LIMITS.max,
+    perAddress: opts.maxConnectionsPerAddress ?? DEFAULT_CONNECTION_LIMITS.perAddress,
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err) => reject(listenError(err as NodeJS.ErrnoException, host, opts.port ?? 0)));
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   hub.port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
+  // Every network: this machine reaches it at 127.0.0.1 (others at the Host they use, or --public-url).
+  const localHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const urlHost = localHost.includes(":") ? `[${localHost}]` : localHost;
   return {
-    url: `http://${urlHost}:${hub.port}`,
+    url: opts.publicUrl ?? `http://${urlHost}:${hub.port}`,
     port: hub.port,
     host,
     root: opts.root,
@@ -68,7 +88,12 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
 
 async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.setHeader("x-request-id", randomUUID().replace(/-/g, ""));
-  const url = new URL(req.url ?? "/", "http://hub.local");
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", "http://hub.local");
+  } catch {
+    throw new BadRequest("Malformed request target");
+  }
   if (await hub.faults.onRequest(req, res, url)) return;
   let pathKnown = false;
   for (const route of ROUTES) {
@@ -80,4 +105,35 @@ async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Prom
     return route.handle(new Call(hub, req, res, url, params));
   }
   legacyError(res, pathKnown ? 405 : 404, pathKnown ? "Method not allowed" : `No such endpoint: ${url.pathname}`);
+}
+
+/** The root must be a folder the hub can read: said at start-up in one line, not on the first request. */
+function checkRoot(root: string): void {
+  const st = fs.statSync(root, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) {
+    throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope", { key: "noSuchFolder", vars: { path: root } });
+  }
+  try {
+    fs.accessSync(root, fs.constants.R_OK | fs.constants.X_OK);
+  } catch {
+    throw new UsageError(`Cannot read the folder ${root}`, "serve a folder the user running the hub can read, or fix its permissions", { key: "rootUnreadable", vars: { path: root } });
+  }
+}
+
+/** A failure to listen that the user can fix, as one line and the fix; anything else as it is. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const vars = { host, port: String(port) };
+  switch (err.code) {
+    case "EADDRINUSE":
+      return new UsageError(`Port ${port} on ${host} is already in use`, "pick another with --port N (--port 0 picks a free one), or stop the program using it", { key: "portInUse", vars });
+    case "EACCES":
+    case "EPERM":
+      return new UsageError(`Not allowed to listen on port ${port}`, "use a port above 1023, e.g. --port 8777", { key: "portDenied", vars });
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new UsageError(`Cannot listen on ${host}: not an address of this machine`, "use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every network)", { key: "badHost", vars });
+    default:
+      return err;
+  }
 }

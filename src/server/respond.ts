@@ -36,8 +36,8 @@ export function openApiOk(res: ServerResponse, data: unknown): void {
   sendJson(res, 200, { success: true, data, message: "success", request_id: requestId(res) });
 }
 
-export function openApiError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { success: false, code: String(status), message, request_id: requestId(res) });
+export function openApiError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { success: false, code: String(status), message, request_id: requestId(res) }, headers);
 }
 
 export function xmlError(res: ServerResponse, status: number, code: string, message: string): void {

@@ -37,7 +37,7 @@ export function parseWorkers(v: string | undefined): number | undefined {
  * up and then cost a full mark-compact. A young-generation collection every 16 MiB received frees them
  * for well under a millisecond each: peak RSS drops and the full collections mostly go away.
  */
-function youngGenerationCollector(): (bytes: number) => void {
+export function youngGenerationCollector(): (bytes: number) => void {
   let gc: ((opts: { type: "minor" }) => void) | undefined;
   try {
     v8.setFlagsFromString("--expose-gc");

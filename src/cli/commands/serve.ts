@@ -1,5 +1,4 @@
 // `modelscope serve`: the local ModelScope-compatible hub, and `serve user add` to manage its users.
-import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -11,6 +10,41 @@ function parsePort(v: string): number {
   return n;
 }
 
+/** A whole number of at least `min` for a serve flag (connection caps, seconds). */
+function parseCount(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`Invalid ${flag} '${v}'`, `use a whole number, ${min} or more`, { key: "badServeNumber", vars: { flag, value: v, min: String(min) } });
+  return n;
+}
+
+/** `--public-url`: an http(s) URL without query or fragment; kept without its trailing slash. */
+function parsePublicUrl(v: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new UsageError(`Invalid --public-url '${v}'`, "give the address clients reach the hub at, e.g. http://hub.lab.example:8777 or https://models.lab.example", { key: "badPublicUrl", vars: { value: v } });
+  }
+  return url.toString().replace(/\/+$/, "");
+}
+
+interface ServeFlags {
+  root?: string;
+  host: string;
+  port: string;
+  publicUrl?: string;
+  redirectThresholdMb: string;
+  cdnHost?: string;
+  maxConnections: string;
+  maxConnectionsPerAddress: string;
+  idleTimeout: string;
+  testFaults?: boolean;
+  maxUploadMb?: string;
+}
+
 export function registerServeCommand(program: Command): void {
   // Options after `serve user add` belong to that subcommand, not to `serve` itself (both have --root).
   program.enablePositionalOptions();
@@ -19,37 +53,44 @@ export function registerServeCommand(program: Command): void {
     .enablePositionalOptions()
     .description("run a local ModelScope-compatible hub over a cache folder (for offline clusters and tests)")
     .option("--root <dir>", "the hub's folder: a ModelScope cache (models/<owner>--<name>/snapshots/<rev>/...) plus optional hub.json")
-    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--host <host>", "address to listen on (0.0.0.0: every network)", "127.0.0.1")
     .option("--port <port>", "port (0 picks a free one)", "8777")
+    .option("--public-url <url>", "the address clients reach the hub at, for redirects and links (default: the Host each client asks for)")
     .option("--redirect-threshold-mb <mb>", "redirect files at least this big to the CDN host name (like the real hub)", "8")
-    .option("--cdn-host <name>", "host name for redirected downloads", "localhost")
+    .option("--cdn-host <name>", "another name of this hub for redirected downloads (default: localhost for a client at 127.0.0.1, else the hub's own name)")
+    .option("--max-connections <n>", "connections at once, all clients (0: no cap)", "1024")
+    .option("--max-connections-per-address <n>", "connections at once from one address (0: no cap; raise it behind a proxy)", "256")
+    .option("--idle-timeout <seconds>", "close a connection that makes no progress this long", "60")
     .option("--max-upload-mb <mb>", "largest file accepted by uploads, in MiB (default: 102400)")
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
-      action(async (flags: { root?: string; host: string; port: string; redirectThresholdMb: string; cdnHost: string; testFaults?: boolean; maxUploadMb?: string }) => {
+      action(async (flags: ServeFlags) => {
         if (!flags.root) throw new UsageError("--root is required", "pass the folder to serve, e.g. `modelscope serve --root ~/.cache/modelscope`", { key: "serveNeedsRoot" });
         const threshold = Number(flags.redirectThresholdMb);
         if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8", { key: "badThreshold", vars: { value: flags.redirectThresholdMb } });
         const maxUpload = flags.maxUploadMb === undefined ? undefined : Number(flags.maxUploadMb);
         if (maxUpload !== undefined && !(maxUpload > 0)) throw new UsageError(`Invalid --max-upload-mb '${flags.maxUploadMb}'`, "use a number of MiB, e.g. 10240", { key: "badThreshold", vars: { value: String(flags.maxUploadMb) } });
         const { startHubServer } = await import("../../server/hub-server.js");
-        const { readHubConfig } = await import("../../server/users.js");
         const root = path.resolve(flags.root);
-        if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-          throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope", { key: "noSuchFolder", vars: { path: root } });
-        }
-        readHubConfig(root); // fail now, not on the first request, if hub.json is broken
+        // Checks the root and reads hub.json strictly: a problem stops the start with one line (exit 2).
         const hub = await startHubServer({
           root,
           host: flags.host,
           port: parsePort(flags.port),
+          publicUrl: flags.publicUrl === undefined ? undefined : parsePublicUrl(flags.publicUrl),
           redirectThresholdBytes: threshold * 1024 * 1024,
           cdnHost: flags.cdnHost,
+          maxConnections: parseCount("--max-connections", flags.maxConnections, 0),
+          maxConnectionsPerAddress: parseCount("--max-connections-per-address", flags.maxConnectionsPerAddress, 0),
+          idleTimeoutMs: parseCount("--idle-timeout", flags.idleTimeout, 1) * 1000,
           testFaults: !!flags.testFaults,
           maxUploadBytes: maxUpload === undefined ? undefined : Math.floor(maxUpload * 1024 * 1024),
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
+        if (!flags.publicUrl && (flags.host === "0.0.0.0" || flags.host === "::")) {
+          process.stderr.write(`Other machines use this machine's address (http://<address>:${hub.port}); redirects follow the address each client used, or set --public-url\n`);
+        }
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once("SIGINT", stop);

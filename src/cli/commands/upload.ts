@@ -8,7 +8,7 @@ import type { UploadEvent, UploadResult } from "../../upload/types.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 import { parseRepoType } from "./create.js";
-import { parseWorkers } from "./download.js";
+import { parseWorkers, youngGenerationCollector } from "./download.js";
 
 interface UploadFlags {
   repoType?: string;
@@ -71,7 +71,10 @@ export function registerUploadCommand(program: Command): void {
           const { uploadFolder, uploadFile } = await import("../../upload/index.js");
           const { createProgress, humanBytes } = await import("../progress.js");
           const progress = await createProgress(!!process.stderr.isTTY && !flags.json && !flags.dryRun && !flags.disableTqdm);
+          // Sent bytes go out in fresh 1 MiB buffers (the socket holds each until written): collect them often.
+          const collect = youngGenerationCollector();
           const onProgress = (e: UploadEvent) => {
+            if (e.type === "bytes" && e.bytes > 0) collect(e.bytes);
             // The download bar, fed with upload events: "cached" files are the ones the hub already has.
             if (e.type === "plan") progress.onEvent({ type: "plan", modelId: repoId, revision: flags.revision ?? "master", files: e.files.map((f) => ({ path: f.path, size: f.size, cached: !f.send })) });
             else if (e.type === "bytes") progress.onEvent({ type: "bytes", path: e.path, bytes: e.bytes });

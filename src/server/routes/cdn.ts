@@ -1,8 +1,9 @@
 // The CDN: big files are redirected to signed, expiring URLs on a second host name, like the real hub's
 // redirect to its object store. The signature is the permission (given by the download route after its
-// access check); the CDN refuses hub credentials, as a presigned object store does.
+// access check). The URL is on the address the client used (public-url.ts).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { decodePart, type Call } from "../context.js";
+import { cdnHostName, publicBase, publicUrlFor, refusesCredentials, requestHostName } from "../public-url.js";
 import { xmlError } from "../respond.js";
 import { REPO_TYPES, refOfFolder, typeFolder } from "../store/layout.js";
 import type { StoredRepo } from "../store/repo-store.js";
@@ -16,16 +17,20 @@ function sign(call: Call, text: string): string {
   return createHmac("sha256", call.hub.cdnSecret).update(text).digest("hex");
 }
 
-export function signedCdnUrl(call: Call, repo: StoredRepo, revision: string, filePath: string, cdnHost: string): string {
+export function signedCdnUrl(call: Call, repo: StoredRepo, revision: string, filePath: string): string {
   const expires = Math.floor(Date.now() / 1000) + CDN_URL_TTL_S;
   const objectPath = [typeFolder(repo.ref.type), repo.ref.folder, revision, ...filePath.split("/")].map(encodeURIComponent).join("/");
   const signature = sign(call, `${objectPath}\n${expires}`);
-  return `http://${cdnHost}:${call.hub.port}${CDN_PREFIX}${objectPath}?Expires=${expires}&Signature=${signature}`;
+  const base = publicBase(call);
+  return publicUrlFor(base, `${CDN_PREFIX}${objectPath}?Expires=${expires}&Signature=${signature}`, cdnHostName(call, base));
 }
 
 async function cdn(call: Call): Promise<void> {
   const { req, res, url } = call;
-  if (req.headers.authorization || /(?:^|;\s*)m_session_id=/.test(req.headers.cookie ?? "")) {
+  // On its own name, like a presigned object store, it refuses hub credentials (clients must drop them on
+  // the redirect); on the hub's own name (no second name known) they are harmless and ignored.
+  const credentials = !!req.headers.authorization || /(?:^|;\s*)m_session_id=/.test(req.headers.cookie ?? "");
+  if (credentials && refusesCredentials(call, requestHostName(call))) {
     return xmlError(res, 400, "InvalidArgument", "Hub credentials must not be sent to the CDN.");
   }
   const objectPath = url.pathname.slice(CDN_PREFIX.length);

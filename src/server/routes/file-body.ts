@@ -49,7 +49,7 @@ export async function sendFile(call: Call, repo: StoredRepo, revision: string, f
   const ctx = { modelId: repo.ref.id, revision, filePath: file.path, start, end, size: file.size };
   const wrapped = call.hub.faults.wrapFileStream(ctx, open, res);
   try {
-    await (wrapped ? pipeline(wrapped, res) : sendFileRange(file.absPath, start, end, res));
+    await (wrapped ? pipeline(wrapped, res) : sendFileRange(file.absPath, start, end, res, call.hub.sendBudget));
   } catch {
     // The client went away, or a fault cut the stream: nothing more to send.
     res.destroy();

@@ -3,6 +3,7 @@
 import type { Call } from "../context.js";
 import { legacyError, legacyOk } from "../respond.js";
 import type { RepoType } from "../store/layout.js";
+import { isCdnName, requestHostName } from "../public-url.js";
 import { signedCdnUrl } from "./cdn.js";
 import { sendFile } from "./file-body.js";
 import { REPO_ID, getAndHead, type Route } from "./route.js";
@@ -45,10 +46,9 @@ export async function download(call: Call, type: RepoType): Promise<void> {
   const file = call.hub.store.file(repo, revision, filePath);
   if (!file) return legacyError(call.res, 404, `File ${filePath} does not exist in ${repo.ref.id} at ${revision}.`);
   const threshold = call.hub.opts.redirectThresholdBytes ?? DEFAULT_REDIRECT_BYTES;
-  const hostName = (call.req.headers.host ?? "").replace(/:\d+$/, "");
-  const cdnHost = call.hub.opts.cdnHost ?? "localhost";
-  if (file.size >= threshold && hostName !== cdnHost) {
-    call.res.writeHead(302, { location: signedCdnUrl(call, repo, revision, filePath, cdnHost), "content-length": "0" });
+  // Asked on the CDN's own name already: served here, as before the redirect existed.
+  if (file.size >= threshold && !isCdnName(call, requestHostName(call))) {
+    call.res.writeHead(302, { location: signedCdnUrl(call, repo, revision, filePath), "content-length": "0" });
     call.res.end();
     return;
   }

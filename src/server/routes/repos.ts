@@ -2,7 +2,7 @@
 // are registered here, a dataset route file can register the same handlers under `datasets`.
 import { mayAccess, visibilityOf } from "../access.js";
 import { RULES_UNREADABLE, type Call } from "../context.js";
-import { legacyError, legacyOk, openApiError, openApiOk } from "../respond.js";
+import { legacyOk, openApiError, openApiOk } from "../respond.js";
 import type { StoredRepo } from "../store/repo-store.js";
 import type { RepoType } from "../store/layout.js";
 import { REPO_ID, type Route } from "./route.js";
@@ -91,7 +91,8 @@ export function revisions(call: Call, type: RepoType): void {
 export const repoRoutes: Route[] = [
   { method: "GET", path: new RegExp(`^/openapi/v1/models/${REPO_ID}$`), handle: (c) => openApiInfo(c, "model") },
   { method: "GET", path: /^\/openapi\/v1\/models$/, handle: modelList },
-  { method: "GET", path: /^\/api\/v1\/repos\/internalAccelerationInfo$/, handle: (c) => legacyError(c.res, 404, "Not found") },
+  // The official client asks this on every download (waiting up to 0.2 s) for an in-cloud fast path: none here.
+  { method: "GET", path: /^\/api\/v1\/repos\/internalAccelerationInfo$/, handle: (c) => legacyOk(c.res, { InternalRegionQueryAddress: "" }) },
   { method: "GET", path: new RegExp(`^/api/v1/models/${REPO_ID}/revisions$`), handle: (c) => revisions(c, "model") },
   { method: "GET", path: new RegExp(`^/api/v1/models/${REPO_ID}$`), handle: (c) => legacyInfo(c, "model") },
 ];

@@ -4,6 +4,7 @@
 // is 401, visible but not theirs is 403. Bytes live in store/blobs.ts, trees and refs in store/commits.ts.
 import { mayCreate } from "../access.js";
 import type { Call } from "../context.js";
+import { publicBase, publicUrlFor } from "../public-url.js";
 import { repoIdProblem } from "../../hub/repo-api.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { readBody, sendJson } from "../respond.js";
@@ -130,8 +131,8 @@ async function batch(call: Call, type: RepoType): Promise<void> {
   if (!body) return;
   if (body.operation !== undefined && body.operation !== "upload") return fail(res, 400, `Unsupported operation ${JSON.stringify(body.operation)}.`);
   if (!Array.isArray(body.objects)) return fail(res, 400, "objects must be a list.");
-  // The upload URL is on this hub's own origin, so clients send their credentials to it and nowhere else.
-  const origin = `http://${call.req.headers.host ?? "127.0.0.1"}`;
+  // The upload URL is on the hub's own address (public-url.ts), so clients send credentials there and nowhere else.
+  const base = publicBase(call);
   const limit = maxUpload(call);
   const out: unknown[] = [];
   for (const o of body.objects as { oid?: unknown; size?: unknown }[]) {
@@ -143,7 +144,7 @@ async function batch(call: Call, type: RepoType): Promise<void> {
     const stored = call.hub.blobs.size(oid);
     if (stored !== undefined && stored !== size) return fail(res, 400, `${oid} is stored with ${stored} bytes, not ${size}.`);
     if (stored !== undefined) continue; // stored: left out, as the real hub does
-    const href = `${origin}/api/v1/repos/${typeFolder(type)}/${repo.ref.id}/info/lfs/objects/${oid}?size=${size}`;
+    const href = publicUrlFor(base, `/api/v1/repos/${typeFolder(type)}/${repo.ref.id}/info/lfs/objects/${oid}?size=${size}`);
     out.push({ oid, size, authenticated: true, actions: { upload: { href, expires_in: 3600 } } });
   }
   envelope(res, 200, { objects: out });

@@ -8,14 +8,14 @@ export class Contained {
   private readonly realRoot: string;
 
   constructor(root: string) {
-    this.realRoot = fs.realpathSync(root);
+    this.realRoot = fs.realpathSync.native(root);
   }
 
   /** The real path of `p` when it exists inside the root (the root itself included); otherwise undefined. */
   real(p: string): string | undefined {
     let real: string;
     try {
-      real = fs.realpathSync(p);
+      real = fs.realpathSync.native(p); // one realpath(3) call, not an lstat per component
     } catch {
       return undefined;
     }
