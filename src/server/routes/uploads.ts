@@ -109,7 +109,10 @@ async function create(call: Call, type: RepoType): Promise<void> {
     // Hidden before it exists, so there is no moment where a private repo is public.
     const orgs = call.rules.config.organizations;
     const members = [user.username, ...(Object.hasOwn(orgs, owner) ? orgs[owner]! : [])];
-    await updateConfig(call.hub.opts.root, (c) => void (rulesOf(c, type).private[ref.id] = [...new Set(members)]));
+    await updateConfig(call.hub.opts.root, (c) => {
+      const hidden = rulesOf(c, type).private;
+      hidden[ref.id] = [...new Set([...(Object.hasOwn(hidden, ref.id) ? hidden[ref.id]! : []), ...members])];
+    });
   }
   try {
     call.hub.writer.create(ref, { owner, name, visibility, license: String(body.License ?? "apache-2.0"), chineseName: body.ChineseName ?? "", description: body.Description ?? "", creator: user.username });
