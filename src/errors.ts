@@ -237,3 +237,54 @@ export function assertModelId(id: string): void {
 
 /** A credential (token-like key or value) in a config: refused, never echoed. Exit code 2. */
 export class ConfigSecretError extends ConfigError {}
+
+// --- publishing (create / upload) ----------------------------------------------------------------
+
+/** Creating a repo whose name is taken (the hub's "already exists" answer). Exit code 2, as the official client. */
+export class RepoExistsError extends ModelScopeError {
+  override readonly exitCode = 2 as const;
+  constructor(readonly repoId: string) {
+    super(`Repository ${repoId} already exists`, { modelId: repoId });
+  }
+}
+
+/** Signed in, but not allowed to create or write this repo (403 on a write). */
+export class WriteDeniedError extends ModelScopeError {
+  constructor(
+    readonly repoId: string,
+    readonly operation: "create" | "upload" | "tag" | "delete",
+  ) {
+    super(`Not allowed to ${operation === "create" ? "create" : "write to"} ${repoId}`, { modelId: repoId });
+  }
+}
+
+/** Uploading to a repo that does not exist (or that the caller cannot see), without asking to create it. */
+export class RepoMissingError extends ModelScopeError {
+  constructor(readonly repoId: string) {
+    super(`Repository ${repoId} does not exist (or is private to someone else)`, { modelId: repoId });
+  }
+}
+
+/** A local file changed while it was hashed or sent: it is not committed. */
+export class FileChangedError extends ModelScopeError {
+  constructor(readonly file: string) {
+    super(`${file} changed while it was being uploaded`);
+  }
+}
+
+/** The hub refused the commit (or a blob) for a reason that another attempt will not fix. Nothing was committed. */
+export class CommitRefusedError extends ModelScopeError {
+  constructor(
+    readonly serverMessage: string,
+    subject: ErrorSubject = {},
+  ) {
+    super(`The hub refused the commit${serverMessage ? `: ${serverMessage}` : ""}`, subject);
+  }
+}
+
+/** Some blobs could not be sent; nothing was committed. */
+export class UploadFailedError extends ModelScopeError {
+  constructor(readonly failures: { file: string; error: Error }[], subject: ErrorSubject = {}) {
+    super(`${failures.length} file(s) failed to upload, nothing was committed: ${failures.map((f) => f.file).join(", ")}`, subject);
+  }
+}

@@ -12,3 +12,5 @@ export { resolveEndpoint, modelscopeHome, cacheRoot, DEFAULT_ENDPOINT } from "./
 export { VERSION } from "./version.js";
 export { loadConfig, resolveModels, renderResolved, writeResolved, extractOverrides } from "./config/index.js";
 export type { LoadedConfig, LoadOptions, ConfigOverride, ResolvedSection, ResolveOptions, SectionName, SourceKind, KeyOrigin, ModelSourceSection } from "./config/index.js";
+export { createRepo, uploadFile, uploadFolder, createTag, deleteFiles, type DeleteFilesResult } from "./upload/index.js";
+export type * from "./upload/types.js";

@@ -135,7 +135,7 @@ describe("administration without editing JSON", () => {
     assert.equal(mayAccess(rules, bobUser, repoRef("model", "lab", "x")!, "write").ok, true);
     assert.equal(mayAccess(rules, aliceUser, repoRef("model", "lab", "x")!, "write").ok, false);
     assert.equal((await admin(["org", "rm", "lab"])).code, 0);
-    assert.deepEqual(readHubConfig(root).orgs, {});
+    assert.deepEqual(readHubConfig(root).organizations, {});
   });
 
   test("serve user list shows no secrets; user rm stops the token at every process at once", async () => {

@@ -4,12 +4,14 @@ import {
   AbortedError,
   AccessDeniedError,
   BadResponseError,
+  CommitRefusedError,
   ConfigError,
   ConfigSecretError,
   ConnectionFailedError,
   ConnectionTimeoutError,
   CorruptCacheError,
   DownloadFailedError,
+  FileChangedError,
   IntegrityError,
   InvalidTokenError,
   LocalWriteError,
@@ -17,10 +19,14 @@ import {
   NotLoggedInError,
   OfflineCacheMissError,
   RateLimitError,
+  RepoExistsError,
+  RepoMissingError,
   ServerError,
   UnsafeLocalFileError,
+  UploadFailedError,
   UsageError,
   ModelScopeError,
+  WriteDeniedError,
   formatConfigProblem,
   localWriteError,
 } from "../errors.js";
@@ -91,6 +97,52 @@ export function explain(err: unknown, lang: Lang, ctx: ExplainContext = {}): Exp
       hub
         ? { en: `run \`modelscope login\` to sign in to ${hub}, or set MODELSCOPE_API_TOKEN`, zh: `请运行 \`modelscope login\` 登录 ${hub}，或设置环境变量 MODELSCOPE_API_TOKEN` }
         : { en: "run `modelscope login`, or set MODELSCOPE_API_TOKEN", zh: "请运行 `modelscope login`，或设置环境变量 MODELSCOPE_API_TOKEN" },
+    );
+  }
+  // publishing (create / upload)
+  if (err instanceof RepoExistsError) {
+    return out(
+      { en: `Repository ${err.repoId} already exists`, zh: `仓库 ${err.repoId} 已存在` },
+      { en: "pick another name, or pass --exist-ok to use the existing one", zh: "请换一个名称，或加 --exist-ok 使用已有的仓库" },
+      2,
+    );
+  }
+  if (err instanceof WriteDeniedError) {
+    const owner = err.repoId.split("/")[0];
+    return out(
+      { en: `No permission to ${err.operation === "create" ? "create" : "write to"} ${err.repoId}`, zh: `没有${err.operation === "create" ? "创建" : "写入"} ${err.repoId} 的权限` },
+      err.operation === "create"
+        ? { en: `create it under your own user name, or ask an admin of '${owner}' to add you; \`modelscope whoami\` shows who you are signed in as`, zh: `请在自己的用户名下创建，或请 '${owner}' 的管理员添加你；\`modelscope whoami\` 可查看当前登录的账号` }
+        : { en: `ask the owner of ${err.repoId} for write access; \`modelscope whoami\` shows who you are signed in as`, zh: `请向 ${err.repoId} 的所有者申请写权限；\`modelscope whoami\` 可查看当前登录的账号` },
+    );
+  }
+  if (err instanceof RepoMissingError) {
+    return out(
+      { en: `Repository ${err.repoId} does not exist (or you cannot see it)`, zh: `仓库 ${err.repoId} 不存在（或你无权查看）` },
+      { en: `create it first with \`modelscope create ${err.repoId}\` (private), or add --create-repo`, zh: `请先运行 \`modelscope create ${err.repoId}\`（私有）创建，或加 --create-repo` },
+    );
+  }
+  if (err instanceof FileChangedError) {
+    return out(
+      { en: `${err.file} changed while it was being uploaded; nothing was committed`, zh: `${err.file} 在上传过程中被修改；没有提交任何内容` },
+      { en: "wait until whatever writes it has finished, then run the upload again", zh: "请等写入该文件的程序结束后重新上传" },
+    );
+  }
+  if (err instanceof CommitRefusedError) {
+    return out(
+      { en: `The hub refused the upload${err.serverMessage ? `: ${err.serverMessage}` : ""}; nothing was committed`, zh: `服务器拒绝了上传${err.serverMessage ? `：${err.serverMessage}` : ""}；没有提交任何内容` },
+      { en: "check --revision (commits go to a branch, not a tag) and the paths; run again to retry", zh: "请检查 --revision（只能提交到分支，不能提交到标签）和文件路径；重新运行即可重试" },
+    );
+  }
+  if (err instanceof UploadFailedError) {
+    const first = err.failures[0]?.error;
+    const inner = first ? explain(first, lang, ctx) : undefined;
+    return out(
+      {
+        en: `${err.failures.length} file(s) failed to upload, nothing was committed: ${err.failures.map((f) => f.file).join(", ")}${inner ? ` (${inner.line.replace(/^Error: /, "")})` : ""}`,
+        zh: `${err.failures.length} 个文件上传失败，没有提交任何内容：${err.failures.map((f) => f.file).join("，")}${inner ? `（${inner.line.replace(/^错误：/, "")}）` : ""}`,
+      },
+      { en: "run the same command again: blobs already sent are not sent twice", zh: "请重新运行同一命令：已上传的数据不会重复发送" },
     );
   }
   if (err instanceof ConnectionTimeoutError) {
@@ -387,12 +439,23 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   patternMatchesNothingNoNear: { line: "{flag} '{pattern}' 没有匹配模型中的任何文件", fix: "去掉 --include/--exclude 并加上 --dry-run 运行，即可列出所有文件" },
   badShell: { line: "未知的 shell '{shell}'", fix: "请使用 bash、zsh 或 fish，例如 `modelscope completion bash >> ~/.bashrc`" },
   flagValueIsFlag: { line: "{flag} 需要一个值，但得到的是选项 {value}", fix: "请给 {flag} 一个值，例如 {flag} VALUE" },
+  badRepoId: { line: "无效的仓库 ID '{id}'", fix: "请使用 owner/name 的形式，名称由字母、数字、'_'、'.'、'-' 组成，例如 alice/my-model" },
+  createRefused: { line: "服务器拒绝创建 {id}{said}", fix: "请检查名称、许可证和可见性" },
+  tagRefused: { line: "服务器拒绝了标签 '{tag}'{said}", fix: "请换一个标签名，并确认分支或提交存在" },
+  badTagName: { line: "无效的标签名 '{tag}'", fix: "请使用字母、数字、'.'、'_' 或 '-'，例如 v1.0" },
+  badPathInRepo: { line: "无效的仓库内路径 '{path}'", fix: "请使用普通的相对路径，例如 weights/ 或留空表示根目录" },
+  badLocalName: { line: "无法上传 {path}：文件名含有仓库路径不允许的字符", fix: "请重命名该文件，或用 --exclude 排除它" },
+  notAFile: { line: "{path} 不是文件", fix: "请传入要上传的文件或文件夹" },
+  notAFolder: { line: "{path} 不是文件夹", fix: "请传入要上传的文件夹" },
+  nothingToUpload: { line: "{path} 中没有可上传的文件", fix: "请检查文件夹以及 --include/--exclude 规则" },
+  noSuchLocalPath: { line: "{path} 不存在", fix: "请传入已存在的文件或文件夹" },
+  badVisibility: { line: "无效的 --visibility '{value}'", fix: "请使用 private、internal 或 public" },
   noSuchFolder: { line: "文件夹不存在：{path}", fix: "请传入 ModelScope 缓存文件夹（models/<owner>--<name>/snapshots/<revision>/...），例如 ~/.cache/modelscope" },
   badUpstream: { line: "无效的 --upstream '{value}'", fix: "请给出上游 hub 的地址，例如 https://modelscope.cn 或 http://10.0.0.5:8777" },
   badMirrorTtl: { line: "无效的 --mirror-ttl '{value}'", fix: "请使用秒数，例如 60" },
   noSuchUser: { line: "{path} 中没有用户 '{name}'", fix: "用 `modelscope serve user list --root DIR` 查看用户" },
-  badRepoId: { line: "无效的 ID '{id}'", fix: "请使用 owner/name 的形式，例如 acme/llama-7b" },
-  badVisibility: { line: "未知的可见性 '{value}'", fix: "请使用 private、gated 或 public" },
+  badAccessId: { line: "无效的 ID '{id}'", fix: "请使用 owner/name 的形式，例如 acme/llama-7b" },
+  badAccessLevel: { line: "未知的可见性 '{value}'", fix: "请使用 private、gated 或 public" },
   badOrgName: { line: "无效的组织名 '{name}'", fix: "只能使用字母、数字、'.'、'_' 或 '-'" },
   orgIsUser: { line: "'{name}' 已是一个用户名", fix: "组织需要一个自己的名字" },
   noSuchOrg: { line: "{path} 中没有组织 '{name}'", fix: "用 `modelscope serve org list --root DIR` 查看组织" },
@@ -506,6 +569,13 @@ const TEXT = {
   retrying: { en: "{why}; retrying in {delay} ({attempt} of {of})...", zh: "{why}；{delay} 后重试（第 {attempt} 次，共 {of} 次）..." },
   dlSummary: { en: "Downloaded {files} file(s), {size}, in {time} ({cached} already there).", zh: "已下载 {files} 个文件（{size}），用时 {time}（{cached} 个已存在）。" },
   dlWouldDownload: { en: "Would download {count} file(s), {size}, into {path}", zh: "将下载 {count} 个文件（{size}）到 {path}" },
+  // create and upload
+  repoCreated: { en: "Created {visibility} repository {id}: {url}", zh: "已创建{visibility}仓库 {id}：{url}" },
+  repoExisted: { en: "Repository {id} already exists: {url}", zh: "仓库 {id} 已存在：{url}" },
+  upCommitted: { en: "Uploaded {files} file(s) to {id}@{revision}: {sent} new blob(s), {bytes} sent, {same} unchanged; commit {commit}", zh: "已上传 {files} 个文件到 {id}@{revision}：新数据 {sent} 个，发送 {bytes}，{same} 个未变；提交 {commit}" },
+  upNothing: { en: "Nothing to upload: {id}@{revision} already has these {files} file(s)", zh: "无需上传：{id}@{revision} 已包含这 {files} 个文件" },
+  upWould: { en: "Would upload {count} file(s), {size}, to {id}@{revision} ({same} unchanged)", zh: "将上传 {count} 个文件（{size}）到 {id}@{revision}（{same} 个未变）" },
+  upCreatedRepo: { en: "Created private repository {id}", zh: "已创建私有仓库 {id}" },
   cacheRevisionScope: { en: "{id} (revision {revision})", zh: "{id}（版本 {revision}）" },
   cacheRemoveConfirm: { en: "Remove {scope} from the cache? [y/N] ", zh: "从缓存中删除 {scope}？[y/N] " },
   cacheAborted: { en: "Aborted.", zh: "已取消。" },

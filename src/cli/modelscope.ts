@@ -10,13 +10,15 @@ import { registerDownloadCommand } from "./commands/download.js";
 import { registerCacheCommand } from "./commands/cache.js";
 import { registerCompletionCommand } from "./commands/completion.js";
 import { registerEnvCommand } from "./commands/env.js";
+import { registerCreateCommand } from "./commands/create.js";
+import { registerUploadCommand } from "./commands/upload.js";
 import { overrideExits, runProgram } from "./run.js";
 
 const program = new Command("modelscope")
   .description("ModelScope from Node.js: sign in, download models, manage the cache, run a local hub")
   .version(`deepcompressor ${VERSION}`, "-V, --version");
 
-for (const register of [registerAuthCommands, registerInfoCommand, registerServeCommand, registerDownloadCommand, registerCacheCommand, registerEnvCommand, registerCompletionCommand]) register(program);
+for (const register of [registerAuthCommands, registerInfoCommand, registerServeCommand, registerDownloadCommand, registerCacheCommand, registerCreateCommand, registerUploadCommand, registerEnvCommand, registerCompletionCommand]) register(program);
 
 overrideExits(program);
 await runProgram(program);

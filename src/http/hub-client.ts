@@ -22,12 +22,16 @@ const MAX_REDIRECTS = 5;
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
 export interface HubRequestOptions {
-  method?: "GET" | "HEAD" | "POST";
+  method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE";
   /** A path on the hub (`/api/v1/...`) or an absolute URL. */
   path: string;
   query?: Record<string, string | undefined>;
   headers?: Record<string, string>;
   json?: unknown;
+  /** A body that is not JSON (uploads): bytes, or a stream of exactly `length` bytes. Never re-sent on a redirect. */
+  body?: { data: Buffer | Readable; length: number; contentType?: string };
+  /** Another origin that may get the credentials too (an upload host the hub named on its own domain). */
+  trustOrigin?: (origin: string) => boolean;
   /** What the request is about, for error messages. */
   subject?: ErrorSubject;
   signal?: AbortSignal;
@@ -35,7 +39,7 @@ export interface HubRequestOptions {
   accept?: (status: number) => boolean;
   /** Overrides the read timeout (downloads use their own stall timeout). */
   readTimeoutMs?: number;
-  /** Overrides the retry count (0: one attempt). POST is never retried. */
+  /** Overrides the retry count (0: one attempt). POST and PUT are never retried here. */
   maxRetries?: number;
   /** Add the OpenAPI session cookie too (the official client sends both on /openapi/v1). */
   openApi?: boolean;
@@ -106,7 +110,7 @@ export class HubClient {
   async request(opts: HubRequestOptions): Promise<HubResponse>;
   async request(opts: HubRequestOptions): Promise<HubResponse | HubFileResponse> {
     const method = opts.method ?? "GET";
-    const retries = method === "POST" ? 0 : (opts.maxRetries ?? this.network.maxRetries);
+    const retries = method === "POST" || method === "PUT" ? 0 : (opts.maxRetries ?? this.network.maxRetries);
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once(opts);
@@ -157,18 +161,23 @@ export class HubClient {
   private async once(opts: HubRequestOptions): Promise<HubFileResponse> {
     let url = this.url(opts.path, opts.query);
     let method = opts.method ?? "GET";
-    let body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
+    let body: string | Buffer | Readable | undefined = opts.json === undefined ? opts.body?.data : JSON.stringify(opts.json);
     const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
     // Credentials go to the hub's origin only; once a redirect leaves it, they are gone for good.
     let credentialsAllowed = true;
     for (let hop = 0; ; hop++) {
-      const sendCredentials = credentialsAllowed && new URL(url).origin === this.origin && this.token !== undefined;
+      const target = new URL(url).origin;
+      const sendCredentials = credentialsAllowed && (target === this.origin || opts.trustOrigin?.(target) === true) && this.token !== undefined;
       const headers: Record<string, string> = {
         "user-agent": USER_AGENT,
         "x-request-id": randomUUID().replace(/-/g, ""),
         ...opts.headers,
       };
-      if (body !== undefined) headers["content-type"] = "application/json";
+      if (opts.json !== undefined && body !== undefined) headers["content-type"] = "application/json";
+      else if (opts.body && body !== undefined) {
+        headers["content-type"] = opts.body.contentType ?? "application/octet-stream";
+        headers["content-length"] = String(opts.body.length);
+      }
       if (sendCredentials) {
         headers.authorization = `Bearer ${this.token}`;
         headers.cookie = opts.openApi ? `m_session_id=${this.token}; modelscope_session=${this.token}` : `m_session_id=${this.token}`;
@@ -197,6 +206,9 @@ export class HubClient {
           throw new BadResponseError(`Refused a redirect to a ${next.protocol} URL`, opts.subject ?? {});
         }
         if (next.origin !== this.origin) credentialsAllowed = false;
+        if (opts.body && body !== undefined && !(res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST"))) {
+          throw new BadResponseError("The hub redirected an upload; refused to send the bytes again elsewhere", opts.subject ?? {});
+        }
         if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST")) {
           method = "GET";
           body = undefined;

@@ -22,13 +22,19 @@ export function mayAccess(rules: AccessSnapshot, caller: HubUser | undefined, re
   if (action === "see") return OK;
   if (action === "write") {
     if (!caller) return { ok: false, status: 401 };
-    // Your own namespace, or an organisation you are a member of.
-    const org = Object.hasOwn(rules.config.orgs, repo.owner) ? rules.config.orgs[repo.owner]! : [];
-    return caller.username === repo.owner || org.includes(caller.username) ? OK : { ok: false, status: 403 };
+    return mayCreate(rules, caller, repo.owner) ? OK : { ok: false, status: 403 };
   }
   const gatedTo = Object.hasOwn(gated, repo.id) ? gated[repo.id]! : undefined;
   if (gatedTo && !isMember(gatedTo)) return { ok: false, status: caller ? 403 : 401 };
   return OK;
+}
+
+/** Whether the caller may create (and so write) repos under `owner`: it is them, or an organisation listing them. */
+export function mayCreate(rules: AccessSnapshot, caller: HubUser | undefined, owner: string): boolean {
+  if (rules.locked || !caller) return false;
+  if (caller.username === owner) return true;
+  const orgs = rules.config.organizations;
+  return Object.hasOwn(orgs, owner) && orgs[owner]!.includes(caller.username);
 }
 
 /** Whether the repo is private / gated (for the info a member sees). */

@@ -45,7 +45,7 @@ export async function removeUser(root: string, name: string): Promise<void> {
   await editHubConfig(root, (config) => {
     if (!config.users.some((u) => u.username === name)) throw noSuchUser(root, name);
     config.users = config.users.filter((u) => u.username !== name);
-    for (const lists of [config.private, config.gated, config.datasets.private, config.datasets.gated, config.orgs]) {
+    for (const lists of [config.private, config.gated, config.datasets.private, config.datasets.gated, config.organizations]) {
       for (const key of Object.keys(lists)) lists[key] = lists[key]!.filter((u) => u !== name);
     }
   });
@@ -63,7 +63,7 @@ function checkUsers(root: string, config: HubConfig, users: string[]): void {
  */
 export async function setAccess(root: string, type: RepoType, id: string, visibility: Visibility, users?: string[]): Promise<string[]> {
   const ref = parseRepoId(type, id);
-  if (!ref || ref.id !== id) throw new UsageError(`Invalid ${type} id '${id}'`, "use owner/name, e.g. acme/llama-7b", { key: "badRepoId", vars: { id } });
+  if (!ref || ref.id !== id) throw new UsageError(`Invalid ${type} id '${id}'`, "use owner/name, e.g. acme/llama-7b", { key: "badAccessId", vars: { id } });
   return editHubConfig(root, (config) => {
     if (users) checkUsers(root, config, users);
     const rules = rulesOf(config, type);
@@ -82,13 +82,13 @@ export async function setOrg(root: string, name: string, members: string[]): Pro
   await editHubConfig(root, (config) => {
     checkUsers(root, config, members);
     if (config.users.some((u) => u.username === name)) throw new UsageError(`'${name}' is a user's name`, "an organisation needs a name of its own", { key: "orgIsUser", vars: { name } });
-    config.orgs[name] = [...new Set(members)];
+    config.organizations[name] = [...new Set(members)];
   });
 }
 
 export async function removeOrg(root: string, name: string): Promise<void> {
   await editHubConfig(root, (config) => {
-    if (!Object.hasOwn(config.orgs, name)) throw new UsageError(`No organisation '${name}' in ${hubConfigPath(root)}`, "see them with `modelscope serve org list --root DIR`", { key: "noSuchOrg", vars: { name, path: hubConfigPath(root) } });
-    delete config.orgs[name];
+    if (!Object.hasOwn(config.organizations, name)) throw new UsageError(`No organisation '${name}' in ${hubConfigPath(root)}`, "see them with `modelscope serve org list --root DIR`", { key: "noSuchOrg", vars: { name, path: hubConfigPath(root) } });
+    delete config.organizations[name];
   });
 }

@@ -11,6 +11,8 @@ import { legacyError, openApiError } from "./respond.js";
 import type { SendBudget } from "./send-file.js";
 import type { SignInLimiter, SignInLimits } from "./sign-in-limit.js";
 import type { HubStore, StoredRepo } from "./store/repo-store.js";
+import type { BlobStore } from "./store/blobs.js";
+import type { RepoWriter } from "./store/commits.js";
 import { repoRef, type RepoType } from "./store/layout.js";
 
 export interface HubServerOptions {
@@ -23,6 +25,8 @@ export interface HubServerOptions {
   redirectThresholdBytes?: number;
   /** Host name of the redirect target: another name for this hub (default: `localhost` for a client at 127.0.0.1 and back; the hub's own name otherwise). */
   cdnHost?: string;
+  /** Largest blob (and inline commit content) uploads may send, in bytes (default 100 GiB). */
+  maxUploadBytes?: number;
   /** The address clients reach the hub at (e.g. https://hub.lab.example); redirects use it. Default: the Host the client asked for. */
   publicUrl?: string;
   /** Enables the /__test__ fault switches. Never on in normal use. */
@@ -48,6 +52,10 @@ export interface HubServerOptions {
 export interface Hub {
   readonly opts: HubServerOptions;
   readonly store: HubStore;
+  /** Uploaded bytes, once per sha256. */
+  readonly blobs: BlobStore;
+  /** Creates repos, commits, tags. */
+  readonly writer: RepoWriter;
   readonly config: HubConfigWatcher;
   readonly faults: FaultHooks;
   /** The key CDN URLs are signed with. */

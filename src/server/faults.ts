@@ -13,6 +13,11 @@
 //   {"kind": "stall",  "afterBytes": N, "stallMs"?: ms}   send N bytes, then nothing (until stallMs, or forever)
 //   {"kind": "throttle", "bytesPerSecond": N}   cap each body's rate (for benchmarks)
 //   {"kind": "ignore-range"}                    answer Range requests with 200 and the whole file
+//   {"kind": "cut-upload", "afterBytes": N}    a blob PUT: after N bytes received, drop the connection
+//   {"kind": "corrupt-upload"}                  a blob PUT: flip the first received byte (the hash check must refuse it)
+//   {"kind": "disk-full", "afterBytes"?: N}     a blob PUT: fail the write with ENOSPC after N bytes (default 0)
+//   {"kind": "slow-upload", "afterBytes"?: N, "stallMs"?: ms}  a blob PUT: after N bytes, wait stallMs (200) per chunk read
+// For uploads, `path` is the blob's sha256 and `model` the repo id.
 // `times` (default: unlimited) counts how often the fault fires; `path` / `model` limit it to one file / model.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
@@ -36,6 +41,8 @@ export interface FaultHooks {
    * send instead, or undefined to send the file untouched (the hub's fast path).
    */
   wrapFileStream(ctx: FileServeContext, open: () => Readable, res: ServerResponse): Readable | undefined;
+  /** For a blob PUT: a function that may change (or cut) the received bytes, or undefined. */
+  uploadFault?(ctx: { modelId: string; oid: string; size: number }, req: IncomingMessage): ((chunk: Buffer) => Buffer | Promise<Buffer>) | undefined;
 }
 
 /** The hooks of a server started without test faults: nothing happens. */
@@ -44,7 +51,7 @@ export const NO_FAULTS: FaultHooks = {
   wrapFileStream: () => undefined,
 };
 
-export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range";
+export type FaultKind = "status" | "close" | "reset" | "corrupt" | "stall" | "throttle" | "ignore-range" | "cut-upload" | "corrupt-upload" | "disk-full" | "slow-upload";
 
 export interface Fault {
   kind: FaultKind;
@@ -54,8 +61,8 @@ export interface Fault {
   model?: string;
   /** How many times it fires (default: always). */
   times?: number;
-  /** For `status`: which requests (default `file`: downloads, hub and CDN). */
-  on?: "file" | "listing" | "any";
+  /** For `status`: which requests (default `file`: downloads, hub and CDN; `batch`, `commit`, `blob`, `create`: uploads). */
+  on?: "file" | "listing" | "any" | "batch" | "commit" | "blob" | "create";
   status?: number;
   /** For `status`: a JSON body to answer with instead of an error envelope (e.g. a hostile listing). */
   body?: unknown;
@@ -84,7 +91,7 @@ export interface FaultStats {
   bytesSent: Record<string, number>;
 }
 
-const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range"]);
+const KINDS = new Set<FaultKind>(["status", "close", "reset", "corrupt", "stall", "throttle", "ignore-range", "cut-upload", "corrupt-upload", "disk-full", "slow-upload"]);
 
 function validate(f: unknown): Fault {
   const x = f as Fault;
@@ -102,12 +109,18 @@ function decode(text: string): string {
 }
 
 /** Where a request is going: a file download (hub or CDN), a listing, or something else. */
-function classify(url: URL): { type: "file" | "listing" | "other"; model?: string; filePath?: string } {
+function classify(url: URL): { type: "file" | "listing" | "batch" | "commit" | "blob" | "create" | "other"; model?: string | undefined; filePath?: string | undefined } {
   const p = url.pathname;
   let m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo$/.exec(p);
   if (m) return { type: "file", model: `${decode(m[1]!)}/${decode(m[2]!)}`, filePath: url.searchParams.get("FilePath") ?? "" };
   m = /^\/__cdn__\/[^/]+\/([^/]+)\/[^/]+\/(.+)$/.exec(p);
   if (m) return { type: "file", model: decode(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decode).join("/") };
+  m = /^\/api\/v1\/repos\/(?:models|datasets)\/([^/]+)\/([^/]+)\/(info\/lfs\/objects\/batch|info\/lfs\/objects\/([0-9a-f]{64})|commit\/.+)$/.exec(p);
+  if (m) {
+    const type = m[3] === "info/lfs/objects/batch" ? "batch" : m[4] ? "blob" : "commit";
+    return { type, model: `${decode(m[1]!)}/${decode(m[2]!)}`, filePath: m[4] };
+  }
+  if (/^\/api\/v1\/(?:models|datasets)$/.test(p)) return { type: "create" };
   m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo\/files$/.exec(p);
   if (m) return { type: "listing", model: `${decode(m[1]!)}/${decode(m[2]!)}` };
   return { type: "other" };
@@ -187,6 +200,36 @@ export function createTestFaults(extraStats: () => Record<string, number> = () =
         if (where.type === "file" && req.headers.range && take("ignore-range", where.model, where.filePath)) delete req.headers.range;
       }
       return false;
+    },
+
+    uploadFault(ctx, req) {
+      const cut = take("cut-upload", ctx.modelId, ctx.oid);
+      const corrupt = take("corrupt-upload", ctx.modelId, ctx.oid);
+      const full = take("disk-full", ctx.modelId, ctx.oid);
+      const slow = take("slow-upload", ctx.modelId, ctx.oid);
+      if (!cut && !corrupt && !full && !slow) return undefined;
+      let received = 0;
+      let corrupted = false;
+      return (chunk) => {
+        received += chunk.length;
+        if (cut && received > (cut.afterBytes ?? 0)) {
+          // As a network cut: the connection drops mid-body, no answer.
+          req.socket.destroy();
+          throw Object.assign(new Error("injected connection cut"), { code: "ECONNRESET" });
+        }
+        if (slow && received > (slow.afterBytes ?? 0)) {
+          // Still reading (a paused socket would never notice the client going away), just slowly.
+          return new Promise<Buffer>((resolve) => setTimeout(() => resolve(chunk), slow.stallMs ?? 200));
+        }
+        if (full && received > (full.afterBytes ?? 0)) throw Object.assign(new Error("injected: no space left on device"), { code: "ENOSPC", syscall: "write" });
+        if (corrupt && !corrupted && chunk.length > 0) {
+          corrupted = true;
+          const copy = Buffer.from(chunk);
+          copy[0] = copy[0]! ^ 0xff;
+          return copy;
+        }
+        return chunk;
+      };
     },
 
     wrapFileStream(ctx, open, res) {

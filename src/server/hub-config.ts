@@ -6,7 +6,7 @@
 //     "private":  { "<owner>/<name>": ["<username>", ...] },      models: hidden (404) from everyone else
 //     "gated":    { "<owner>/<name>": ["<username>", ...] },      models: visible, downloads only for these
 //     "datasets": { "private": { ... }, "gated": { ... } },       the same two rules for datasets
-//     "orgs":     { "<org>": ["<username>", ...] } }               members may upload under the org's namespace
+//     "organizations": { "<org>": ["<username>", ...] } }          who may create and write the org's repos
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -44,7 +44,7 @@ const HubConfigSchema = z
     private: members("model").default({}),
     gated: members("model").default({}),
     datasets: RulesSchema("dataset").default({ private: {}, gated: {} }),
-    orgs: z.record(z.string().regex(NAME, "an organisation name: letters, digits, '.', '_' or '-'"), z.array(z.string().regex(NAME, "a username: letters, digits, '.', '_' or '-'"))).default({}),
+    organizations: z.record(z.string().regex(NAME, "an organisation name: letters, digits, '.', '_' or '-'"), z.array(z.string().regex(NAME, "a username: letters, digits, '.', '_' or '-'"))).default({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

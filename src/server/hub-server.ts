@@ -19,6 +19,8 @@ import { DEFAULT_SEND_BUDGET_BYTES, SendBudget } from "./send-file.js";
 import { hubSecret } from "./shared-secret.js";
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from "./sign-in-limit.js";
 import { HubStore } from "./store/repo-store.js";
+import { BlobStore } from "./store/blobs.js";
+import { RepoWriter } from "./store/commits.js";
 
 export type { HubServerOptions } from "./context.js";
 
@@ -35,9 +37,13 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
   checkRoot(opts.root);
   // Reads hub.json strictly now: a broken file stops the start, not the first request.
   const config = new HubConfigWatcher(opts.root, opts.warn);
+  const blobs = new BlobStore(opts.root);
   const hub: Hub = {
     opts,
-    store: new HubStore(opts.root),
+    // Uploaded files are hard links to blobs named by their sha256: listing them never reads them again.
+    store: new HubStore(opts.root, (f) => blobs.oidOf(f.absPath)),
+    blobs,
+    writer: new RepoWriter(opts.root, blobs),
     config,
     faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
     // Shared by every process serving this root: a URL one signs, any other accepts.

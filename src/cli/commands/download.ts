@@ -36,7 +36,7 @@ interface DownloadFlags {
   token?: string;
 }
 
-function parseWorkers(v: string | undefined): number | undefined {
+export function parseWorkers(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`Invalid --max-workers '${v}'`, "use a whole number from 1 to 64", { key: "badMaxWorkers", vars: { value: v } });
@@ -49,7 +49,7 @@ function parseWorkers(v: string | undefined): number | undefined {
  * up and then cost a full mark-compact. A young-generation collection every 16 MiB received frees them
  * for well under a millisecond each: peak RSS drops and the full collections mostly go away.
  */
-function youngGenerationCollector(): (bytes: number) => void {
+export function youngGenerationCollector(): (bytes: number) => void {
   let gc: ((opts: { type: "minor" }) => void) | undefined;
   try {
     v8.setFlagsFromString("--expose-gc");

@@ -43,7 +43,7 @@ export function registerAdminCommands(serve: Command, user: Command): void {
     .action(
       action(async (id: string, visibility: string, flags: { root: string; users?: string; dataset?: boolean }) => {
         if (!(VISIBILITIES as readonly string[]).includes(visibility)) {
-          throw new UsageError(`Unknown visibility '${visibility}'`, "use private, gated or public", { key: "badVisibility", vars: { value: visibility } });
+          throw new UsageError(`Unknown visibility '${visibility}'`, "use private, gated or public", { key: "badAccessLevel", vars: { value: visibility } });
         }
         const { setAccess } = await import("../../server/admin.js");
         const list = await setAccess(path.resolve(flags.root), flags.dataset ? "dataset" : "model", id, visibility as (typeof VISIBILITIES)[number], names(flags.users));
@@ -59,7 +59,7 @@ export function registerAdminCommands(serve: Command, user: Command): void {
     .action(
       action(async (flags: { root: string }) => {
         const { readHubConfig } = await import("../../server/hub-config.js");
-        for (const [name, members] of Object.entries(readHubConfig(path.resolve(flags.root)).orgs)) process.stdout.write(`${name}\t${members.join(",")}\n`);
+        for (const [name, members] of Object.entries(readHubConfig(path.resolve(flags.root)).organizations)) process.stdout.write(`${name}\t${members.join(",")}\n`);
       }),
     );
   org

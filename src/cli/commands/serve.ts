@@ -59,6 +59,7 @@ interface ServeFlags {
   mirrorTtl: string;
   accessLog?: string;
   testFaults?: boolean;
+  maxUploadMb?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -80,12 +81,15 @@ export function registerServeCommand(program: Command): void {
     .option("--upstream <url>", "pull-through mirror of this hub (e.g. https://modelscope.cn): misses are fetched once, kept in --root")
     .option("--mirror-ttl <seconds>", "with --upstream: how long listings, revisions, info and access answers are reused", "60")
     .option("--access-log <file|off>", "one line per request: standard output (default), a file, or off")
+    .option("--max-upload-mb <mb>", "largest file accepted by uploads, in MiB (default: 102400)")
     .addOption(new Option("--test-faults", "enable /__test__ fault switches (tests only)").hideHelp())
     .action(
       action(async (flags: ServeFlags) => {
         if (!flags.root) throw new UsageError("--root is required", "pass the folder to serve, e.g. `modelscope serve --root ~/.cache/modelscope`", { key: "serveNeedsRoot" });
         const threshold = Number(flags.redirectThresholdMb);
         if (!(threshold >= 0)) throw new UsageError(`Invalid --redirect-threshold-mb '${flags.redirectThresholdMb}'`, "use a number of MiB, e.g. 8", { key: "badThreshold", vars: { value: flags.redirectThresholdMb } });
+        const maxUpload = flags.maxUploadMb === undefined ? undefined : Number(flags.maxUploadMb);
+        if (maxUpload !== undefined && !(maxUpload > 0)) throw new UsageError(`Invalid --max-upload-mb '${flags.maxUploadMb}'`, "use a number of MiB, e.g. 10240", { key: "badThreshold", vars: { value: String(flags.maxUploadMb) } });
         const { startHubServer } = await import("../../server/hub-server.js");
         const root = path.resolve(flags.root);
         const ttl = Number(flags.mirrorTtl);
@@ -106,6 +110,7 @@ export function registerServeCommand(program: Command): void {
           testFaults: !!flags.testFaults,
           mirror,
           accessLog,
+          maxUploadBytes: maxUpload === undefined ? undefined : Math.floor(maxUpload * 1024 * 1024),
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);

@@ -5,5 +5,6 @@ import { datasetRoutes } from "./datasets.js";
 import { fileRoutes } from "./files.js";
 import { repoRoutes } from "./repos.js";
 import type { Route } from "./route.js";
+import { uploadRoutes } from "./uploads.js";
 
-export const ROUTES: Route[] = [...authRoutes, ...repoRoutes, ...fileRoutes, ...datasetRoutes, ...cdnRoutes];
+export const ROUTES: Route[] = [...authRoutes, ...repoRoutes, ...fileRoutes, ...datasetRoutes, ...cdnRoutes, ...uploadRoutes];

@@ -6,6 +6,7 @@ import { legacyOk, openApiError, openApiOk } from "../respond.js";
 import type { StoredRepo } from "../store/repo-store.js";
 import type { RepoType } from "../store/layout.js";
 import { REPO_ID, type Route } from "./route.js";
+import { tagsOf } from "../store/commits.js";
 
 function summary(call: Call, repo: StoredRepo) {
   const files = call.hub.store.listFiles(repo, "master") ?? [];
@@ -77,7 +78,8 @@ export function revisions(call: Call, type: RepoType): void {
   if (!repo) return;
   const all = call.hub.store.revisions(repo).map((r) => ({ Revision: r.name, CreatedAt: r.createdAt, Description: "" }));
   // Version-looking names are tags (newest first, as the real hub orders them); the rest are branches.
-  const isTag = (n: string) => /^v?\d/.test(n);
+  const tags = tagsOf(repo.dir);
+  const isTag = (n: string) => Object.hasOwn(tags, n) || /^v?\d/.test(n);
   legacyOk(call.res, {
     RevisionMap: {
       Branches: all.filter((r) => !isTag(r.Revision)),

@@ -36,7 +36,11 @@ export class HubStore {
   private readonly hashes = new Map<string, { size: number; mtimeMs: number; sha256: Promise<string> }>();
   readonly contained: Contained;
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    /** A file's sha256 when it is known without reading it (uploaded blobs), else undefined. */
+    private readonly knownSha256: (file: StoredFile) => string | undefined = () => undefined,
+  ) {
     this.contained = new Contained(root);
   }
 
@@ -69,8 +73,9 @@ export class HubStore {
     } catch {
       return [];
     }
+    // Commit folders written by uploads (40 hex) are downloadable by id but are not listed as revisions.
     return names
-      .filter((n) => SAFE_REVISION.test(n))
+      .filter((n) => SAFE_REVISION.test(n) && !/^[0-9a-f]{40}$/.test(n))
       .map((name) => ({ name, dir: this.contained.dir(path.join(snaps, name)) }))
       .filter((r): r is { name: string; dir: string } => r.dir !== undefined)
       .map((r) => ({ name: r.name, createdAt: Math.floor(fs.statSync(r.dir).mtimeMs / 1000) }));
@@ -105,6 +110,8 @@ export class HubStore {
   sha256(file: StoredFile): Promise<string> {
     const known = this.hashes.get(file.absPath);
     if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) return known.sha256;
+    const stored = this.knownSha256(file);
+    if (stored) return Promise.resolve(stored);
     const sha256 = hashFile(file.absPath);
     this.hashes.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, sha256 });
     sha256.catch(() => this.hashes.delete(file.absPath));
