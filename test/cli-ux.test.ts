@@ -360,8 +360,8 @@ describe("messages that fit the situation (issue 12, 6)", () => {
     const commandLines = top.stdout.split("命令：")[1]!.split("\n").filter((l) => /^ {2}\S/.test(l));
     assert.ok(commandLines.length >= 10);
     for (const l of commandLines) assert.match(l, /[\u4e00-\u9fff]/, `no Chinese: ${l}`);
-    for (const group of ["cache", "auth", "serve"]) {
-      const sub = await modelscope([group, "--help"], zh);
+    for (const group of [["cache"], ["auth"], ["serve"], ["serve", "user"], ["serve", "org"], ["repo"]]) {
+      const sub = await modelscope([...group, "--help"], zh);
       for (const l of sub.stdout.split("命令：")[1]!.split("\n").filter((x) => /^ {2}\S/.test(x))) assert.match(l, /[\u4e00-\u9fff]/, `no Chinese: ${l}`);
     }
     const dl = await modelscope(["download", "--help"], zh);
