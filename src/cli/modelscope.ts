@@ -12,6 +12,7 @@ import { registerCompletionCommand } from "./commands/completion.js";
 import { registerEnvCommand } from "./commands/env.js";
 import { registerCreateCommand } from "./commands/create.js";
 import { registerUploadCommand } from "./commands/upload.js";
+import { hoistGlobalFlags } from "./global-flags.js";
 import { overrideExits, runProgram } from "./run.js";
 
 const program = new Command("modelscope")
@@ -21,4 +22,4 @@ const program = new Command("modelscope")
 for (const register of [registerAuthCommands, registerInfoCommand, registerServeCommand, registerDownloadCommand, registerCacheCommand, registerCreateCommand, registerUploadCommand, registerEnvCommand, registerCompletionCommand]) register(program);
 
 overrideExits(program);
-await runProgram(program);
+await runProgram(program, hoistGlobalFlags(program, process.argv));
