@@ -4,7 +4,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { CorruptCacheError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
-import { REPO_TYPES, type RepoType } from "../../hub/types.js";
+import type { RepoType } from "../../hub/types.js";
 import { cacheRoot } from "../../settings.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import { t } from "../messages.js";
@@ -12,6 +12,7 @@ import { isTempName } from "../../download/layout.js";
 import { walkFiles } from "../../util/walk.js";
 import { action, interruptSignal, lang, note, writeJson } from "../run.js";
 import { warnIfTokenForOtherHub } from "./auth.js";
+import { parseRepoType } from "./create.js";
 
 /** Partial files of interrupted downloads in a revision folder (0: none). */
 function partialFiles(dir: string): number {
@@ -30,9 +31,7 @@ async function confirm(question: string): Promise<boolean> {
 
 /** `--repo-type` of cache rm / verify (default model). */
 function repoTypeOf(flags: { repoType?: string; repo_type?: string }): RepoType {
-  const v = flags.repoType ?? flags.repo_type ?? "model";
-  if (!REPO_TYPES.includes(v as RepoType)) throw new UsageError(`Invalid --repo-type '${v}'`, "use model or dataset", { key: "badRepoType", vars: { value: v } });
-  return v as RepoType;
+  return parseRepoType(flags.repoType ?? flags.repo_type);
 }
 
 export function registerCacheCommand(program: Command): void {

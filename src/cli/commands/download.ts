@@ -8,11 +8,12 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { NotFoundError, OfflineCacheMissError, UsageError } from "../../errors.js";
 import { HubApi } from "../../hub/api.js";
-import { REPO_TYPES, type RepoType } from "../../hub/types.js";
+import type { RepoType } from "../../hub/types.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import { checkPatterns, nearNames } from "../download-hints.js";
 import { t, type ExplainContext } from "../messages.js";
 import { warnIfTokenForOtherHub } from "./auth.js";
+import { parseRepoType } from "./create.js";
 import { action, explainForCli, interruptSignal, isQuiet, lang, note, progressWanted, writeJson } from "../run.js";
 
 interface DownloadFlags {
@@ -73,11 +74,8 @@ export function downloadTarget(repoId: string | undefined, files: string[], flag
   if (flags.model !== undefined && flags.dataset !== undefined) {
     throw new UsageError("Use either --model or --dataset, not both", "e.g. `modelscope download --dataset owner/name`", { key: "modelAndDataset" });
   }
-  const typeFlags = [flags.repoType, flags.repo_type].filter((v): v is string => v !== undefined);
-  for (const v of typeFlags) {
-    if (!REPO_TYPES.includes(v as RepoType)) throw new UsageError(`Invalid --repo-type '${v}'`, "use model or dataset", { key: "badRepoType", vars: { value: v } });
-  }
-  let repoType = (typeFlags[0] as RepoType | undefined) ?? "model";
+  const typeFlags = [flags.repoType, flags.repo_type].filter((v): v is string => v !== undefined).map(parseRepoType);
+  let repoType = typeFlags[0] ?? "model";
   if (typeFlags.some((v) => v !== repoType)) throw new UsageError("--repo-type is given twice with different values", "give it once: model or dataset", { key: "repoTypeTwice" });
   let id = repoId;
   const named = flags.model ?? flags.dataset;

@@ -4,8 +4,10 @@
 // only that id reaches it: `acme--llama/7b` and `acme/llama--7b` would share the folder `acme--llama--7b`,
 // so the first, which does not round-trip, names nothing.
 
-export type RepoType = "model" | "dataset";
-export const REPO_TYPES: readonly RepoType[] = ["model", "dataset"];
+import { repoTypeSegment, type RepoType } from "../../hub/types.js";
+
+// One definition of the repo types for the client and the hub.
+export { REPO_TYPES, type RepoType } from "../../hub/types.js";
 
 declare const canonical: unique symbol;
 
@@ -25,7 +27,7 @@ const SEGMENT = /^[A-Za-z0-9][\w.-]*$/;
 
 /** `models` / `datasets`: the folder a repo type lives in (and its segment in the API's paths). */
 export function typeFolder(type: RepoType): string {
-  return type === "model" ? "models" : "datasets";
+  return repoTypeSegment(type);
 }
 
 /** The ref of `owner/name` when that is the canonical spelling of an id; undefined otherwise. */
