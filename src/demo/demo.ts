@@ -1,6 +1,6 @@
 // The demo (README's first command): starts the local hub on a free port with small generated models,
 // then runs the real `modelscope` and `deepcompressor` commands, as a user would type them, through the
-// whole sign-in, download and config story. Everything lives in a temp folder: the real ~/.modelscope and ~/.cache are untouched.
+// whole story: sign-in, model and dataset downloads, configs, publishing. Everything lives in a temp folder: the real ~/.modelscope and ~/.cache are untouched.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -33,8 +33,8 @@ function filler(size: number, seed: string): Buffer {
   return out;
 }
 
-function writeModel(root: string, id: string, files: Record<string, string | Buffer>): void {
-  const dir = path.join(root, "models", id.replace("/", "--"), "snapshots", "master");
+function writeRepo(root: string, id: string, files: Record<string, string | Buffer>, typeFolder: "models" | "datasets" = "models"): void {
+  const dir = path.join(root, typeFolder, id.replace("/", "--"), "snapshots", "master");
   for (const [p, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
     fs.writeFileSync(path.join(dir, p), content);
@@ -88,13 +88,16 @@ async function main(): Promise<void> {
   fs.mkdirSync(home, { recursive: true });
 
   // The guide's models: a public LLM, a private one, and a diffusion pipeline, as tiny stand-ins.
-  writeModel(root, "qwen/Qwen-7B-Chat", llmFiles("Qwen-7B-Chat", 12));
-  writeModel(root, "your-org/private-model-name", llmFiles("private-model-name", 2));
-  writeModel(root, "black-forest-labs/FLUX.1-schnell", {
+  writeRepo(root, "qwen/Qwen-7B-Chat", llmFiles("Qwen-7B-Chat", 12));
+  writeRepo(root, "your-org/private-model-name", llmFiles("private-model-name", 2));
+  writeRepo(root, "black-forest-labs/FLUX.1-schnell", {
     "model_index.json": JSON.stringify({ _class_name: "FluxPipeline" }),
     "transformer/config.json": JSON.stringify({ num_layers: 1 }),
     "transformer/diffusion_pytorch_model.safetensors": filler(1024 * 1024, "flux"),
   });
+  // Calibration data for compression, as a dataset (a Pile validation sample stand-in).
+  const calib = Array.from({ length: 64 }, (_, i) => JSON.stringify({ text: `calibration sample ${i}` })).join("\n");
+  writeRepo(root, "your-org/pile-val-sample", { "val.jsonl": calib + "\n", "README.md": "# pile-val-sample\n" }, "datasets");
   const { token } = await addUser(root, "alice", "alice@example.com");
   const hubJson = JSON.parse(fs.readFileSync(path.join(root, "hub.json"), "utf8"));
   hubJson.private = { "your-org/private-model-name": ["alice"] };
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${bold("deepcompressor demo")}: ModelScope sign-in, downloads and DeepCompressor configs against a local hub\n`);
   process.stdout.write(`local hub : ${hub.url} (serving ${root})\n`);
   process.stdout.write(`models    : qwen/Qwen-7B-Chat (public), your-org/private-model-name (private, user alice), black-forest-labs/FLUX.1-schnell (public)\n`);
+  process.stdout.write(`dataset   : your-org/pile-val-sample (public calibration data)\n`);
   process.stdout.write(`HOME      : ${home} (your real ~/.modelscope is not touched)\n`);
   process.stdout.write(`as a user : export MODELSCOPE_ENDPOINT=${hub.url} (while the demo runs; it stops at the end)\n`);
 
@@ -127,32 +131,51 @@ async function main(): Promise<void> {
     { title: "7. The private model is visible once signed in", shown: "modelscope info your-org/private-model-name", bin: "modelscope", args: ["info", "your-org/private-model-name"] },
     { title: "8. ...and downloads", shown: "modelscope download your-org/private-model-name", bin: "modelscope", args: ["download", "your-org/private-model-name"] },
     { title: "9. A second download is a cache hit (one listing request, no re-hash)", shown: "modelscope download qwen/Qwen-7B-Chat", bin: "modelscope", args: ["download", "qwen/Qwen-7B-Chat"] },
-    { title: "10. The cache, shared with the official Python client's layout", shown: "modelscope cache ls", bin: "modelscope", args: ["cache", "ls"] },
+    { title: "10. Calibration data is a dataset; the official CLI's spelling works as is", shown: "modelscope download --dataset your-org/pile-val-sample", bin: "modelscope", args: ["download", "--dataset", "your-org/pile-val-sample"] },
+    { title: "11. The cache, shared with the official Python client's layout", shown: "modelscope cache ls", bin: "modelscope", args: ["cache", "ls"] },
   ];
   if (fs.existsSync(bins.deepcompressor) && fs.existsSync(examples)) {
+    // Run from a project folder holding the examples, as the Python DeepCompressor wants configs: in a
+    // subfolder of the working folder.
+    const project = path.join(work, "project");
+    fs.cpSync(examples, path.join(project, "examples"), { recursive: true });
     const configs = ["llm/qwen-7b-chat.yaml", "llm/private-model.yaml", "diffusion/flux-schnell.yaml"].filter((f) => fs.existsSync(path.join(examples, f)));
     // One fetch per config: several configs in one command are merged (later wins), as in DeepCompressor.
     configs.forEach((c, i) =>
       steps.push({
-        title: i === 0 ? "11. DeepCompressor configs (YAML) resolve to local folders" : "",
+        title: i === 0 ? "12. DeepCompressor configs (YAML) resolve to local folders" : "",
         shown: `deepcompressor fetch examples/${c}`,
         bin: "deepcompressor",
-        args: ["fetch", path.join(examples, c)],
+        args: ["fetch", `examples/${c}`],
+        cwd: project,
       }),
     );
     if (configs.includes("llm/qwen-7b-chat.yaml")) {
       steps.push({
-        title: "12. ...or write the merged config with local folders, for the Python DeepCompressor to run offline",
-        shown: "deepcompressor fetch examples/llm/qwen-7b-chat.yaml --output resolved.yaml && cat resolved.yaml",
+        title: "13. ...or write the merged config with local folders, for the Python DeepCompressor to run offline",
+        shown: "deepcompressor fetch examples/llm/qwen-7b-chat.yaml --output resolved/qwen-7b-chat.yaml && cat resolved/qwen-7b-chat.yaml",
         bin: "deepcompressor",
-        args: ["fetch", path.join(examples, "llm/qwen-7b-chat.yaml"), "--output", path.join(work, "resolved.yaml")],
-        after: () => process.stdout.write(fs.readFileSync(path.join(work, "resolved.yaml"), "utf8").replace(/^/gm, "  ")),
+        args: ["fetch", "examples/llm/qwen-7b-chat.yaml", "--output", "resolved/qwen-7b-chat.yaml"],
+        cwd: project,
+        after: () => process.stdout.write(fs.readFileSync(path.join(project, "resolved", "qwen-7b-chat.yaml"), "utf8").replace(/^/gm, "  ")),
       });
     }
-    steps.push({ title: "13. The same sign-in check, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
+    steps.push({ title: "14. The same sign-in check, DeepCompressor side", shown: "deepcompressor check-auth", bin: "deepcompressor", args: ["check-auth"] });
   }
+  // What a compression run ends with: a model folder to share, published to a new private repo in one commit.
+  const compressed = path.join(work, "qwen-7b-chat-w4a16");
+  fs.mkdirSync(compressed);
+  fs.writeFileSync(path.join(compressed, "config.json"), JSON.stringify({ model_type: "qwen", quantization: { bits: 4, group_size: 128 } }, null, 2));
+  fs.writeFileSync(path.join(compressed, "model.safetensors"), filler(3 * 1024 * 1024, "w4a16"));
   steps.push(
-    { title: "14. Sign out", shown: "modelscope logout", bin: "modelscope", args: ["logout"] },
+    {
+      title: "15. Publish the compressed model: a new private repo, only what the hub lacks is sent, one commit",
+      shown: "modelscope upload alice/qwen-7b-chat-w4a16 ./qwen-7b-chat-w4a16 --create-repo",
+      bin: "modelscope",
+      args: ["upload", "alice/qwen-7b-chat-w4a16", compressed, "--create-repo"],
+    },
+    { title: "", shown: "modelscope upload alice/qwen-7b-chat-w4a16 ./qwen-7b-chat-w4a16   # again: nothing to send", bin: "modelscope", args: ["upload", "alice/qwen-7b-chat-w4a16", compressed] },
+    { title: "16. Sign out", shown: "modelscope logout", bin: "modelscope", args: ["logout"] },
     { title: "", shown: "modelscope auth status", bin: "modelscope", args: ["auth", "status"], expect: 1 },
   );
 
