@@ -36,7 +36,8 @@ before(async () => {
     gated: { "acme/gated": ["alice"] },
   });
   ({ alice, bob } = upstream.tokens as { alice: string; bob: string });
-  mirrorRoot = tempDir("dc-mirror-");
+  // A mirror starts from a folder that does not exist yet: serve makes it.
+  mirrorRoot = path.join(tempDir("dc-mirror-"), "new-root");
   mirror = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--mirror-ttl", "0"]);
 });
 

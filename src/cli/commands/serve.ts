@@ -1,4 +1,5 @@
 // `modelscope serve`: the local ModelScope-compatible hub, and `serve user add` to manage its users.
+import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -96,6 +97,14 @@ export function registerServeCommand(program: Command): void {
         if (!(ttl >= 0)) throw new UsageError(`Invalid --mirror-ttl '${flags.mirrorTtl}'`, "use a number of seconds, e.g. 60", { key: "badMirrorTtl", vars: { value: flags.mirrorTtl } });
         const mirror = flags.upstream ? { upstream: parseUpstream(flags.upstream), metaTtlMs: ttl * 1000, accessTtlMs: ttl * 1000 } : undefined;
         const accessLog = !flags.accessLog ? "stdout" : flags.accessLog === "off" ? "off" : { file: path.resolve(flags.accessLog) };
+        // A mirror starts empty: its root is made (0700) rather than refused. A plain hub serves what is there.
+        if (mirror) {
+          try {
+            fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+          } catch {
+            // a file there, or no permission: the root check below says which, in one line
+          }
+        }
         // Checks the root and reads hub.json strictly: a problem stops the start with one line (exit 2).
         const hub = await startHubServer({
           root,
