@@ -3,13 +3,33 @@
 // only when verified; metadata is cached and served while upstream is down; private and gated repos go
 // by upstream's answer for each client's own token.
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { closeDispatchers } from "../src/http/dispatcher.js";
 import { metaKey } from "../src/server/mirror/mirror.js";
-import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
+import { REPO_ROOT, bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
+
+const OFFICIAL_SRC = path.join(REPO_ROOT, "..", "shared", "reference", "modelscope_hub", "src");
+const hasOfficial = fs.existsSync(OFFICIAL_SRC) && spawnSync("/usr/bin/python3", ["-c", "import requests, tqdm, filelock"]).status === 0;
+const skipOfficial = hasOfficial ? false : "the official client (../shared/reference/modelscope_hub) or its Debian packages are missing";
+
+/** The official client's CLI (as ../shared/reference/README.md runs it) against `endpoint`, with this HOME. */
+async function official(home: string, endpoint: string, args: string[]): Promise<{ code: number; out: string }> {
+  const child = spawn("/usr/bin/python3", ["-m", "modelscope_hub.cli.main", "--endpoint", endpoint, ...args], {
+    env: { ...cleanEnv(home), PYTHONPATH: OFFICIAL_SRC, MODELSCOPE_DOWNLOAD_INTRA_CLOUD: "false" },
+    cwd: home,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const [code] = (await once(child, "close")) as [number];
+  return { code, out };
+}
 
 const MiB = 1024 * 1024;
 const BIG = bytes(3 * MiB, 7);
@@ -112,6 +132,22 @@ describe("pull-through mirror", () => {
     const r = await modelscope(["download", "acme/pub", "small.txt"], { env: cleanEnv(home, { MODELSCOPE_ENDPOINT: mirror.url }) });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(fs.readFileSync(path.join(home, ".cache", "modelscope", "models", "acme--pub", "snapshots", "master", "small.txt"), "utf8"), "hello");
+  });
+
+  test("the official Python client downloads through the mirror: a public model, and a private one after our login", { skip: skipOfficial }, async () => {
+    const home = tempDir();
+    const pub = await official(home, mirror.url, ["download", "acme/pub", "big.bin"]);
+    assert.equal(pub.code, 0, pub.out);
+    assert.equal(sha256(fs.readFileSync(path.join(home, ".cache", "modelscope", "models", "acme--pub", "snapshots", "master", "big.bin"))), sha256(BIG));
+    // Our login writes the official client's login too; through the mirror, upstream decides.
+    const login = await modelscope(["login", "--token-stdin"], { env: cleanEnv(home, { MODELSCOPE_ENDPOINT: mirror.url }), input: alice });
+    assert.equal(login.code, 0, login.stderr);
+    const priv = await official(home, mirror.url, ["download", "acme/priv", "p.txt"]);
+    assert.equal(priv.code, 0, priv.out);
+    assert.equal(fs.readFileSync(path.join(home, ".cache", "modelscope", "models", "acme--priv", "snapshots", "master", "p.txt"), "utf8"), "private bytes");
+    const other = tempDir();
+    const denied = await official(other, mirror.url, ["download", "acme/priv", "p.txt"]);
+    assert.notEqual(denied.code, 0, denied.out);
   });
 
   test("an upstream cut mid-file is resumed; the clients get the right bytes", async () => {
