@@ -24,7 +24,6 @@ import type { RepoFile } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
-import { unlinkQuiet } from "./records.js";
 import { preallocate, releaseUnused } from "./preallocate.js";
 import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
 import { BatchWriter, InlineSink, type Sink } from "./sink.js";
@@ -86,7 +85,8 @@ async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string;
         // the mode is a nicety; the rename below is what matters
       }
       fs.renameSync(tempPath, finalPath);
-      if (parallelEligible(ctx)) await unlinkQuiet(finalPath + PARALLEL_STATE_SUFFIX);
+      // No temp file of this file stays behind, whichever kind this run used.
+      await discardTemps(finalPath);
       return { sha256, mtimeMs: fs.statSync(finalPath).mtimeMs };
     }
     lastDetail = sizeOk ? `expected sha256 ${file.sha256!.slice(0, 16)}…, got ${sha256.slice(0, 16)}…` : `expected ${file.size} bytes, got ${bytes}`;
@@ -113,16 +113,27 @@ function parallelEligible(ctx: FetchContext): boolean {
 }
 
 async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
-  const { file, settings, finalPath } = ctx;
+  const { file, finalPath } = ctx;
   const eligible = parallelEligible(ctx);
-  const incomplete = fs.existsSync(finalPath + INCOMPLETE_SUFFIX);
-  // A big file starts as one stream (the cheapest on CPU) unless ranges are already under way; it
-  // splits into ranges when that one connection turns out to be the bottleneck (see fetchSingle).
-  const adaptive = eligible && file.size >= settings.adaptiveMinBytes;
-  if (eligible && !incomplete && (!adaptive || fs.existsSync(finalPath + PARALLEL_STATE_SUFFIX))) return parallelOrSingle(ctx);
-  const single = await fetchSingle(ctx, adaptive);
-  if (!("switchAt" in single)) return single;
-  await convertToParallel(ctx, single.switchAt);
+  // A partial file of either kind is resumed whatever the current settings say (they may have changed
+  // since the run that left it); of two, the one further on wins and the other goes.
+  const single = fs.statSync(finalPath + INCOMPLETE_SUFFIX, { throwIfNoEntry: false });
+  const ranges = await loadRangeState(finalPath + PARALLEL_STATE_SUFFIX, file, finalPath + PARALLEL_SUFFIX);
+  const rangesDone = ranges ? ranges.done.reduce((a, b) => a + b, 0) : -1;
+  if (ranges && !(single && single.size > rangesDone)) {
+    fs.rmSync(finalPath + INCOMPLETE_SUFFIX, { force: true });
+    return parallelOrSingle(ctx);
+  }
+  // No usable range state: its leftovers (if any) would only sit beside the committed file.
+  fs.rmSync(finalPath + PARALLEL_SUFFIX, { force: true });
+  fs.rmSync(finalPath + PARALLEL_STATE_SUFFIX, { force: true });
+  // A big file starts as one stream (the cheapest on CPU) and splits into ranges when more connections
+  // turn out to carry more (see fetchSingle); below the adaptive size it goes straight to ranges.
+  const adaptive = eligible && file.size >= ctx.settings.adaptiveMinBytes;
+  if (eligible && !single && !adaptive) return parallelOrSingle(ctx);
+  const result = await fetchSingle(ctx, adaptive);
+  if (!("switchAt" in result)) return result;
+  await convertToParallel(ctx, result.switchAt);
   return parallelOrSingle(ctx);
 }
 
