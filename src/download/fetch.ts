@@ -18,8 +18,9 @@ import path from "node:path";
 import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError, localWriteError } from "../errors.js";
 import { errorForNetwork } from "../http/error-mapping.js";
 import { backoffDelay, sleep } from "../http/retry-policy.js";
-import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
+import { DirectBody, HubClient, discardBody, type HubFileResponse } from "../http/index.js";
 import type { HubApi } from "../hub/api.js";
+import { FileLink, refusedLink } from "./file-link.js";
 import type { RepoFile } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
@@ -52,6 +53,8 @@ export interface FetchContext {
   emit: (event: ProgressEvent) => void;
   /** Folders already made in this run (saves a mkdir per file). */
   madeDirs?: Set<string>;
+  /** The file's signed CDN URL, once a request through the hub found it (file-link.ts); set per file. */
+  link?: FileLink;
 }
 
 /** Downloads, verifies and commits one file. Returns the verified sha256 and the committed file's mtime. */
@@ -66,6 +69,8 @@ export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: strin
 
 async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
   const { file, finalPath } = ctx;
+  // Made here, so the copies of the context each range stream works with share it.
+  ctx.link = new FileLink(new URL(ctx.api.endpoint).origin);
   const dir = path.dirname(finalPath);
   // Small metadata calls are synchronous: a few µs each, against ~50 µs of thread hand-offs for an
   // async one, several times per file.
@@ -198,8 +203,35 @@ async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, pr
   }
 }
 
-function open(ctx: FetchContext, range?: { start: number; end?: number }, direct = false): Promise<HubFileResponse> {
-  return ctx.api.openFile(ctx.modelId, ctx.file.path, {
+/**
+ * One request for the file's bytes (all of them, or a range). Goes to the file's signed CDN URL when
+ * this file already has one (no token, no hub round trip); otherwise through the hub, remembering
+ * where it redirected to.
+ */
+async function open(ctx: FetchContext, range?: { start: number; end?: number }, direct = false): Promise<HubFileResponse> {
+  const link = ctx.link!;
+  // Requests that start together (the range streams) wait for the first one's redirect, not ask again.
+  if (!link.current() && link.resolving) await link.resolving;
+  const cdn = link.current();
+  if (cdn) {
+    try {
+      // A client without the token: the CDN never sees it (and `credentials: false` makes sure).
+      return await (link.client ??= new HubClient({ endpoint: ctx.api.endpoint, token: undefined, network: ctx.api.network })).request({
+        path: cdn,
+        headers: range ? { range: `bytes=${range.start}-${range.end ?? ""}` } : {},
+        subject: { modelId: ctx.modelId, revision: ctx.revision, filePath: ctx.file.path },
+        signal: ctx.signal,
+        readTimeoutMs: ctx.settings.stallTimeoutMs,
+        maxRetries: 0,
+        direct,
+        credentials: false,
+      });
+    } catch (err) {
+      if (!refusedLink(err)) throw err;
+      link.drop(cdn); // expired or refused: ask the hub for a fresh one below
+    }
+  }
+  const viaHub = ctx.api.openFile(ctx.modelId, ctx.file.path, {
     revision: ctx.revision,
     range,
     signal: ctx.signal,
@@ -208,6 +240,15 @@ function open(ctx: FetchContext, range?: { start: number; end?: number }, direct
     direct,
     token: ctx.token,
   });
+  const resolving = (link.resolving = viaHub.then(
+    (res) => link.learn(res.url),
+    () => undefined,
+  ));
+  try {
+    return await viaHub;
+  } finally {
+    if (link.resolving === resolving) link.resolving = undefined;
+  }
 }
 
 /** The first byte a 206 answer starts at, from Content-Range. */

@@ -44,6 +44,8 @@ export interface HubRequestOptions {
   direct?: boolean;
   /** With `direct`: the caller reads the body whole, so a chunked answer may come directly too. */
   wholeBody?: boolean;
+  /** false: never send the token, whatever the origin (a signed CDN URL reused without the hub). */
+  credentials?: boolean;
 }
 
 export interface HubResponse {
@@ -156,7 +158,7 @@ export class HubClient {
     let body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
     const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
     // Credentials go to the hub's origin only; once a redirect leaves it, they are gone for good.
-    let credentialsAllowed = true;
+    let credentialsAllowed = opts.credentials !== false;
     for (let hop = 0; ; hop++) {
       const sendCredentials = credentialsAllowed && new URL(url).origin === this.origin && this.token !== undefined;
       const headers: Record<string, string> = {

@@ -4,7 +4,7 @@
 // GET /__test__/stats tells what the server saw (requests, whether they carried credentials, file bytes sent).
 //
 // A fault is one JSON object; POST takes {"faults": [...]} (added to those already set) or one fault:
-//   {"kind": "status", "status": 429, "retryAfter": 1, "on": "file"|"listing"|"any", "path"?, "model"?, "times"?}
+//   {"kind": "status", "status": 429, "retryAfter": 1, "on": "file"|"listing"|"any"|"cdn", "path"?, "model"?, "times"?}
 //       (with "body": {...} it answers that JSON instead, e.g. status 200 and a hostile listing)
 //   {"kind": "close",  "afterBytes": N, ...}   send N bytes of the body, then close the connection cleanly (FIN)
 //   {"kind": "reset",  "afterBytes": N, ...}   send N bytes, then reset the connection (RST)
@@ -54,7 +54,7 @@ export interface Fault {
   /** How many times it fires (default: always). */
   times?: number;
   /** For `status`: which requests (default `file`: downloads, hub and CDN). */
-  on?: "file" | "listing" | "any";
+  on?: "file" | "listing" | "any" | "cdn";
   status?: number;
   /** For `status`: a JSON body to answer with instead of an error envelope (e.g. a hostile listing). */
   body?: unknown;
@@ -92,12 +92,12 @@ function validate(f: unknown): Fault {
 }
 
 /** Where a request is going: a file download (hub or CDN), a listing, or something else. */
-function classify(url: URL): { type: "file" | "listing" | "other"; model?: string; filePath?: string } {
+function classify(url: URL): { type: "file" | "listing" | "other"; model?: string; filePath?: string; cdn?: boolean } {
   const p = url.pathname;
   let m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo$/.exec(p);
   if (m) return { type: "file", model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, filePath: url.searchParams.get("FilePath") ?? "" };
   m = /^\/__cdn__\/([^/]+)\/[^/]+\/(.+)$/.exec(p);
-  if (m) return { type: "file", model: decodeURIComponent(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decodeURIComponent).join("/") };
+  if (m) return { type: "file", model: decodeURIComponent(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decodeURIComponent).join("/"), cdn: true };
   m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo\/files$/.exec(p);
   if (m) return { type: "listing", model: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}` };
   return { type: "other" };
@@ -166,7 +166,7 @@ export function createTestFaults(): FaultHooks {
       });
       if (where.type !== "other") {
         const on = (x: Fault) => x.on ?? "file";
-        const f = faults.find((x) => x.kind === "status" && (on(x) === "any" || on(x) === where.type) && matches(x, where.model, where.filePath));
+        const f = faults.find((x) => x.kind === "status" && (on(x) === "any" || on(x) === where.type || (on(x) === "cdn" && where.cdn === true)) && matches(x, where.model, where.filePath));
         if (f) {
           fire(f);
           const status = f.status ?? 503;
