@@ -4,12 +4,10 @@
 //    either client resumes the other's partial file); a 200 to a Range request restarts it cleanly.
 //  - large files: parallel byte ranges written positionally into one preallocated <file>.parallel_tmp,
 //    with a small progress file (<file>.parallel_tmp.incomplete) so a killed run resumes each range.
-//    The hash follows the file in order: a chunk arriving where the hash stands is hashed from memory;
-//    only bytes that arrived ahead of it are read back (page-cached) once they have landed.
-// Range streams batch their writes (one positional writev per batch, one batch landing while the next
-// fills; a slow stream's bytes still land within LINGER_MS), and reading pauses when too much is waiting
-// to land. A small single stream writes each chunk as it comes (InlineSink); a big one hashes and writes
-// on worker threads (worker-sink.ts). Metadata calls (stat, rename, chmod) are synchronous: cheaper.
+//    Range streams are read straight into a shared ring where the transport allows (plain http), and
+//    written and hashed (in file order) on worker threads (range-sink.ts).
+// A small single stream writes each chunk as it comes (InlineSink); a big one hashes and writes on
+// worker threads (worker-sink.ts). Metadata calls (stat, rename, chmod) are synchronous: cheaper.
 import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import fs from "node:fs";
@@ -27,17 +25,14 @@ import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./lay
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { preallocate, releaseUnused } from "./preallocate.js";
 import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
-import { BatchWriter, InlineSink, type Sink } from "./sink.js";
+import { InlineSink, type Sink } from "./sink.js";
+import { RangeSink, type Lane } from "./range-sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import type { ProgressEvent } from "./types.js";
 
 /** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
 export const INTEGRITY_ATTEMPTS = 3;
 
-const MiB = 1024 * 1024;
-/** Each range stream of a parallel download (up to 16 of them at once). */
-const RANGE_BATCH_BYTES = 512 * 1024;
-const RANGE_BACKLOG_BYTES = 2 * MiB;
 
 export interface FetchContext {
   api: HubApi;
@@ -473,98 +468,91 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     return saving;
   };
 
-  const fh = await fsp.open(tempPath, "r+");
-  // The hash follows the file in order: a chunk that arrives exactly where the hash stands is hashed from
-  // memory; bytes that arrived ahead of it (other ranges, or a resumed run) are read back once they landed.
-  const hash = createHash("sha256");
-  let hashed = 0;
-  let catchingUp = false;
-  let hashing: Promise<void> = Promise.resolve();
+  // The hash follows the file in order, on a worker thread (range-sink.ts): from memory where a batch
+  // arrives exactly where it stands; bytes that landed ahead of it are read back once it reaches them.
   let hashPart = 0;
   const landedEnd = (pos: number) => {
     // The part holding `pos` (the hash only moves forward, so the search starts where it last ended).
     while (hashPart + 1 < st.starts.length && st.starts[hashPart + 1]! <= pos) hashPart++;
     return st.starts[hashPart]! + st.done[hashPart]!;
   };
-  const catchUp = () => {
-    if (catchingUp || hashed >= file.size || landedEnd(hashed) <= hashed) return;
-    catchingUp = true;
-    hashing = hashing.then(async () => {
-      const buf = Buffer.allocUnsafe(MiB);
-      try {
-        while (hashed < file.size) {
-          if (ctx.signal?.aborted) throw new AbortedError();
-          const from = hashed;
-          const len = Math.min(landedEnd(from) - from, buf.length);
-          if (len <= 0) break;
-          const { bytesRead } = await fh.read(buf, 0, len, from);
-          if (bytesRead === 0) throw new Error("temp file shorter than expected");
-          if (hashed !== from) continue;
-          hash.update(buf.subarray(0, bytesRead));
-          hashed += bytesRead;
+  const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
+  const streams = Math.max(1, Math.min(settings.rangeWorkers, pending.length));
+  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd);
+
+  /** One range's body read straight into its lane of the ring (direct transport). */
+  const receiveDirect = async (body: DirectBody, lane: Lane, partEnd: number): Promise<void> => {
+    let failed: { err: unknown } | undefined;
+    await body.pipeTo({
+      buffer: () => lane.nextSpace(),
+      data: (_buf, n) => {
+        try {
+          const take = Math.min(n, partEnd - lane.next);
+          const room = lane.commit(take, () => body.resume());
+          ctx.emit({ type: "bytes", path: file.path, bytes: take });
+          if (lane.next >= partEnd) {
+            body.destroy();
+            return false;
+          }
+          return room;
+        } catch (err) {
+          failed = { err };
+          body.destroy();
+          return false;
         }
-      } finally {
-        catchingUp = false;
-      }
+      },
     });
+    if (failed) throw failed.err;
   };
 
-  const fetchPart = async (i: number) => {
+  const fetchPart = async (i: number, lane: Lane) => {
     const partStart = st.starts[i]!;
     const partEnd = partStart + partLen(i); // exclusive
     const attempt = async () => {
       const start = partStart + st.done[i]!;
       if (start >= partEnd) return;
-      const res = await open(ctx, { start, end: partEnd - 1 });
+      const res = await open(ctx, { start, end: partEnd - 1 }, true);
       if (res.status !== 206 || contentRangeStart(res) !== start) {
         discardBody(res.body);
         throw new RangeIgnoredError();
       }
-      const writer = new BatchWriter(fh, start, RANGE_BATCH_BYTES, (_bytes, end) => {
+      lane.start(start, (end) => {
         st.done[i] = end - partStart;
         void save();
-        catchUp();
-      }, true);
+      });
       try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          const pos = writer.next;
-          const data = pos + chunk.length > partEnd ? chunk.subarray(0, partEnd - pos) : chunk;
-          if (pos === hashed) {
-            hash.update(data);
-            hashed += data.length;
-          }
-          writer.add(data);
+        if (res.body instanceof DirectBody) await receiveDirect(res.body, lane, partEnd);
+        else for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          const data = lane.next + chunk.length > partEnd ? chunk.subarray(0, partEnd - lane.next) : chunk;
+          const wait = lane.add(data);
           ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
-          if (pos + data.length >= partEnd) {
+          if (lane.next >= partEnd) {
             discardBody(res.body);
             break;
           }
-          if (writer.backlog > RANGE_BACKLOG_BYTES) await writer.waitBelow(RANGE_BATCH_BYTES);
+          if (wait) await wait;
         }
       } catch (err) {
         discardBody(res.body);
         throw typedError(err, ctx, res.url.split("?")[0]!);
       } finally {
         // What was received lands (and is recorded) before a retry or the next part.
-        await writer.flush();
+        await lane.flush();
       }
-      if (writer.written < partEnd) throw premature(res, ctx);
+      if (partStart + st.done[i]! < partEnd) throw premature(res, ctx);
     };
     await withRetries(ctx, attempt, () => st.done[i]!);
     void save(true);
-    catchUp();
   };
 
-  const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
-  catchUp();
   let failure: unknown;
-  const workers = Array.from({ length: Math.min(settings.rangeWorkers, pending.length) }, async () => {
+  const workers = sink.lanes.map(async (lane) => {
     for (;;) {
       if (failure !== undefined) return;
       const i = pending.shift();
       if (i === undefined) return;
       try {
-        await fetchPart(i);
+        await fetchPart(i, lane);
       } catch (err) {
         failure ??= outer.signal?.aborted ? new AbortedError() : err;
         local.abort();
@@ -572,16 +560,14 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
       }
     }
   });
+  let sha256: string;
   try {
     await Promise.all(workers);
     if (failure !== undefined) throw failure;
-    catchUp();
-    await hashing;
-    if (hashed !== file.size) throw new Error(`internal: hashed ${hashed} of ${file.size} bytes`);
+    sha256 = await sink.digest();
   } finally {
     await save(true);
-    await hashing.catch(() => undefined);
-    await fh.close();
+    await sink.close();
   }
-  return { tempPath, sha256: hash.digest("hex"), bytes: file.size };
+  return { tempPath, sha256, bytes: file.size };
 }
