@@ -28,6 +28,7 @@ import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-s
 import { InlineSink, type Sink } from "./sink.js";
 import { RangeSink, type Lane } from "./range-sink.js";
 import { WorkerSink } from "./worker-sink.js";
+import { PROBE_BYTES, SplitProbe } from "./split-probe.js";
 import type { ProgressEvent } from "./types.js";
 
 /** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
@@ -133,13 +134,18 @@ async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
   if (eligible && !single && !adaptive) return parallelOrSingle(ctx);
   const result = await fetchSingle(ctx, adaptive);
   if (!("switchAt" in result)) return result;
-  await convertToParallel(ctx, result.switchAt);
-  return parallelOrSingle(ctx);
+  try {
+    await convertToParallel(ctx, result.switchAt);
+  } catch (err) {
+    result.carry?.destroy();
+    throw err;
+  }
+  return parallelOrSingle(ctx, result);
 }
 
-async function parallelOrSingle(ctx: FetchContext): Promise<TempResult> {
+async function parallelOrSingle(ctx: FetchContext, carried?: Switch): Promise<TempResult> {
   try {
-    return await fetchParallel(ctx);
+    return await fetchParallel(ctx, carried);
   } catch (err) {
     if (!(err instanceof RangeIgnoredError)) throw err;
     // The server ignores Range: start over with one plain stream.
@@ -161,6 +167,12 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   await fsp.rename(finalPath + INCOMPLETE_SUFFIX, finalPath + PARALLEL_SUFFIX);
   writeSmallFileAtomicSync(finalPath + PARALLEL_STATE_SUFFIX, JSON.stringify(state));
   await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
+}
+
+/** A single stream that turned out to be worth splitting: where it stood, and its connection if it can go on. */
+interface Switch {
+  switchAt: number;
+  carry?: DirectBody | undefined;
 }
 
 /** The server answered a Range request with the whole file. */
@@ -253,22 +265,18 @@ function contentRangeStart(res: HubFileResponse): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function premature(res: HubFileResponse | undefined, ctx: FetchContext): ConnectionFailedError {
+function premature(res: { url: string } | undefined, ctx: FetchContext): ConnectionFailedError {
   const url = res?.url ? res.url.split("?")[0]! : ctx.api.endpoint;
   return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
 }
 
-/** How long a splittable single stream runs before deciding, and the CPU share under which it splits. */
-const PROBE_MS = 50;
-const NETWORK_BOUND_CPU_SHARE = 0.5;
-
 /**
- * One stream into <file>.incomplete. With `splittable`, once it has run for PROBE_MS it checks whether
- * this process is mostly waiting on the network (CPU time under half the wall time): then more
- * connections will help, and it stops with `switchAt` (the bytes landed) for the caller to go on in
- * parallel ranges. On a fast link, where one stream keeps a core busy, it carries on alone.
+ * One stream into <file>.incomplete. With `splittable`, once its worker threads run it measures whether
+ * a second connection adds throughput (split-probe.ts): then it stops with `switchAt` (the bytes landed)
+ * for the caller to go on in parallel ranges, handing over its still-open connection (`carry`, on the
+ * direct transport) as the first of them. Where one stream is as fast as two, it carries on alone.
  */
-async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | { switchAt: number }> {
+async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | Switch> {
   const { file } = ctx;
   const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
   let offset = fs.statSync(tempPath, { throwIfNoEntry: false })?.size ?? 0;
@@ -289,21 +297,21 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   const reserved = file.size - offset >= ctx.settings.preallocateMinBytes;
   let overflow = false;
   let digest: string | undefined;
-  let probe: { t: number; cpu: NodeJS.CpuUsage } | undefined;
+  let probe: SplitProbe | undefined;
   let split = false;
+  let carry: DirectBody | undefined;
   const shouldSplit = (): boolean => {
-    const now = performance.now();
-    if (!probe) {
-      // Worker threads starting up burn CPU that is not the cost of receiving: wait for them.
-      if (sink instanceof WorkerSink && !sink.ready) return false;
-      probe = { t: now, cpu: process.cpuUsage() };
-      return false;
-    }
-    if (now - probe.t < PROBE_MS) return false;
+    // Worker threads starting up take CPU that is not the cost of receiving: measure once they run.
+    if (sink instanceof WorkerSink && !sink.ready) return false;
+    probe ??= new SplitProbe(() => {
+      // Further on in the file, where the ranges would go.
+      const from = sink.accepted + Math.floor((file.size - sink.accepted) / 2 / 65536) * 65536;
+      return open(ctx, { start: from, end: Math.min(file.size, from + PROBE_BYTES) - 1 }, true);
+    }, () => sink.accepted);
+    const verdict = probe.tick();
+    if (verdict === undefined) return false;
     splittable = false;
-    const used = process.cpuUsage(probe.cpu);
-    const share = (used.user + used.system) / 1000 / (now - probe.t);
-    return share < NETWORK_BOUND_CPU_SHARE && file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
+    return verdict === "split" && file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
   };
   try {
     if (ctx.signal?.aborted) throw new AbortedError();
@@ -330,9 +338,15 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
             }
             const room = ring.commit(take, () => body.resume());
             if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
-            if (overflow || (splittable && shouldSplit())) {
-              split = !overflow;
+            if (overflow) {
               body.destroy();
+              return false;
+            }
+            if (splittable && shouldSplit()) {
+              // The connection stays open: it goes on as the first range stream.
+              split = true;
+              carry = body;
+              body.detach();
               return false;
             }
             return room;
@@ -396,11 +410,13 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     if (split) {
       await sink.close();
       digest = "";
-      return { switchAt: offset };
+      return { switchAt: offset, carry };
     }
     digest = await sink.finish();
   } finally {
+    probe?.stop();
     if (digest === undefined) {
+      carry?.destroy();
       await sink.close();
       // A failed run keeps its partial file to resume, but not the disk space reserved past its end.
       if (reserved) releaseUnused(tempPath);
@@ -410,7 +426,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   return { tempPath, sha256: digest, bytes: overflow ? file.size + 1 : offset };
 }
 
-async function fetchParallel(outer: FetchContext): Promise<TempResult> {
+async function fetchParallel(outer: FetchContext, carried?: Switch): Promise<TempResult> {
   // One failed range stops the others at once (their finished bytes stay recorded for the next run).
   const local = new AbortController();
   setMaxListeners(0, local.signal);
@@ -418,13 +434,13 @@ async function fetchParallel(outer: FetchContext): Promise<TempResult> {
   outer.signal?.addEventListener("abort", onAbort, { once: true });
   if (outer.signal?.aborted) local.abort();
   try {
-    return await fetchParallelInner({ ...outer, signal: local.signal }, local, outer);
+    return await fetchParallelInner({ ...outer, signal: local.signal }, local, outer, carried);
   } finally {
     outer.signal?.removeEventListener("abort", onAbort);
   }
 }
 
-async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext): Promise<TempResult> {
+async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext, carried?: Switch): Promise<TempResult> {
   const { file, settings } = ctx;
   const tempPath = ctx.finalPath + PARALLEL_SUFFIX;
   const statePath = ctx.finalPath + PARALLEL_STATE_SUFFIX;
@@ -505,16 +521,26 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     if (failed) throw failed.err;
   };
 
-  const fetchPart = async (i: number, lane: Lane) => {
+  const fetchPart = async (i: number, lane: Lane, handed?: { pos: number; body: DirectBody }) => {
     const partStart = st.starts[i]!;
     const partEnd = partStart + partLen(i); // exclusive
     const attempt = async () => {
       const start = partStart + st.done[i]!;
-      if (start >= partEnd) return;
-      const res = await open(ctx, { start, end: partEnd - 1 }, true);
-      if (res.status !== 206 || contentRangeStart(res) !== start) {
-        discardBody(res.body);
-        throw new RangeIgnoredError();
+      const carry = handed;
+      handed = undefined;
+      if (start >= partEnd) return carry?.body.destroy();
+      let res: { url: string; body: HubFileResponse["body"] };
+      if (carry?.pos === start) {
+        // The single stream's connection, still open, goes on with this part: no new request.
+        res = { url: ctx.api.endpoint, body: carry.body };
+      } else {
+        carry?.body.destroy();
+        const opened = await open(ctx, { start, end: partEnd - 1 }, true);
+        if (opened.status !== 206 || contentRangeStart(opened) !== start) {
+          discardBody(opened.body);
+          throw new RangeIgnoredError();
+        }
+        res = opened;
       }
       lane.start(start, (end) => {
         st.done[i] = end - partStart;
@@ -545,14 +571,26 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     void save(true);
   };
 
+  // A single stream that split: its connection goes on in the part where it stood, on the first lane.
+  let handed: { pos: number; body: DirectBody; part: number } | undefined;
+  const carryBody = carried?.carry;
+  if (carryBody) {
+    const part = pending.findIndex((i) => st.starts[i]! + st.done[i]! === carried.switchAt);
+    if (part < 0) carryBody.destroy();
+    else {
+      handed = { pos: carried.switchAt, body: carryBody, part: pending.splice(part, 1)[0]! };
+      pending.unshift(handed.part);
+      local.signal.addEventListener("abort", () => carryBody.destroy(), { once: true });
+    }
+  }
   let failure: unknown;
-  const workers = sink.lanes.map(async (lane) => {
-    for (;;) {
+  const workers = sink.lanes.map(async (lane, w) => {
+    for (let first = w === 0; ; first = false) {
       if (failure !== undefined) return;
       const i = pending.shift();
       if (i === undefined) return;
       try {
-        await fetchPart(i, lane);
+        await fetchPart(i, lane, first && handed?.part === i ? handed : undefined);
       } catch (err) {
         failure ??= outer.signal?.aborted ? new AbortedError() : err;
         local.abort();
@@ -566,6 +604,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     if (failure !== undefined) throw failure;
     sha256 = await sink.digest();
   } finally {
+    carryBody?.destroy(); // unused (or done): never left open
     await save(true);
     await sink.close();
   }

@@ -11,6 +11,7 @@
 //   {"kind": "corrupt", ...}                    flip the first byte of the body
 //   {"kind": "stall",  "afterBytes": N, "stallMs"?: ms}   send N bytes, then nothing (until stallMs, or forever)
 //   {"kind": "throttle", "bytesPerSecond": N}   cap each body's rate (for benchmarks)
+//       (with "shared": true, all bodies together: one link, or a machine whose CPU is the limit)
 //   {"kind": "ignore-range"}                    answer Range requests with 200 and the whole file
 // `times` (default: unlimited) counts how often the fault fires; `path` / `model` limit it to one file / model.
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -63,6 +64,10 @@ export interface Fault {
   afterBytes?: number;
   stallMs?: number;
   bytesPerSecond?: number;
+  /** For `throttle`: one cap for all bodies together, paced from the first byte sent under it. */
+  shared?: boolean;
+  sharedStart?: number;
+  sharedSent?: number;
 }
 
 export interface SeenRequest {
@@ -236,7 +241,12 @@ export function createTestFaults(): FaultHooks {
               sent += piece.length;
               throttled += piece.length;
               yield piece;
-              const due = throttleStart + (throttled / throttle.bytesPerSecond) * 1000 - Date.now();
+              let due = throttleStart + (throttled / throttle.bytesPerSecond) * 1000 - Date.now();
+              if (throttle.shared) {
+                throttle.sharedStart ??= Date.now();
+                throttle.sharedSent = (throttle.sharedSent ?? 0) + piece.length;
+                due = throttle.sharedStart + (throttle.sharedSent / throttle.bytesPerSecond) * 1000 - Date.now();
+              }
               if (due > 0) await sleep(due, res);
               if (res.destroyed) return;
             }
