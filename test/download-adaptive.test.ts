@@ -59,8 +59,8 @@ describe("adaptive split", () => {
     assert.equal(sha256(fs.readFileSync(path.join(snap(home), "big.bin"))), sha256(BIG));
     const gets = (await hubStats(hub)).requests.filter((q) => q.filePath === "big.bin" && q.method === "GET");
     const ranged = gets.filter((q) => q.range);
-    // One probe measured a second connection; it added nothing, so the first stream went on alone.
-    assert.equal(ranged.length, 1, JSON.stringify(gets));
+    // Probes (at most 3) measured a second connection; it added nothing, so the first stream went on alone.
+    assert.ok(ranged.length >= 1 && ranged.length <= 3, JSON.stringify(gets));
     assert.deepEqual(fs.readdirSync(snap(home)).filter((n) => n !== "big.bin"), []);
   });
 

@@ -276,6 +276,10 @@ function premature(res: { url: string } | undefined, ctx: FetchContext): Connect
  * for the caller to go on in parallel ranges, handing over its still-open connection (`carry`, on the
  * direct transport) as the first of them. Where one stream is as fast as two, it carries on alone.
  */
+/** Measurements of a second connection per file, and how long after a "no" the next one starts. */
+const MAX_PROBES = 3;
+const REPROBE_MS = 2000;
+
 async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | Switch> {
   const { file } = ctx;
   const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
@@ -298,11 +302,14 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   let overflow = false;
   let digest: string | undefined;
   let probe: SplitProbe | undefined;
+  let probes = 0;
+  let nextProbeAt = 0;
   let split = false;
   let carry: DirectBody | undefined;
   const shouldSplit = (): boolean => {
     // Worker threads starting up take CPU that is not the cost of receiving: measure once they run.
     if (sink instanceof WorkerSink && !sink.ready) return false;
+    if (!probe && performance.now() < nextProbeAt) return false;
     probe ??= new SplitProbe(() => {
       // Further on in the file, where the ranges would go.
       const from = sink.accepted + Math.floor((file.size - sink.accepted) / 2 / 65536) * 65536;
@@ -310,8 +317,16 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     }, () => sink.accepted);
     const verdict = probe.tick();
     if (verdict === undefined) return false;
-    splittable = false;
-    return verdict === "split" && file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
+    probe = undefined;
+    const worth = file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
+    if (verdict === "split") {
+      splittable = false;
+      return worth;
+    }
+    // A measurement can meet a moment when the machine was busy: look again a little later, a few times.
+    splittable = worth && ++probes < MAX_PROBES;
+    nextProbeAt = performance.now() + REPROBE_MS;
+    return false;
   };
   try {
     if (ctx.signal?.aborted) throw new AbortedError();
@@ -414,7 +429,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     }
     digest = await sink.finish();
   } finally {
-    probe?.stop();
+    (probe as SplitProbe | undefined)?.stop();
     if (digest === undefined) {
       carry?.destroy();
       await sink.close();

@@ -8,12 +8,12 @@
 // stopped by this.
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 
-/** Each measuring window (the hub's test throttle paces in 50 ms steps; two of them per window). */
+/** Each measuring window. */
 const WINDOW_MS = 100;
 /** The probe asks for at most this much. */
 export const PROBE_BYTES = 8 * 1024 * 1024;
 /** Split only when both connections together carry this much more than the first alone... */
-const GAIN = 1.5;
+const GAIN = 1.4;
 /** ...and the first stream kept this share of its own rate (it was not the probe's CPU it lost). */
 const KEPT = 0.7;
 

@@ -234,7 +234,8 @@ export function createTestFaults(): FaultHooks {
           }
           if (throttle?.bytesPerSecond) {
             // Paced against the clock since the body started, so the average rate is the cap.
-            const slice = Math.max(1, Math.floor(throttle.bytesPerSecond / 20));
+            // In 10 ms steps: smooth enough for a client measuring its rate over 100 ms, as on a real link.
+            const slice = Math.max(16 * 1024, Math.floor(throttle.bytesPerSecond / 100));
             for (let off = 0; off < chunk.length; off += slice) {
               const piece = chunk.subarray(off, off + slice);
               count(piece.length);
