@@ -169,6 +169,27 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
 }
 
+/**
+ * Reads a direct body into `space()`: `onData(n)` says whether to go on (false: paused until
+ * `body.resume()`, or the body was destroyed or detached). A throw stops the body and is rethrown.
+ */
+async function receiveInto(body: DirectBody, space: () => Uint8Array, onData: (n: number) => boolean): Promise<void> {
+  let failed: { err: unknown } | undefined;
+  await body.pipeTo({
+    buffer: space,
+    data: (_buf, n) => {
+      try {
+        return onData(n);
+      } catch (err) {
+        failed = { err };
+        body.destroy();
+        return false;
+      }
+    },
+  });
+  if (failed) throw failed.err;
+}
+
 /** A single stream that turned out to be worth splitting: where it stood, and its connection if it can go on. */
 interface Switch {
   switchAt: number;
@@ -340,40 +361,28 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
 
     /** The body read straight into the worker sink's ring; same rules as the loop below. */
-    const receiveDirect = async (body: DirectBody, ring: WorkerSink): Promise<void> => {
-      let failed: { err: unknown } | undefined;
-      await body.pipeTo({
-        buffer: () => ring.nextSpace(),
-        data: (_buf, n) => {
-          try {
-            let take = n;
-            if (ring.accepted + take > file.size) {
-              overflow = true;
-              take = Math.max(0, file.size - ring.accepted);
-            }
-            const room = ring.commit(take, () => body.resume());
-            if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
-            if (overflow) {
-              body.destroy();
-              return false;
-            }
-            if (splittable && shouldSplit()) {
-              // The connection stays open: it goes on as the first range stream.
-              split = true;
-              carry = body;
-              body.detach();
-              return false;
-            }
-            return room;
-          } catch (err) {
-            failed = { err };
-            body.destroy();
-            return false;
-          }
-        },
+    const receiveDirect = (body: DirectBody, ring: WorkerSink): Promise<void> =>
+      receiveInto(body, () => ring.nextSpace(), (n) => {
+        let take = n;
+        if (ring.accepted + take > file.size) {
+          overflow = true;
+          take = Math.max(0, file.size - ring.accepted);
+        }
+        const room = ring.commit(take, () => body.resume());
+        if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
+        if (overflow) {
+          body.destroy();
+          return false;
+        }
+        if (splittable && shouldSplit()) {
+          // The connection stays open: it goes on as the first range stream.
+          split = true;
+          carry = body;
+          body.detach();
+          return false;
+        }
+        return room;
       });
-      if (failed) throw failed.err;
-    };
 
     const attempt = async (): Promise<void> => {
       if (sink.landed === file.size) return;
@@ -512,29 +521,17 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd);
 
   /** One range's body read straight into its lane of the ring (direct transport). */
-  const receiveDirect = async (body: DirectBody, lane: Lane, partEnd: number): Promise<void> => {
-    let failed: { err: unknown } | undefined;
-    await body.pipeTo({
-      buffer: () => lane.nextSpace(),
-      data: (_buf, n) => {
-        try {
-          const take = Math.min(n, partEnd - lane.next);
-          const room = lane.commit(take, () => body.resume());
-          ctx.emit({ type: "bytes", path: file.path, bytes: take });
-          if (lane.next >= partEnd) {
-            body.destroy();
-            return false;
-          }
-          return room;
-        } catch (err) {
-          failed = { err };
-          body.destroy();
-          return false;
-        }
-      },
+  const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> =>
+    receiveInto(body, () => lane.nextSpace(), (n) => {
+      const take = Math.min(n, partEnd - lane.next);
+      const room = lane.commit(take, () => body.resume());
+      ctx.emit({ type: "bytes", path: file.path, bytes: take });
+      if (lane.next >= partEnd) {
+        body.destroy();
+        return false;
+      }
+      return room;
     });
-    if (failed) throw failed.err;
-  };
 
   const fetchPart = async (i: number, lane: Lane, handed?: { pos: number; body: DirectBody }) => {
     const partStart = st.starts[i]!;
