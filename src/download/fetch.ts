@@ -2,56 +2,32 @@
 // (rename) only once the size and sha256 match the listing. Nothing unverified is ever at a final path.
 //  - single stream: <file>.incomplete, resumed with `Range: bytes=<n>-` (the official client's name, so
 //    either client resumes the other's partial file); a 200 to a Range request restarts it cleanly.
-//  - large files: parallel byte ranges written positionally into one preallocated <file>.parallel_tmp,
-//    with a small progress file (<file>.parallel_tmp.incomplete) so a killed run resumes each range.
-//    Range streams are read straight into a shared ring where the transport allows (plain http), and
-//    written and hashed (in file order) on worker threads (range-sink.ts).
+//  - large files: parallel byte ranges (parallel.ts), into <file>.parallel_tmp; a big file starts as one
+//    stream and splits into ranges when a second connection adds throughput (split-probe.ts).
 // A small single stream writes each chunk as it comes (InlineSink); a big one hashes and writes on
 // worker threads (worker-sink.ts). Metadata calls (stat, rename, chmod) are synchronous: cheaper.
 import { createHash } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError, localWriteError } from "../errors.js";
-import { errorForNetwork } from "../http/error-mapping.js";
-import { backoffDelay, sleep } from "../http/retry-policy.js";
-import { DirectBody, HubClient, discardBody, type HubFileResponse } from "../http/index.js";
-import type { HubApi } from "../hub/api.js";
-import { FileLink, refusedLink } from "./file-link.js";
-import type { RepoFile } from "../hub/types.js";
-import type { DownloadSettings } from "../settings.js";
+import { AbortedError, IntegrityError, localWriteError } from "../errors.js";
+import { DirectBody, discardBody } from "../http/index.js";
+import { FileLink } from "./file-link.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { preallocate, releaseUnused } from "./preallocate.js";
 import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
 import { InlineSink, type Sink } from "./sink.js";
-import { RangeSink, type Lane } from "./range-sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import { PROBE_BYTES, SplitProbe } from "./split-probe.js";
-import type { ProgressEvent } from "./types.js";
+import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
+import { fetchParallel } from "./parallel.js";
+
+export type { FetchContext } from "./file-request.js";
 
 /** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
 export const INTEGRITY_ATTEMPTS = 3;
 
-
-export interface FetchContext {
-  api: HubApi;
-  modelId: string;
-  revision: string;
-  file: RepoFile;
-  finalPath: string;
-  settings: DownloadSettings;
-  /** Resolved once per run (null: signed out), so every request of a run sends the same one. */
-  token: string | null;
-  maxBackoffMs: number;
-  signal?: AbortSignal | undefined;
-  emit: (event: ProgressEvent) => void;
-  /** Folders already made in this run (saves a mkdir per file). */
-  madeDirs?: Set<string>;
-  /** The file's signed CDN URL, once a request through the hub found it (file-link.ts); set per file. */
-  link?: FileLink;
-}
 
 /** Downloads, verifies and commits one file. Returns the verified sha256 and the committed file's mtime. */
 export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
@@ -99,12 +75,6 @@ async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string;
 
 export async function discardTemps(finalPath: string): Promise<void> {
   for (const suffix of [INCOMPLETE_SUFFIX, PARALLEL_SUFFIX, PARALLEL_STATE_SUFFIX]) fs.rmSync(finalPath + suffix, { force: true });
-}
-
-interface TempResult {
-  tempPath: string;
-  sha256: string;
-  bytes: number;
 }
 
 /** Big enough for parallel ranges (so a range state file may exist beside it). */
@@ -169,127 +139,6 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   await fsp.truncate(finalPath + PARALLEL_SUFFIX, file.size);
 }
 
-/**
- * Reads a direct body into `space()`: `onData(n)` says whether to go on (false: paused until
- * `body.resume()`, or the body was destroyed or detached). A throw stops the body and is rethrown.
- */
-async function receiveInto(body: DirectBody, space: () => Uint8Array, onData: (n: number) => boolean): Promise<void> {
-  let failed: { err: unknown } | undefined;
-  await body.pipeTo({
-    buffer: space,
-    data: (_buf, n) => {
-      try {
-        return onData(n);
-      } catch (err) {
-        failed = { err };
-        body.destroy();
-        return false;
-      }
-    },
-  });
-  if (failed) throw failed.err;
-}
-
-/** A single stream that turned out to be worth splitting: where it stood, and its connection if it can go on. */
-interface Switch {
-  switchAt: number;
-  carry?: DirectBody | undefined;
-}
-
-/** The server answered a Range request with the whole file. */
-class RangeIgnoredError extends Error {}
-
-/** A thrown value as a typed error: ours as it is, a local disk failure as such, anything else a network failure at `url`. */
-function typedError(err: unknown, ctx: FetchContext, url: string): unknown {
-  if (err instanceof ModelScopeError || err instanceof RangeIgnoredError) return err;
-  return localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, url, ctx.signal);
-}
-
-function isRetryable(err: unknown): boolean {
-  return err instanceof ConnectionFailedError || err instanceof ConnectionTimeoutError || err instanceof ServerError || err instanceof RateLimitError;
-}
-
-/** Runs one attempt at a time until it succeeds, retrying network failures with backoff (progress resets the count). */
-async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, progressed: () => number): Promise<T> {
-  let failures = 0;
-  for (;;) {
-    const before = progressed();
-    try {
-      return await attemptFn();
-    } catch (raw) {
-      if (ctx.signal?.aborted) throw new AbortedError();
-      const err = typedError(raw, ctx, ctx.api.endpoint);
-      if (progressed() > before) failures = 0;
-      if (!isRetryable(err) || failures >= ctx.settings.maxRetries) throw err;
-      failures++;
-      const delayMs = backoffDelay(failures, ctx.maxBackoffMs, (err as { retryAfterMs?: number }).retryAfterMs);
-      ctx.emit({ type: "retry", path: ctx.file.path, attempt: failures, delayMs, reason: (err as Error).message });
-      await sleep(delayMs, ctx.signal).catch(() => {
-        throw new AbortedError();
-      });
-    }
-  }
-}
-
-/**
- * One request for the file's bytes (all of them, or a range). Goes to the file's signed CDN URL when
- * this file already has one (no token, no hub round trip); otherwise through the hub, remembering
- * where it redirected to.
- */
-async function open(ctx: FetchContext, range?: { start: number; end?: number }, direct = false): Promise<HubFileResponse> {
-  const link = ctx.link!;
-  // Requests that start together (the range streams) wait for the first one's redirect, not ask again.
-  if (!link.current() && link.resolving) await link.resolving;
-  const cdn = link.current();
-  if (cdn) {
-    try {
-      // A client without the token: the CDN never sees it (and `credentials: false` makes sure).
-      return await (link.client ??= new HubClient({ endpoint: ctx.api.endpoint, token: undefined, network: ctx.api.network })).request({
-        path: cdn,
-        headers: range ? { range: `bytes=${range.start}-${range.end ?? ""}` } : {},
-        subject: { modelId: ctx.modelId, revision: ctx.revision, filePath: ctx.file.path },
-        signal: ctx.signal,
-        readTimeoutMs: ctx.settings.stallTimeoutMs,
-        maxRetries: 0,
-        direct,
-        credentials: false,
-      });
-    } catch (err) {
-      if (!refusedLink(err)) throw err;
-      link.drop(cdn); // expired or refused: ask the hub for a fresh one below
-    }
-  }
-  const viaHub = ctx.api.openFile(ctx.modelId, ctx.file.path, {
-    revision: ctx.revision,
-    range,
-    signal: ctx.signal,
-    readTimeoutMs: ctx.settings.stallTimeoutMs,
-    maxRetries: 0,
-    direct,
-    token: ctx.token,
-  });
-  const resolving = (link.resolving = viaHub.then(
-    (res) => link.learn(res.url),
-    () => undefined,
-  ));
-  try {
-    return await viaHub;
-  } finally {
-    if (link.resolving === resolving) link.resolving = undefined;
-  }
-}
-
-/** The first byte a 206 answer starts at, from Content-Range. */
-function contentRangeStart(res: HubFileResponse): number | undefined {
-  const v = res.headers["content-range"];
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(Array.isArray(v) ? v[0] : (v ?? "")).trim());
-  return m ? Number(m[1]) : undefined;
-}
-
-function premature(res: { url: string } | undefined, ctx: FetchContext): ConnectionFailedError {
-  const url = res?.url ? res.url.split("?")[0]! : ctx.api.endpoint;
-  return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
-}
 
 /**
  * One stream into <file>.incomplete. With `splittable`, once its worker threads run it measures whether
@@ -448,177 +297,4 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   }
   // Too many bytes: report a size mismatch so the integrity loop re-downloads from scratch.
   return { tempPath, sha256: digest, bytes: overflow ? file.size + 1 : offset };
-}
-
-async function fetchParallel(outer: FetchContext, carried?: Switch): Promise<TempResult> {
-  // One failed range stops the others at once (their finished bytes stay recorded for the next run).
-  const local = new AbortController();
-  setMaxListeners(0, local.signal);
-  const onAbort = () => local.abort();
-  outer.signal?.addEventListener("abort", onAbort, { once: true });
-  if (outer.signal?.aborted) local.abort();
-  try {
-    return await fetchParallelInner({ ...outer, signal: local.signal }, local, outer, carried);
-  } finally {
-    outer.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext, carried?: Switch): Promise<TempResult> {
-  const { file, settings } = ctx;
-  const tempPath = ctx.finalPath + PARALLEL_SUFFIX;
-  const statePath = ctx.finalPath + PARALLEL_STATE_SUFFIX;
-  let state = await loadRangeState(statePath, file, tempPath);
-  if (!state) {
-    const starts = planParts(file.size, settings);
-    state = { v: 2, size: file.size, sha256: file.sha256, starts, done: starts.map(() => 0) };
-    const fh = await fsp.open(tempPath, "w");
-    await fh.truncate(file.size);
-    await fh.close();
-    try {
-      if (file.size >= settings.preallocateMinBytes) await preallocate(tempPath, file.size, ctx.signal);
-    } catch (err) {
-      // Too big for the disk: nothing fetched yet, so no partial file (nor its partial reservation) stays.
-      await discardTemps(ctx.finalPath);
-      throw err;
-    }
-    writeSmallFileAtomicSync(statePath, JSON.stringify(state));
-  }
-  const st = state;
-  const partLen = (i: number) => endOfPart(st.starts, i, file.size) - st.starts[i]!;
-  const resumed = st.done.reduce((a, b) => a + b, 0);
-  ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: resumed });
-
-  let saving: Promise<void> = Promise.resolve();
-  let dirty = false;
-  let lastSave = Date.now();
-  const save = (force = false) => {
-    dirty = true;
-    if (!force && Date.now() - lastSave < 500) return saving;
-    lastSave = Date.now();
-    saving = saving.then(async () => {
-      if (!dirty) return;
-      dirty = false;
-      try {
-        writeSmallFileAtomicSync(statePath, JSON.stringify(st));
-      } catch {
-        // progress bookkeeping only: the next save (or a restart of those ranges) makes up for it
-      }
-    });
-    return saving;
-  };
-
-  // The hash follows the file in order, on a worker thread (range-sink.ts): from memory where a batch
-  // arrives exactly where it stands; bytes that landed ahead of it are read back once it reaches them.
-  let hashPart = 0;
-  const landedEnd = (pos: number) => {
-    // The part holding `pos` (the hash only moves forward, so the search starts where it last ended).
-    while (hashPart + 1 < st.starts.length && st.starts[hashPart + 1]! <= pos) hashPart++;
-    return st.starts[hashPart]! + st.done[hashPart]!;
-  };
-  const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
-  const streams = Math.max(1, Math.min(settings.rangeWorkers, pending.length));
-  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd);
-
-  /** One range's body read straight into its lane of the ring (direct transport). */
-  const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> =>
-    receiveInto(body, () => lane.nextSpace(), (n) => {
-      const take = Math.min(n, partEnd - lane.next);
-      const room = lane.commit(take, () => body.resume());
-      ctx.emit({ type: "bytes", path: file.path, bytes: take });
-      if (lane.next >= partEnd) {
-        body.destroy();
-        return false;
-      }
-      return room;
-    });
-
-  const fetchPart = async (i: number, lane: Lane, handed?: { pos: number; body: DirectBody }) => {
-    const partStart = st.starts[i]!;
-    const partEnd = partStart + partLen(i); // exclusive
-    const attempt = async () => {
-      const start = partStart + st.done[i]!;
-      const carry = handed;
-      handed = undefined;
-      if (start >= partEnd) return carry?.body.destroy();
-      let res: { url: string; body: HubFileResponse["body"] };
-      if (carry?.pos === start) {
-        // The single stream's connection, still open, goes on with this part: no new request.
-        res = { url: ctx.api.endpoint, body: carry.body };
-      } else {
-        carry?.body.destroy();
-        const opened = await open(ctx, { start, end: partEnd - 1 }, true);
-        if (opened.status !== 206 || contentRangeStart(opened) !== start) {
-          discardBody(opened.body);
-          throw new RangeIgnoredError();
-        }
-        res = opened;
-      }
-      lane.start(start, (end) => {
-        st.done[i] = end - partStart;
-        void save();
-      });
-      try {
-        if (res.body instanceof DirectBody) await receiveDirect(res.body, lane, partEnd);
-        else for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          const data = lane.next + chunk.length > partEnd ? chunk.subarray(0, partEnd - lane.next) : chunk;
-          const wait = lane.add(data);
-          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
-          if (lane.next >= partEnd) {
-            discardBody(res.body);
-            break;
-          }
-          if (wait) await wait;
-        }
-      } catch (err) {
-        discardBody(res.body);
-        throw typedError(err, ctx, res.url.split("?")[0]!);
-      } finally {
-        // What was received lands (and is recorded) before a retry or the next part.
-        await lane.flush();
-      }
-      if (partStart + st.done[i]! < partEnd) throw premature(res, ctx);
-    };
-    await withRetries(ctx, attempt, () => st.done[i]!);
-    void save(true);
-  };
-
-  // A single stream that split: its connection goes on in the part where it stood, on the first lane.
-  let handed: { pos: number; body: DirectBody; part: number } | undefined;
-  const carryBody = carried?.carry;
-  if (carryBody) {
-    const part = pending.findIndex((i) => st.starts[i]! + st.done[i]! === carried.switchAt);
-    if (part < 0) carryBody.destroy();
-    else {
-      handed = { pos: carried.switchAt, body: carryBody, part: pending.splice(part, 1)[0]! };
-      pending.unshift(handed.part);
-      local.signal.addEventListener("abort", () => carryBody.destroy(), { once: true });
-    }
-  }
-  let failure: unknown;
-  const workers = sink.lanes.map(async (lane, w) => {
-    for (let first = w === 0; ; first = false) {
-      if (failure !== undefined) return;
-      const i = pending.shift();
-      if (i === undefined) return;
-      try {
-        await fetchPart(i, lane, first && handed?.part === i ? handed : undefined);
-      } catch (err) {
-        failure ??= outer.signal?.aborted ? new AbortedError() : err;
-        local.abort();
-        return;
-      }
-    }
-  });
-  let sha256: string;
-  try {
-    await Promise.all(workers);
-    if (failure !== undefined) throw failure;
-    sha256 = await sink.digest();
-  } finally {
-    carryBody?.destroy(); // unused (or done): never left open
-    await save(true);
-    await sink.close();
-  }
-  return { tempPath, sha256, bytes: file.size };
 }
