@@ -194,7 +194,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       return worth;
     }
     // A measurement can meet a moment when the machine was busy: look again a little later, a few times.
-    splittable = worth && ++probes < MAX_PROBES;
+    splittable = verdict === "stay" && worth && ++probes < MAX_PROBES;
     nextProbeAt = performance.now() + REPROBE_MS;
     return false;
   };

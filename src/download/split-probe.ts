@@ -4,20 +4,27 @@
 // the limit (a per-connection cap, as CDNs have): then the probe adds its own rate and the first stream
 // keeps its pace. Where the limit is the CPU (a fast link, or a machine busy with something else), the
 // probe's bytes come out of the first stream's, and the total does not rise: no split, whatever the
-// process's CPU share. The probe's bytes are dropped (a few MiB at most); the first stream is never
-// stopped by this.
+// process's CPU share. A stream that is fast alone (150 MB/s) is left alone. The probe's bytes are
+// dropped (a few MiB at most); the first stream is never stopped by this.
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 
 /** Each measuring window. */
 const WINDOW_MS = 100;
 /** The probe asks for at most this much. */
 export const PROBE_BYTES = 8 * 1024 * 1024;
+/**
+ * A stream at least this fast (bytes per ms: 150 MB/s) is never split: more connections could only win
+ * little, cost CPU, and on a machine that is busy for a moment a measurement can look like they would.
+ * Per-connection caps of real CDNs are well below it.
+ */
+const FAST = 150_000;
 /** Split only when both connections together carry this much more than the first alone... */
 const GAIN = 1.4;
 /** ...and the first stream kept this share of its own rate (it was not the probe's CPU it lost). */
 const KEPT = 0.7;
 
-export type Verdict = "split" | "stay";
+/** "fast": the stream alone is fast enough; it is not measured again. */
+export type Verdict = "split" | "stay" | "fast";
 
 export class SplitProbe {
   private phase: "baseline" | "probing" | "done" = "baseline";
@@ -49,6 +56,7 @@ export class SplitProbe {
     if (this.phase === "baseline") {
       if (now - this.t0 < WINDOW_MS) return undefined;
       this.alone = (this.received() - this.b0) / (now - this.t0);
+      if (this.alone >= FAST) return this.decide("fast");
       this.phase = "probing";
       void this.runProbe();
       return undefined;
