@@ -3,7 +3,7 @@
 // file (ranges, resumes) goes straight to the signed URL, without the token, until it is about to expire
 // or the CDN refuses it; then the hub is asked again. On the real hub each redirect is an API call: a
 // 1 GiB file in 32 MiB ranges asked 30+ times where once is enough.
-import { AbortedError, ModelScopeError } from "../errors.js";
+import { AbortedError, ModelScopeError, RateLimitError, ServerError } from "../errors.js";
 import { isRetryableError } from "../http/error-mapping.js";
 import type { HubClient } from "../http/hub-client.js";
 
@@ -60,6 +60,6 @@ function expiryOf(u: URL): number {
 
 /** An answer from the CDN that says the URL itself is no good (not a network failure, not 429/5xx). */
 export function refusedLink(err: unknown): boolean {
-  if (!(err instanceof ModelScopeError) || err instanceof AbortedError || isRetryableError(err)) return false;
+  if (!(err instanceof ModelScopeError) || err instanceof AbortedError || err instanceof RateLimitError || err instanceof ServerError || isRetryableError(err)) return false;
   return (err as { retryable?: boolean }).retryable !== true;
 }
