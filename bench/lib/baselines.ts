@@ -72,5 +72,10 @@ export function officialClient(): Baseline {
 /** A process that keeps one core busy (the "busy machine" scenario); stop it with `kill()`. */
 export function cpuHog(): { kill(): void } {
   const child = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
-  return { kill: () => child.kill("SIGKILL") };
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  // Also when the benchmark is interrupted (it exits from its SIGINT handler).
+  process.once("exit", kill);
+  return { kill };
 }
