@@ -22,6 +22,9 @@ const FAST = 150_000;
 const GAIN = 1.4;
 /** ...and the first stream kept this share of its own rate (it was not the probe's CPU it lost). */
 const KEPT = 0.7;
+/** After half the window, a clear yes: the gain and the share kept for an early split. */
+const CLEAR_GAIN = 1.8;
+const CLEAR_KEPT = 0.8;
 
 /** "fast": the stream alone is fast enough; it is not measured again. */
 export type Verdict = "split" | "stay" | "fast";
@@ -64,11 +67,13 @@ export class SplitProbe {
     if (this.failed) return this.decide("stay");
     if (this.probeT0 < 0) return undefined;
     const end = this.probeEnd >= 0 ? this.probeEnd : now;
-    if (this.probeEnd < 0 && end - this.probeT0 < WINDOW_MS) return undefined;
     const ms = Math.max(1, end - this.probeT0);
     const first = (this.received() - this.probeB0) / ms;
     const probe = this.probeBytes / ms;
-    return this.decide(first + probe >= GAIN * this.alone && first >= KEPT * this.alone ? "split" : "stay");
+    const gain = (first + probe) / this.alone;
+    // Half a window is enough when the answer is clearly yes (ranges start sooner); a no waits for all of it.
+    if (this.probeEnd < 0 && ms < WINDOW_MS && !(ms >= WINDOW_MS / 2 && gain >= CLEAR_GAIN && first >= CLEAR_KEPT * this.alone)) return undefined;
+    return this.decide(gain >= GAIN && first >= KEPT * this.alone ? "split" : "stay");
   }
 
   private decide(v: Verdict): Verdict {
