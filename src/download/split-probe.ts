@@ -22,6 +22,8 @@ const FAST = 150_000;
 const GAIN = 1.4;
 /** ...and the first stream kept this share of its own rate (it was not the probe's CPU it lost). */
 const KEPT = 0.7;
+/** ...and did not rise by more than this (then the measurement met a change on the machine: no). */
+const STEADY = 1.3;
 /** After half the window, a clear yes: the gain and the share kept for an early split. */
 const CLEAR_GAIN = 1.8;
 const CLEAR_KEPT = 0.8;
@@ -72,8 +74,11 @@ export class SplitProbe {
     const probe = this.probeBytes / ms;
     const gain = (first + probe) / this.alone;
     // Half a window is enough when the answer is clearly yes (ranges start sooner); a no waits for all of it.
-    if (this.probeEnd < 0 && ms < WINDOW_MS && !(ms >= WINDOW_MS / 2 && gain >= CLEAR_GAIN && first >= CLEAR_KEPT * this.alone)) return undefined;
-    return this.decide(gain >= GAIN && first >= KEPT * this.alone ? "split" : "stay");
+    // The first stream's pace must hold steady: if it rose, something else on the machine (or other files
+    // of this download) finished, and the gain is not the probe's.
+    const steady = first >= KEPT * this.alone && first <= STEADY * this.alone;
+    if (this.probeEnd < 0 && ms < WINDOW_MS && !(ms >= WINDOW_MS / 2 && gain >= CLEAR_GAIN && steady && first >= CLEAR_KEPT * this.alone)) return undefined;
+    return this.decide(gain >= GAIN && steady ? "split" : "stay");
   }
 
   private decide(v: Verdict): Verdict {
