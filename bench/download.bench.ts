@@ -8,8 +8,11 @@
 //   Baseline: one `curl -sSL` process fetching all 201 files one after another over one connection
 //   (it follows the hub's 302 to its CDN host too). Targets: cold >= 1x curl, cache hit < 0.3 s,
 //   peak RSS < 150 MB.
-// Scenario 2 (a CDN-like cap of 40 MB/s per connection, the local hub's test throttle): a 512 MiB file.
-//   Target: cold >= 6x single-stream curl.
+// Scenario 2 (a CDN-like cap of 40 MB/s per connection, the local hub's test throttle): one file of
+//   256 MiB, then 1 GiB. Targets: cold >= 6x single-stream curl, at least as fast as aria2c -x8 -s8, and
+//   at 1 GiB >= 85% of what 8 connections at the cap allow.
+// Scenario 3 (scenario 1's model, one CPU-bound process beside every tool): no run of ours slower than
+//   1.5x our median (no misfired split), not slower than the official Python client.
 //
 // The hub runs as its own process, so the peak RSS measured is the client's alone. Units: MB = 10^6 bytes.
 import fs from "node:fs";
@@ -19,6 +22,7 @@ import { parseArgs } from "node:util";
 import { GiB, MiB, generateModel, verifyFolder, type GeneratedModel } from "./lib/data.js";
 import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, haveGnuTime, machineBusySeconds, processCpuSeconds, startHubProcess, syncDisks, timed, type RunningHubProcess, type TimedRun } from "./lib/proc.js";
 import { describeFetch, seenRequests, setThrottle } from "./lib/throttle.js";
+import { aria2, cpuHog, haveCommand, haveOfficialClient, officialClient, type Baseline } from "./lib/baselines.js";
 
 const MB = 1e6;
 
@@ -27,7 +31,8 @@ const { values: flags } = parseArgs({
     scenario: { type: "string", default: "all" },
     "size-gib": { type: "string", default: "2" },
     "small-files": { type: "string", default: "200" },
-    "cdn-size-mib": { type: "string", default: "512" },
+    "cdn-size-mib": { type: "string", default: "256,1024" },
+    "hog-runs": { type: "string", default: "5" },
     "cap-mbps": { type: "string", default: "40" },
     runs: { type: "string" },
     "max-workers": { type: "string" },
@@ -43,10 +48,12 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   process.stdout.write(`usage: node --import tsx bench/download.bench.ts [options]   (build first: npm run build)
-  --scenario 1|2|all     which scenario (default all)
+  --scenario 1|2|3|all   which scenario (default all): 1 loopback, 2 capped per connection, 3 loopback
+                         with a CPU-bound process beside the download
   --size-gib N           scenario 1 model size (default 2; e.g. 0.25 for a quick run)
   --small-files N        scenario 1 small files besides the big one (default 200)
-  --cdn-size-mib N       scenario 2 file size (default 512)
+  --cdn-size-mib N,..    scenario 2 file sizes, one run of the scenario each (default 256,1024)
+  --hog-runs N           scenario 3 runs per tool (default 5)
   --cap-mbps N           scenario 2 per-connection cap in MB/s (default 40)
   --runs N               timed runs per step, median reported (default 3 for scenario 1, 1 for scenario 2)
   --max-workers N        passed to \`modelscope download\` (default: the engine's own)
@@ -72,14 +79,19 @@ function num(name: string, value: string | undefined, min: number): number {
   return n;
 }
 
-const scenarios = flags.scenario === "all" ? [1, 2] : [num("scenario", flags.scenario, 1)];
-if (scenarios.some((s) => s !== 1 && s !== 2)) {
-  process.stderr.write(`--scenario: expected 1, 2 or all\n`);
+const scenarios = flags.scenario === "all" ? [1, 2, 3] : [num("scenario", flags.scenario, 1)];
+if (scenarios.some((s) => s !== 1 && s !== 2 && s !== 3)) {
+  process.stderr.write(`--scenario: expected 1, 2, 3 or all\n`);
   process.exit(2);
 }
 const sizeBytes = Math.round(num("size-gib", flags["size-gib"], 0.01) * GiB);
 const smallFiles = Math.floor(num("small-files", flags["small-files"], 0));
-const cdnBytes = Math.round(num("cdn-size-mib", flags["cdn-size-mib"], 1) * MiB);
+const cdnSizes = (flags["cdn-size-mib"] ?? "").split(",").map((v) => Math.round(num("cdn-size-mib", v, 1) * MiB));
+const hogRuns = Math.floor(num("hog-runs", flags["hog-runs"], 1));
+if (scenarios.includes(2) && !haveCommand("aria2c")) {
+  process.stderr.write("aria2c is missing: scenario 2 compares with it (Debian: apt-get install aria2)\n");
+  process.exit(2);
+}
 const capBytesPerSec = num("cap-mbps", flags["cap-mbps"], 0.1) * MB;
 const runsOverride = flags.runs === undefined ? undefined : Math.floor(num("runs", flags.runs, 1));
 const maxWorkers = flags["max-workers"] === undefined ? [] : ["--max-workers", String(Math.floor(num("max-workers", flags["max-workers"], 1)))];
@@ -225,7 +237,13 @@ async function runScenario(opts: {
   capBytesPerSec?: number;
   rssTarget?: number;
   hitTarget?: number;
-  speedupTarget: number;
+  speedupTarget?: number;
+  /** curl only once (a capped single stream takes long; its figure does not move). */
+  curlOnce?: boolean;
+  /** Other clients timed in the same run (aria2c, the official client). */
+  baselines?: Baseline[];
+  /** Targets that compare ours with the baselines: (our median seconds, each baseline's median, ours' runs). */
+  moreTargets?: (coldS: number, baselineS: Map<string, number>, cold: StepResult[]) => Target[];
 }): Promise<ScenarioReport> {
   const { model, hub } = opts;
   const env = cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url });
@@ -278,23 +296,45 @@ async function runScenario(opts: {
     log(`  ${label}: ours, cold    ${fmtS(c.seconds)} s  ${fmtRate(model.totalBytes, c.seconds)} MB/s; cache hit ${fmtS(h.seconds)} s`);
   };
 
+  const others = new Map<string, StepResult[]>((opts.baselines ?? []).map((b) => [b.step, []]));
+  const runOther = async (b: Baseline, i: number, label: string): Promise<void> => {
+    const out = path.join(work, `other-${i}`);
+    const c = b.command(hub.url, model, out, work);
+    const r = await measure(hub, c.cmd, c.args, { ...env, ...c.env });
+    if (r.code !== 0) throw new Error(`${b.step} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-10).join("\n")}`);
+    if (i === 0) problems.push(...(await verifyFolder(c.folder, model)).map((p) => `${b.step}: ${p}`));
+    fs.rmSync(out, { recursive: true, force: true });
+    if (i >= 0) others.get(b.step)!.push(r);
+    log(`  ${label}: ${b.step.padEnd(14)} ${fmtS(r.seconds)} s  ${fmtRate(model.totalBytes, r.seconds)} MB/s`);
+  };
+  const runOthers = async (i: number, label: string) => {
+    for (const b of opts.baselines ?? []) await runOther(b, i, label);
+  };
+
   if (order === "blocks") {
     // The page cache's state after a 2 GiB writer changes what the next writer pays (on this VM, our
     // cold run right after curl's took up to 2x longer than right after our own), so each tool is
     // measured after a warm-up run of its own, as hyperfine does: that state is its own.
     if (opts.warmup) await runCurl(-1, "warm-up (not counted)");
-    for (let i = 0; i < opts.runs; i++) curl.push(await runCurl(i, `run ${i + 1}`));
+    for (let i = 0; i < (opts.curlOnce ? 1 : opts.runs); i++) curl.push(await runCurl(i, `run ${i + 1}`));
+    for (const b of opts.baselines ?? []) {
+      if (opts.warmup) await runOther(b, -1, "warm-up (not counted)");
+      for (let i = 0; i < opts.runs; i++) await runOther(b, i, `run ${i + 1}`);
+    }
     if (opts.warmup) await runOurs(-1, "warm-up (not counted)", false);
     for (let i = 0; i < opts.runs; i++) await runOurs(i, `run ${i + 1}`);
   } else if (opts.warmup) await runCurl(-1, "warm-up (not counted)");
   for (let i = 0; order === "interleaved" && i < opts.runs; i++) {
     // Alternate who goes first, so neither always inherits the other's page-cache or write-back state.
+    const withCurl = !opts.curlOnce || i === 0;
     if (i % 2 === 0) {
-      curl.push(await runCurl(i, `run ${i + 1}`));
+      if (withCurl) curl.push(await runCurl(i, `run ${i + 1}`));
+      await runOthers(i, `run ${i + 1}`);
       await runOurs(i, `run ${i + 1}`);
     } else {
       await runOurs(i, `run ${i + 1}`);
-      curl.push(await runCurl(i, `run ${i + 1}`));
+      await runOthers(i, `run ${i + 1}`);
+      if (withCurl) curl.push(await runCurl(i, `run ${i + 1}`));
     }
   }
   for (const p of problems) log(`  VERIFY FAILED ${p}`);
@@ -308,13 +348,14 @@ async function runScenario(opts: {
   const verifiedS = median(curlVerified.map((r) => r.seconds));
   notes.push(`ours, cold vs curl + openssl dgst -sha256 (curl verifying the bytes as we do; for reference, not a target): ${fmtX(verifiedS / coldS)}`);
   const peak = Math.max(...cold.map((r) => r.peakRss), ...hit.map((r) => r.peakRss));
-  const targets: Target[] = [
-    { name: `cold >= ${opts.speedupTarget}x single-stream curl`, ok: curlS / coldS >= opts.speedupTarget, detail: fmtX(curlS / coldS) },
-  ];
+  const targets: Target[] = [];
+  if (opts.speedupTarget !== undefined) targets.push({ name: `cold >= ${opts.speedupTarget}x single-stream curl`, ok: curlS / coldS >= opts.speedupTarget, detail: fmtX(curlS / coldS) });
   if (opts.hitTarget !== undefined) targets.push({ name: `cache hit < ${opts.hitTarget} s`, ok: hitS < opts.hitTarget, detail: `${fmtS(hitS)} s` });
   if (opts.rssTarget !== undefined) {
     targets.push({ name: `peak RSS < ${fmtMB(opts.rssTarget)}`, ok: Number.isFinite(peak) && peak < opts.rssTarget, detail: fmtMB(peak) });
   }
+  const otherS = new Map([...others].map(([k, v]) => [k, median(v.map((r) => r.seconds))]));
+  targets.push(...(opts.moreTargets?.(coldS, otherS, cold) ?? []));
   targets.push({
     name: "bytes verified (size + sha256 of every file)",
     ok: problems.length === 0,
@@ -325,6 +366,7 @@ async function runScenario(opts: {
     rows: [
       { step: "curl, 1 stream", r: curl, bytes: model.totalBytes, vsCurl: 1 },
       { step: "curl + openssl", r: curlVerified, bytes: model.totalBytes, vsCurl: curlS / median(curlVerified.map((r) => r.seconds)) },
+      ...[...others].map(([step, r]) => ({ step, r, bytes: model.totalBytes, vsCurl: curlS / median(r.map((x) => x.seconds)) })),
       { step: "ours, cold", r: cold, bytes: model.totalBytes, vsCurl: curlS / coldS },
       { step: "ours, cache hit", r: hit, bytes: model.totalBytes, vsCurl: curlS / hitS },
     ],
@@ -337,7 +379,7 @@ async function runScenario(opts: {
 function printReport(rep: ScenarioReport): string[] {
   const out: string[] = [];
   out.push(rep.title);
-  const head = [pad("step", 16), pad("seconds", 8, true), pad("MB/s", 8, true), pad("vs curl", 8, true), pad("peak RSS", 9, true), pad("CPU s", 6, true), pad("hub CPU s", 10, true)];
+  const head = [pad("step", 16), pad("seconds", 8, true), pad("MB/s", 8, true), pad("vs curl", 8, true), pad("peak RSS", 9, true), pad("CPU s", 6, true), pad("CPU s/GiB", 9, true), pad("hub CPU s", 10, true)];
   out.push(`  ${head.join("  ")}`);
   for (const row of rep.rows) {
     const s = median(row.r.map((r) => r.seconds));
@@ -348,6 +390,7 @@ function printReport(rep: ScenarioReport): string[] {
       pad(fmtX(row.vsCurl), 8, true),
       pad(fmtMB(Math.max(...row.r.map((r) => r.peakRss))), 9, true),
       pad(median(row.r.map((r) => r.cpuSeconds)).toFixed(2), 6, true),
+      pad(row.step.includes("cache hit") ? "—" : (median(row.r.map((r) => r.cpuSeconds)) / (row.bytes / GiB)).toFixed(2), 9, true),
       pad(median(row.r.map((r) => r.hubCpuSeconds)).toFixed(2), 10, true),
     ];
     out.push(`  ${cols.join("  ")}`);
@@ -402,7 +445,7 @@ async function main(): Promise<number> {
     if (!flags.keep) fs.rmSync(root, { recursive: true, force: true });
   }
 
-  if (scenarios.includes(2)) {
+  for (const cdnBytes of scenarios.includes(2) ? cdnSizes : []) {
     const busyNow = await idleCheck();
     if (busyNow) log(busyNow);
     const root = path.join(work, "hub2");
@@ -413,20 +456,69 @@ async function main(): Promise<number> {
     hubs.push(hub);
     await setThrottle(hub.url, capBytesPerSec);
     t = Date.now();
-    const runs = runsOverride ?? 1;
+    const runs = runsOverride ?? 3;
+    // What 8 connections at the cap would take, the file's bytes alone (no start-up, no hash).
+    const limitS = model.totalBytes / (8 * capBytesPerSec);
     const rep = await runScenario({
-      title: `Scenario 2: ${(capBytesPerSec / MB).toFixed(0)} MB/s cap per connection; 1 file of ${(model.totalBytes / MiB).toFixed(0)} MiB; median of ${runs} run(s)`,
+      title: `Scenario 2: ${(capBytesPerSec / MB).toFixed(0)} MB/s cap per connection; 1 file of ${(model.totalBytes / MiB).toFixed(0)} MiB; median of ${runs} run(s) (curl once); 8-connection limit ${fmtS(limitS)} s`,
       model,
       hub,
       runs,
       warmup: false,
       hubStats: true,
       capBytesPerSec,
+      curlOnce: true,
       speedupTarget: 6,
       rssTarget: 150 * MB,
+      baselines: [aria2(8)],
+      moreTargets: (coldS, other) => {
+        const a = other.get(aria2(8).step)!;
+        const out: Target[] = [{ name: "cold at least as fast as aria2c -x8 -s8", ok: coldS <= a, detail: `${fmtX(a / coldS)} (aria2c ${fmtS(a)} s, ours ${fmtS(coldS)} s)` }];
+        if (model.totalBytes >= GiB) out.push({ name: ">= 85% of the 8-connection limit", ok: limitS / coldS >= 0.85, detail: `${((limitS / coldS) * 100).toFixed(0)}%` });
+        return out;
+      },
     });
     log(`  (scenario 2 took ${((Date.now() - t) / 1000).toFixed(0)} s)`);
     reports.push(rep);
+    await hub.stop();
+    if (!flags.keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+
+  if (scenarios.includes(3)) {
+    const root = path.join(work, "hub3");
+    let t = Date.now();
+    const model = await generateModel(root, { modelId: "bench/busy-model", totalBytes: sizeBytes, smallFiles });
+    log(`\nscenario 3: generated ${(model.totalBytes / GiB).toFixed(2)} GiB (${model.files.length} files) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const hub = await startHubProcess(cliBin, root, cleanEnv(home), false);
+    hubs.push(hub);
+    const baselines = haveOfficialClient() ? [officialClient()] : [];
+    if (!baselines.length) log("  (the official client is not there: no row for it)");
+    // One process keeping a core busy for the whole scenario, every tool alike.
+    const hog = cpuHog();
+    t = Date.now();
+    try {
+      const rep = await runScenario({
+        title: `Scenario 3: loopback, no cap, one CPU-bound process beside; ${(model.totalBytes / GiB).toFixed(2)} GiB = 1 file of ${(model.big.size / MB).toFixed(0)} MB + ${model.files.length - 1} small; median of ${hogRuns} run(s), order: ${order}`,
+        model,
+        hub,
+        runs: hogRuns,
+        warmup: true,
+        hubStats: false,
+        rssTarget: 150 * MB,
+        baselines,
+        moreTargets: (coldS, other, cold) => {
+          const worst = Math.max(...cold.map((r) => r.seconds));
+          const out: Target[] = [{ name: "no run slower than 1.5x the median (no misfire)", ok: worst <= 1.5 * coldS, detail: `slowest ${fmtS(worst)} s, median ${fmtS(coldS)} s` }];
+          const py = other.get("official Python");
+          if (py !== undefined) out.push({ name: "not slower than the official Python client", ok: coldS <= py, detail: `${fmtX(py / coldS)} (official ${fmtS(py)} s)` });
+          return out;
+        },
+      });
+      reports.push(rep);
+    } finally {
+      hog.kill();
+    }
+    log(`  (scenario 3 took ${((Date.now() - t) / 1000).toFixed(0)} s)`);
     await hub.stop();
     if (!flags.keep) fs.rmSync(root, { recursive: true, force: true });
   }

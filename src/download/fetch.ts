@@ -2,61 +2,33 @@
 // (rename) only once the size and sha256 match the listing. Nothing unverified is ever at a final path.
 //  - single stream: <file>.incomplete, resumed with `Range: bytes=<n>-` (the official client's name, so
 //    either client resumes the other's partial file); a 200 to a Range request restarts it cleanly.
-//  - large files: parallel byte ranges written positionally into one preallocated <file>.parallel_tmp,
-//    with a small progress file (<file>.parallel_tmp.incomplete) so a killed run resumes each range.
-//    The hash follows the file in order: a chunk arriving where the hash stands is hashed from memory;
-//    only bytes that arrived ahead of it are read back (page-cached) once they have landed.
-// Range streams batch their writes (one positional writev per batch, one batch landing while the next
-// fills; a slow stream's bytes still land within LINGER_MS), and reading pauses when too much is waiting
-// to land. A small single stream writes each chunk as it comes (InlineSink); a big one hashes and writes
-// on worker threads (worker-sink.ts). Metadata calls (stat, rename, chmod) are synchronous: cheaper.
+//  - large files: parallel byte ranges (parallel.ts), into <file>.parallel_tmp; a big file starts as one
+//    stream and splits into ranges when a second connection adds throughput (split-probe.ts).
+// A small single stream writes each chunk as it comes (InlineSink); a big one hashes and writes on
+// worker threads (worker-sink.ts). Metadata calls (stat, rename, chmod) are synchronous: cheaper.
 import { createHash } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { AbortedError, ConnectionFailedError, IntegrityError, ModelScopeError, RateLimitError, ServerError, ConnectionTimeoutError, localWriteError } from "../errors.js";
-import { errorForNetwork } from "../http/error-mapping.js";
-import { backoffDelay, sleep } from "../http/retry-policy.js";
-import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
-import type { HubApi } from "../hub/api.js";
-import type { RepoFile, RepoType } from "../hub/types.js";
-import type { DownloadSettings } from "../settings.js";
+import { AbortedError, IntegrityError, localWriteError } from "../errors.js";
+import { DirectBody, discardBody } from "../http/index.js";
+import { FileLink } from "./file-link.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
-import { chmodPartial, openPartial, openPartialSync, partialSize } from "../util/safe-open.js";
-import { unlinkQuiet } from "./records.js";
 import { preallocate, releaseUnused } from "./preallocate.js";
 import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
-import { BatchWriter, InlineSink, type Sink } from "./sink.js";
+import { InlineSink, type Sink } from "./sink.js";
 import { WorkerSink } from "./worker-sink.js";
-import type { ProgressEvent } from "./types.js";
+import { PROBE_BYTES, SplitProbe } from "./split-probe.js";
+import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
+import { fetchParallel } from "./parallel.js";
+import { chmodPartial, openPartial, openPartialSync, partialSize } from "../util/safe-open.js";
+
+export type { FetchContext } from "./file-request.js";
 
 /** Full re-downloads after a hash mismatch before giving up (the official DOWNLOAD_HASH_RETRY_TIMES). */
 export const INTEGRITY_ATTEMPTS = 3;
 
-const MiB = 1024 * 1024;
-/** Each range stream of a parallel download (up to 16 of them at once). */
-const RANGE_BATCH_BYTES = 512 * 1024;
-const RANGE_BACKLOG_BYTES = 2 * MiB;
-
-export interface FetchContext {
-  api: HubApi;
-  modelId: string;
-  /** Datasets are fetched from `datasets/{id}/repo` (default: a model). */
-  repoType?: RepoType | undefined;
-  revision: string;
-  file: RepoFile;
-  finalPath: string;
-  settings: DownloadSettings;
-  /** Resolved once per run (null: signed out), so every request of a run sends the same one. */
-  token: string | null;
-  maxBackoffMs: number;
-  signal?: AbortSignal | undefined;
-  emit: (event: ProgressEvent) => void;
-  /** Folders already made in this run (saves a mkdir per file). */
-  madeDirs?: Set<string>;
-}
 
 /** Downloads, verifies and commits one file. Returns the verified sha256 and the committed file's mtime. */
 export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
@@ -70,6 +42,8 @@ export async function fetchAndCommit(ctx: FetchContext): Promise<{ sha256: strin
 
 async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string; mtimeMs: number }> {
   const { file, finalPath } = ctx;
+  // Made here, so the copies of the context each range stream works with share it.
+  ctx.link = new FileLink(new URL(ctx.api.endpoint).origin);
   const dir = path.dirname(finalPath);
   // Small metadata calls are synchronous: a few µs each, against ~50 µs of thread hand-offs for an
   // async one, several times per file.
@@ -89,7 +63,8 @@ async function fetchAndCommitInner(ctx: FetchContext): Promise<{ sha256: string;
         // the mode is a nicety; the rename below is what matters
       }
       fs.renameSync(tempPath, finalPath);
-      if (parallelEligible(ctx)) await unlinkQuiet(finalPath + PARALLEL_STATE_SUFFIX);
+      // No temp file of this file stays behind, whichever kind this run used.
+      await discardTemps(finalPath);
       return { sha256, mtimeMs: fs.statSync(finalPath).mtimeMs };
     }
     lastDetail = sizeOk ? `expected sha256 ${file.sha256!.slice(0, 16)}…, got ${sha256.slice(0, 16)}…` : `expected ${file.size} bytes, got ${bytes}`;
@@ -103,12 +78,6 @@ export async function discardTemps(finalPath: string): Promise<void> {
   for (const suffix of [INCOMPLETE_SUFFIX, PARALLEL_SUFFIX, PARALLEL_STATE_SUFFIX]) fs.rmSync(finalPath + suffix, { force: true });
 }
 
-interface TempResult {
-  tempPath: string;
-  sha256: string;
-  bytes: number;
-}
-
 /** Big enough for parallel ranges (so a range state file may exist beside it). */
 function parallelEligible(ctx: FetchContext): boolean {
   const { file, settings } = ctx;
@@ -116,22 +85,39 @@ function parallelEligible(ctx: FetchContext): boolean {
 }
 
 async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
-  const { file, settings, finalPath } = ctx;
+  const { file, finalPath } = ctx;
   const eligible = parallelEligible(ctx);
-  const incomplete = fs.existsSync(finalPath + INCOMPLETE_SUFFIX);
-  // A big file starts as one stream (the cheapest on CPU) unless ranges are already under way; it
-  // splits into ranges when that one connection turns out to be the bottleneck (see fetchSingle).
-  const adaptive = eligible && file.size >= settings.adaptiveMinBytes;
-  if (eligible && !incomplete && (!adaptive || fs.existsSync(finalPath + PARALLEL_STATE_SUFFIX))) return parallelOrSingle(ctx);
-  const single = await fetchSingle(ctx, adaptive);
-  if (!("switchAt" in single)) return single;
-  await convertToParallel(ctx, single.switchAt);
-  return parallelOrSingle(ctx);
+  // A partial file of either kind is resumed whatever the current settings say (they may have changed
+  // since the run that left it); of two, the one further on wins and the other goes.
+  // lstat: a link planted there is not followed (fetchSingle refuses it when it comes to resume).
+  const single = fs.lstatSync(finalPath + INCOMPLETE_SUFFIX, { throwIfNoEntry: false });
+  const ranges = await loadRangeState(finalPath + PARALLEL_STATE_SUFFIX, file, finalPath + PARALLEL_SUFFIX);
+  const rangesDone = ranges ? ranges.done.reduce((a, b) => a + b, 0) : -1;
+  if (ranges && !(single && single.size > rangesDone)) {
+    fs.rmSync(finalPath + INCOMPLETE_SUFFIX, { force: true });
+    return parallelOrSingle(ctx);
+  }
+  // No usable range state: its leftovers (if any) would only sit beside the committed file.
+  fs.rmSync(finalPath + PARALLEL_SUFFIX, { force: true });
+  fs.rmSync(finalPath + PARALLEL_STATE_SUFFIX, { force: true });
+  // A big file starts as one stream (the cheapest on CPU) and splits into ranges when more connections
+  // turn out to carry more (see fetchSingle); below the adaptive size it goes straight to ranges.
+  const adaptive = eligible && file.size >= ctx.settings.adaptiveMinBytes;
+  if (eligible && !single && !adaptive) return parallelOrSingle(ctx);
+  const result = await fetchSingle(ctx, adaptive);
+  if (!("switchAt" in result)) return result;
+  try {
+    await convertToParallel(ctx, result.switchAt);
+  } catch (err) {
+    result.carry?.destroy();
+    throw err;
+  }
+  return parallelOrSingle(ctx, result);
 }
 
-async function parallelOrSingle(ctx: FetchContext): Promise<TempResult> {
+async function parallelOrSingle(ctx: FetchContext, carried?: Switch): Promise<TempResult> {
   try {
-    return await fetchParallel(ctx);
+    return await fetchParallel(ctx, carried);
   } catch (err) {
     if (!(err instanceof RangeIgnoredError)) throw err;
     // The server ignores Range: start over with one plain stream.
@@ -156,77 +142,18 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
   await fh.truncate(file.size).finally(() => fh.close());
 }
 
-/** The server answered a Range request with the whole file. */
-class RangeIgnoredError extends Error {}
-
-/** A thrown value as a typed error: ours as it is, a local disk failure as such, anything else a network failure at `url`. */
-function typedError(err: unknown, ctx: FetchContext, url: string): unknown {
-  if (err instanceof ModelScopeError || err instanceof RangeIgnoredError) return err;
-  return localWriteError(err, ctx.finalPath) ?? errorForNetwork(err, url, ctx.signal);
-}
-
-function isRetryable(err: unknown): boolean {
-  return err instanceof ConnectionFailedError || err instanceof ConnectionTimeoutError || err instanceof ServerError || err instanceof RateLimitError;
-}
-
-/** Runs one attempt at a time until it succeeds, retrying network failures with backoff (progress resets the count). */
-async function withRetries<T>(ctx: FetchContext, attemptFn: () => Promise<T>, progressed: () => number): Promise<T> {
-  let failures = 0;
-  for (;;) {
-    const before = progressed();
-    try {
-      return await attemptFn();
-    } catch (raw) {
-      if (ctx.signal?.aborted) throw new AbortedError();
-      const err = typedError(raw, ctx, ctx.api.endpoint);
-      if (progressed() > before) failures = 0;
-      if (!isRetryable(err) || failures >= ctx.settings.maxRetries) throw err;
-      failures++;
-      const delayMs = backoffDelay(failures, ctx.maxBackoffMs, (err as { retryAfterMs?: number }).retryAfterMs);
-      ctx.emit({ type: "retry", path: ctx.file.path, attempt: failures, delayMs, reason: (err as Error).message });
-      await sleep(delayMs, ctx.signal).catch(() => {
-        throw new AbortedError();
-      });
-    }
-  }
-}
-
-function open(ctx: FetchContext, range?: { start: number; end?: number }, direct = false): Promise<HubFileResponse> {
-  return ctx.api.openFile(ctx.modelId, ctx.file.path, {
-    revision: ctx.revision,
-    range,
-    signal: ctx.signal,
-    readTimeoutMs: ctx.settings.stallTimeoutMs,
-    maxRetries: 0,
-    direct,
-    token: ctx.token,
-    repoType: ctx.repoType,
-  });
-}
-
-/** The first byte a 206 answer starts at, from Content-Range. */
-function contentRangeStart(res: HubFileResponse): number | undefined {
-  const v = res.headers["content-range"];
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(Array.isArray(v) ? v[0] : (v ?? "")).trim());
-  return m ? Number(m[1]) : undefined;
-}
-
-function premature(res: HubFileResponse | undefined, ctx: FetchContext): ConnectionFailedError {
-  const url = res?.url ? res.url.split("?")[0]! : ctx.api.endpoint;
-  return new ConnectionFailedError(url, `the connection closed before the end of ${ctx.file.path}`);
-}
-
-/** How long a splittable single stream runs before deciding, and the CPU share under which it splits. */
-const PROBE_MS = 50;
-const NETWORK_BOUND_CPU_SHARE = 0.5;
 
 /**
- * One stream into <file>.incomplete. With `splittable`, once it has run for PROBE_MS it checks whether
- * this process is mostly waiting on the network (CPU time under half the wall time): then more
- * connections will help, and it stops with `switchAt` (the bytes landed) for the caller to go on in
- * parallel ranges. On a fast link, where one stream keeps a core busy, it carries on alone.
+ * One stream into <file>.incomplete. With `splittable`, once its worker threads run it measures whether
+ * a second connection adds throughput (split-probe.ts): then it stops with `switchAt` (the bytes landed)
+ * for the caller to go on in parallel ranges, handing over its still-open connection (`carry`, on the
+ * direct transport) as the first of them. Where one stream is as fast as two, it carries on alone.
  */
-async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | { switchAt: number }> {
+/** Measurements of a second connection per file, and how long after a "no" the next one starts. */
+const MAX_PROBES = 3;
+const REPROBE_MS = 2000;
+
+async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | Switch> {
   const { file } = ctx;
   const tempPath = ctx.finalPath + INCOMPLETE_SUFFIX;
   // Never through a link planted at the temp name (safe-open.ts); too long a partial file starts afresh.
@@ -245,21 +172,32 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   const reserved = file.size - offset >= ctx.settings.preallocateMinBytes;
   let overflow = false;
   let digest: string | undefined;
-  let probe: { t: number; cpu: NodeJS.CpuUsage } | undefined;
+  let probe: SplitProbe | undefined;
+  let probes = 0;
+  let nextProbeAt = 0;
   let split = false;
+  let carry: DirectBody | undefined;
   const shouldSplit = (): boolean => {
-    const now = performance.now();
-    if (!probe) {
-      // Worker threads starting up burn CPU that is not the cost of receiving: wait for them.
-      if (sink instanceof WorkerSink && !sink.ready) return false;
-      probe = { t: now, cpu: process.cpuUsage() };
-      return false;
+    // Worker threads starting up take CPU that is not the cost of receiving: measure once they run.
+    if (sink instanceof WorkerSink && !sink.ready) return false;
+    if (!probe && performance.now() < nextProbeAt) return false;
+    probe ??= new SplitProbe(() => {
+      // Further on in the file, where the ranges would go.
+      const from = sink.accepted + Math.floor((file.size - sink.accepted) / 2 / 65536) * 65536;
+      return open(ctx, { start: from, end: Math.min(file.size, from + PROBE_BYTES) - 1 }, true);
+    }, () => sink.accepted);
+    const verdict = probe.tick();
+    if (verdict === undefined) return false;
+    probe = undefined;
+    const worth = file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
+    if (verdict === "split") {
+      splittable = false;
+      return worth;
     }
-    if (now - probe.t < PROBE_MS) return false;
-    splittable = false;
-    const used = process.cpuUsage(probe.cpu);
-    const share = (used.user + used.system) / 1000 / (now - probe.t);
-    return share < NETWORK_BOUND_CPU_SHARE && file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
+    // A measurement can meet a moment when the machine was busy: look again a little later, a few times.
+    splittable = verdict === "stay" && worth && ++probes < MAX_PROBES;
+    nextProbeAt = performance.now() + REPROBE_MS;
+    return false;
   };
   try {
     if (ctx.signal?.aborted) throw new AbortedError();
@@ -273,34 +211,28 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     if (offset > 0) ctx.emit({ type: "bytes", path: file.path, bytes: 0 });
 
     /** The body read straight into the worker sink's ring; same rules as the loop below. */
-    const receiveDirect = async (body: DirectBody, ring: WorkerSink): Promise<void> => {
-      let failed: { err: unknown } | undefined;
-      await body.pipeTo({
-        buffer: () => ring.nextSpace(),
-        data: (_buf, n) => {
-          try {
-            let take = n;
-            if (ring.accepted + take > file.size) {
-              overflow = true;
-              take = Math.max(0, file.size - ring.accepted);
-            }
-            const room = ring.commit(take, () => body.resume());
-            if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
-            if (overflow || (splittable && shouldSplit())) {
-              split = !overflow;
-              body.destroy();
-              return false;
-            }
-            return room;
-          } catch (err) {
-            failed = { err };
-            body.destroy();
-            return false;
-          }
-        },
+    const receiveDirect = (body: DirectBody, ring: WorkerSink): Promise<void> =>
+      receiveInto(body, () => ring.nextSpace(), (n) => {
+        let take = n;
+        if (ring.accepted + take > file.size) {
+          overflow = true;
+          take = Math.max(0, file.size - ring.accepted);
+        }
+        const room = ring.commit(take, () => body.resume());
+        if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
+        if (overflow) {
+          body.destroy();
+          return false;
+        }
+        if (splittable && shouldSplit()) {
+          // The connection stays open: it goes on as the first range stream.
+          split = true;
+          carry = body;
+          body.detach();
+          return false;
+        }
+        return room;
       });
-      if (failed) throw failed.err;
-    };
 
     const attempt = async (): Promise<void> => {
       if (sink.landed === file.size) return;
@@ -352,11 +284,13 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     if (split) {
       await sink.close();
       digest = "";
-      return { switchAt: offset };
+      return { switchAt: offset, carry };
     }
     digest = await sink.finish();
   } finally {
+    (probe as SplitProbe | undefined)?.stop();
     if (digest === undefined) {
+      carry?.destroy();
       await sink.close();
       // A failed run keeps its partial file to resume, but not the disk space reserved past its end.
       if (reserved) releaseUnused(tempPath);
@@ -364,175 +298,4 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   }
   // Too many bytes: report a size mismatch so the integrity loop re-downloads from scratch.
   return { tempPath, sha256: digest, bytes: overflow ? file.size + 1 : offset };
-}
-
-async function fetchParallel(outer: FetchContext): Promise<TempResult> {
-  // One failed range stops the others at once (their finished bytes stay recorded for the next run).
-  const local = new AbortController();
-  setMaxListeners(0, local.signal);
-  const onAbort = () => local.abort();
-  outer.signal?.addEventListener("abort", onAbort, { once: true });
-  if (outer.signal?.aborted) local.abort();
-  try {
-    return await fetchParallelInner({ ...outer, signal: local.signal }, local, outer);
-  } finally {
-    outer.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext): Promise<TempResult> {
-  const { file, settings } = ctx;
-  const tempPath = ctx.finalPath + PARALLEL_SUFFIX;
-  const statePath = ctx.finalPath + PARALLEL_STATE_SUFFIX;
-  let state = await loadRangeState(statePath, file, tempPath);
-  if (!state) {
-    const starts = planParts(file.size, settings);
-    state = { v: 2, size: file.size, sha256: file.sha256, starts, done: starts.map(() => 0) };
-    const fh = await openPartial(tempPath, "create");
-    await fh.truncate(file.size);
-    await fh.close();
-    try {
-      if (file.size >= settings.preallocateMinBytes) await preallocate(tempPath, file.size, ctx.signal);
-    } catch (err) {
-      // Too big for the disk: nothing fetched yet, so no partial file (nor its partial reservation) stays.
-      await discardTemps(ctx.finalPath);
-      throw err;
-    }
-    writeSmallFileAtomicSync(statePath, JSON.stringify(state));
-  }
-  const st = state;
-  const partLen = (i: number) => endOfPart(st.starts, i, file.size) - st.starts[i]!;
-  const resumed = st.done.reduce((a, b) => a + b, 0);
-  ctx.emit({ type: "file-start", path: file.path, size: file.size, resumeFrom: resumed });
-
-  let saving: Promise<void> = Promise.resolve();
-  let dirty = false;
-  let lastSave = Date.now();
-  const save = (force = false) => {
-    dirty = true;
-    if (!force && Date.now() - lastSave < 500) return saving;
-    lastSave = Date.now();
-    saving = saving.then(async () => {
-      if (!dirty) return;
-      dirty = false;
-      try {
-        writeSmallFileAtomicSync(statePath, JSON.stringify(st));
-      } catch {
-        // progress bookkeeping only: the next save (or a restart of those ranges) makes up for it
-      }
-    });
-    return saving;
-  };
-
-  const fh = await openPartial(tempPath, "resume");
-  // The hash follows the file in order: a chunk that arrives exactly where the hash stands is hashed from
-  // memory; bytes that arrived ahead of it (other ranges, or a resumed run) are read back once they landed.
-  const hash = createHash("sha256");
-  let hashed = 0;
-  let catchingUp = false;
-  let hashing: Promise<void> = Promise.resolve();
-  let hashPart = 0;
-  const landedEnd = (pos: number) => {
-    // The part holding `pos` (the hash only moves forward, so the search starts where it last ended).
-    while (hashPart + 1 < st.starts.length && st.starts[hashPart + 1]! <= pos) hashPart++;
-    return st.starts[hashPart]! + st.done[hashPart]!;
-  };
-  const catchUp = () => {
-    if (catchingUp || hashed >= file.size || landedEnd(hashed) <= hashed) return;
-    catchingUp = true;
-    hashing = hashing.then(async () => {
-      const buf = Buffer.allocUnsafe(MiB);
-      try {
-        while (hashed < file.size) {
-          if (ctx.signal?.aborted) throw new AbortedError();
-          const from = hashed;
-          const len = Math.min(landedEnd(from) - from, buf.length);
-          if (len <= 0) break;
-          const { bytesRead } = await fh.read(buf, 0, len, from);
-          if (bytesRead === 0) throw new Error("temp file shorter than expected");
-          if (hashed !== from) continue;
-          hash.update(buf.subarray(0, bytesRead));
-          hashed += bytesRead;
-        }
-      } finally {
-        catchingUp = false;
-      }
-    });
-  };
-
-  const fetchPart = async (i: number) => {
-    const partStart = st.starts[i]!;
-    const partEnd = partStart + partLen(i); // exclusive
-    const attempt = async () => {
-      const start = partStart + st.done[i]!;
-      if (start >= partEnd) return;
-      const res = await open(ctx, { start, end: partEnd - 1 });
-      if (res.status !== 206 || contentRangeStart(res) !== start) {
-        discardBody(res.body);
-        throw new RangeIgnoredError();
-      }
-      const writer = new BatchWriter(fh, start, RANGE_BATCH_BYTES, (_bytes, end) => {
-        st.done[i] = end - partStart;
-        void save();
-        catchUp();
-      }, true);
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          const pos = writer.next;
-          const data = pos + chunk.length > partEnd ? chunk.subarray(0, partEnd - pos) : chunk;
-          if (pos === hashed) {
-            hash.update(data);
-            hashed += data.length;
-          }
-          writer.add(data);
-          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
-          if (pos + data.length >= partEnd) {
-            discardBody(res.body);
-            break;
-          }
-          if (writer.backlog > RANGE_BACKLOG_BYTES) await writer.waitBelow(RANGE_BATCH_BYTES);
-        }
-      } catch (err) {
-        discardBody(res.body);
-        throw typedError(err, ctx, res.url.split("?")[0]!);
-      } finally {
-        // What was received lands (and is recorded) before a retry or the next part.
-        await writer.flush();
-      }
-      if (writer.written < partEnd) throw premature(res, ctx);
-    };
-    await withRetries(ctx, attempt, () => st.done[i]!);
-    void save(true);
-    catchUp();
-  };
-
-  const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
-  catchUp();
-  let failure: unknown;
-  const workers = Array.from({ length: Math.min(settings.rangeWorkers, pending.length) }, async () => {
-    for (;;) {
-      if (failure !== undefined) return;
-      const i = pending.shift();
-      if (i === undefined) return;
-      try {
-        await fetchPart(i);
-      } catch (err) {
-        failure ??= outer.signal?.aborted ? new AbortedError() : err;
-        local.abort();
-        return;
-      }
-    }
-  });
-  try {
-    await Promise.all(workers);
-    if (failure !== undefined) throw failure;
-    catchUp();
-    await hashing;
-    if (hashed !== file.size) throw new Error(`internal: hashed ${hashed} of ${file.size} bytes`);
-  } finally {
-    await save(true);
-    await hashing.catch(() => undefined);
-    await fh.close();
-  }
-  return { tempPath, sha256: hash.digest("hex"), bytes: file.size };
 }

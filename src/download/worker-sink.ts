@@ -19,6 +19,7 @@ const LINGER_MS = 20;
 // One source, two roles. Messages, answered in order:
 //   hasher: {t:"prefix", file, len} hashes the first `len` bytes of the file (a resume)
 //           {t:"data", off, len}    hashes ring[off, off+len)
+//           {t:"range", from, len}  hashes the file's bytes [from, from+len) (workerData.fd; range-sink.ts)
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
@@ -31,6 +32,7 @@ const { createHash } = require("node:crypto");
 const ring = Buffer.from(workerData.ring);
 const piece = workerData.piece;
 let hash = createHash("sha256");
+let readBuf;
 parentPort.on("message", (m) => {
   try {
     if (m.t === "write") {
@@ -43,6 +45,15 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
+      parentPort.postMessage({ t: "ok" });
+    } else if (m.t === "range") {
+      readBuf ??= Buffer.allocUnsafe(1 << 20);
+      for (let pos = m.from, end = m.from + m.len; pos < end; ) {
+        const n = fs.readSync(workerData.fd, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
+        if (n === 0) throw new Error("temp file shorter than expected");
+        hash.update(readBuf.subarray(0, n));
+        pos += n;
+      }
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "prefix") {
       const fd = fs.openSync(m.file, "r");
@@ -82,7 +93,7 @@ interface Reply {
 }
 
 /** A worker thread over the ring whose answers come back in order. */
-class RingWorker {
+export class RingWorker {
   private readonly worker: Worker;
   private readonly waiting: ((r: Reply) => void)[] = [];
 

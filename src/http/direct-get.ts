@@ -105,6 +105,8 @@ export class DirectBody {
   private current: Uint8Array = this.head;
   private finish: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
+  /** Detached: the socket may still hold the old target's memory for its next read. */
+  private stale = false;
   private readonly onAbort = () => this.fail(Object.assign(new Error("aborted"), { name: "AbortError" }));
 
   constructor(
@@ -156,7 +158,8 @@ export class DirectBody {
     if (this.phase !== "body") return false;
     const buf = this.current;
     const usable = Math.min(n, this.length - this.delivered);
-    if (!this.target || this.pending || buf === this.spill) {
+    if (!this.target || this.pending || buf === this.spill || this.stale) {
+      this.stale = false;
       // Read into our own memory (before pipeTo, or the one read after a pause): copy it over.
       const copy = Buffer.from(buf.subarray(0, usable));
       this.pending = this.pending ? Buffer.concat([this.pending, copy]) : copy;
@@ -278,6 +281,20 @@ export class DirectBody {
       this.opts.signal?.addEventListener("abort", this.onAbort, { once: true });
       this.resume();
     });
+  }
+
+  /**
+   * Leaves the connection open and paused, and lets the current `pipeTo` resolve: the rest of the body
+   * goes to the target of a later `pipeTo` (a single stream that goes on as one of the range streams).
+   */
+  detach(): void {
+    if (this.phase !== "body") return;
+    this.pauseReading();
+    this.target = undefined;
+    this.stale = true;
+    const f = this.finish;
+    this.finish = undefined;
+    f?.resolve();
   }
 
   /** Goes on reading after the target paused. */

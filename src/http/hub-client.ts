@@ -49,6 +49,8 @@ export interface HubRequestOptions {
   direct?: boolean;
   /** With `direct`: the caller reads the body whole, so a chunked answer may come directly too. */
   wholeBody?: boolean;
+  /** false: never send the token, whatever the origin (a signed CDN URL reused without the hub). */
+  credentials?: boolean;
 }
 
 export interface HubResponse {
@@ -164,7 +166,7 @@ export class HubClient {
     let body: string | Buffer | Readable | undefined = opts.json === undefined ? opts.body?.data : JSON.stringify(opts.json);
     const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
     // Credentials go to the hub's origin only; once a redirect leaves it, they are gone for good.
-    let credentialsAllowed = true;
+    let credentialsAllowed = opts.credentials !== false;
     for (let hop = 0; ; hop++) {
       const target = new URL(url).origin;
       const sendCredentials = credentialsAllowed && (target === this.origin || opts.trustOrigin?.(target) === true) && this.token !== undefined;

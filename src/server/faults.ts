@@ -5,13 +5,14 @@
 // and the server's own counters, e.g. how often hub.json was looked at and read).
 //
 // A fault is one JSON object; POST takes {"faults": [...]} (added to those already set) or one fault:
-//   {"kind": "status", "status": 429, "retryAfter": 1, "on": "file"|"listing"|"any", "path"?, "model"?, "times"?}
+//   {"kind": "status", "status": 429, "retryAfter": 1, "on": "file"|"listing"|"any"|"cdn", "path"?, "model"?, "times"?}
 //       (with "body": {...} it answers that JSON instead, e.g. status 200 and a hostile listing)
 //   {"kind": "close",  "afterBytes": N, ...}   send N bytes of the body, then close the connection cleanly (FIN)
 //   {"kind": "reset",  "afterBytes": N, ...}   send N bytes, then reset the connection (RST)
 //   {"kind": "corrupt", ...}                    flip the first byte of the body
 //   {"kind": "stall",  "afterBytes": N, "stallMs"?: ms}   send N bytes, then nothing (until stallMs, or forever)
 //   {"kind": "throttle", "bytesPerSecond": N}   cap each body's rate (for benchmarks)
+//       (with "shared": true, all bodies together: one link, or a machine whose CPU is the limit)
 //   {"kind": "ignore-range"}                    answer Range requests with 200 and the whole file
 //   {"kind": "cut-upload", "afterBytes": N}    a blob PUT: after N bytes received, drop the connection
 //   {"kind": "corrupt-upload"}                  a blob PUT: flip the first received byte (the hash check must refuse it)
@@ -61,8 +62,8 @@ export interface Fault {
   model?: string;
   /** How many times it fires (default: always). */
   times?: number;
-  /** For `status`: which requests (default `file`: downloads, hub and CDN; `batch`, `commit`, `blob`, `create`: uploads). */
-  on?: "file" | "listing" | "any" | "batch" | "commit" | "blob" | "create";
+  /** For `status`: which requests (default `file`: downloads, hub and CDN; `cdn`: the CDN only; `batch`, `commit`, `blob`, `create`: uploads). */
+  on?: "file" | "listing" | "any" | "cdn" | "batch" | "commit" | "blob" | "create";
   status?: number;
   /** For `status`: a JSON body to answer with instead of an error envelope (e.g. a hostile listing). */
   body?: unknown;
@@ -71,6 +72,10 @@ export interface Fault {
   afterBytes?: number;
   stallMs?: number;
   bytesPerSecond?: number;
+  /** For `throttle`: one cap for all bodies together, paced from the first byte sent under it. */
+  shared?: boolean;
+  sharedStart?: number;
+  sharedSent?: number;
 }
 
 export interface SeenRequest {
@@ -109,12 +114,12 @@ function decode(text: string): string {
 }
 
 /** Where a request is going: a file download (hub or CDN), a listing, or something else. */
-function classify(url: URL): { type: "file" | "listing" | "batch" | "commit" | "blob" | "create" | "other"; model?: string | undefined; filePath?: string | undefined } {
+function classify(url: URL): { type: "file" | "listing" | "batch" | "commit" | "blob" | "create" | "other"; model?: string | undefined; filePath?: string | undefined; cdn?: boolean } {
   const p = url.pathname;
   let m = /^\/api\/v1\/models\/([^/]+)\/([^/]+)\/repo$/.exec(p);
   if (m) return { type: "file", model: `${decode(m[1]!)}/${decode(m[2]!)}`, filePath: url.searchParams.get("FilePath") ?? "" };
   m = /^\/__cdn__\/[^/]+\/([^/]+)\/[^/]+\/(.+)$/.exec(p);
-  if (m) return { type: "file", model: decode(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decode).join("/") };
+  if (m) return { type: "file", model: decode(m[1]!).replace("--", "/"), filePath: m[2]!.split("/").map(decode).join("/"), cdn: true };
   m = /^\/api\/v1\/repos\/(?:models|datasets)\/([^/]+)\/([^/]+)\/(info\/lfs\/objects\/batch|info\/lfs\/objects\/([0-9a-f]{64})|commit\/.+)$/.exec(p);
   if (m) {
     const type = m[3] === "info/lfs/objects/batch" ? "batch" : m[4] ? "blob" : "commit";
@@ -189,7 +194,7 @@ export function createTestFaults(extraStats: () => Record<string, number> = () =
       });
       if (where.type !== "other") {
         const on = (x: Fault) => x.on ?? "file";
-        const f = faults.find((x) => x.kind === "status" && (on(x) === "any" || on(x) === where.type) && matches(x, where.model, where.filePath));
+        const f = faults.find((x) => x.kind === "status" && (on(x) === "any" || on(x) === where.type || (on(x) === "cdn" && where.cdn === true)) && matches(x, where.model, where.filePath));
         if (f) {
           fire(f);
           const status = f.status ?? 503;
@@ -282,14 +287,20 @@ export function createTestFaults(extraStats: () => Record<string, number> = () =
           }
           if (throttle?.bytesPerSecond) {
             // Paced against the clock since the body started, so the average rate is the cap.
-            const slice = Math.max(1, Math.floor(throttle.bytesPerSecond / 20));
+            // In 10 ms steps: smooth enough for a client measuring its rate over 100 ms, as on a real link.
+            const slice = Math.max(16 * 1024, Math.floor(throttle.bytesPerSecond / 100));
             for (let off = 0; off < chunk.length; off += slice) {
               const piece = chunk.subarray(off, off + slice);
               count(piece.length);
               sent += piece.length;
               throttled += piece.length;
               yield piece;
-              const due = throttleStart + (throttled / throttle.bytesPerSecond) * 1000 - Date.now();
+              let due = throttleStart + (throttled / throttle.bytesPerSecond) * 1000 - Date.now();
+              if (throttle.shared) {
+                throttle.sharedStart ??= Date.now();
+                throttle.sharedSent = (throttle.sharedSent ?? 0) + piece.length;
+                due = throttle.sharedStart + (throttle.sharedSent / throttle.bytesPerSecond) * 1000 - Date.now();
+              }
               if (due > 0) await sleep(due, res);
               if (res.destroyed) return;
             }
