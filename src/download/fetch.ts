@@ -97,7 +97,9 @@ async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
     fs.rmSync(finalPath + INCOMPLETE_SUFFIX, { force: true });
     return parallelOrSingle(ctx);
   }
-  // No usable range state: its leftovers (if any) would only sit beside the committed file.
+  // No usable range state: its leftovers (if any) would only sit beside the committed file. A link or
+  // anything else not a plain file at that name is refused, as at every temp name (safe-open.ts).
+  partialSize(finalPath + PARALLEL_SUFFIX);
   fs.rmSync(finalPath + PARALLEL_SUFFIX, { force: true });
   fs.rmSync(finalPath + PARALLEL_STATE_SUFFIX, { force: true });
   // A big file starts as one stream (the cheapest on CPU) and splits into ranges when more connections
