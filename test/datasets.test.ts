@@ -10,11 +10,9 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { snapshotDownload, downloadFile } from "../src/download/index.js";
 import { HubApi } from "../src/hub/api.js";
-import { REPO_ROOT, bytes, cleanEnv, clearFaults, hubStats, modelscope, sha256, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { bytes, cleanEnv, clearFaults, hubStats, modelscope, sha256, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { OFFICIAL_SRC, runOfficial, skipOfficial } from "./helpers/official-client.js";
 
-const OFFICIAL_SRC = path.join(REPO_ROOT, "..", "shared", "reference", "modelscope_hub", "src");
-const hasOfficial = fs.existsSync(OFFICIAL_SRC) && spawnSync("/usr/bin/python3", ["-c", "import requests, tqdm, filelock"]).status === 0;
-const skipOfficial = hasOfficial ? false : "the official client (../shared/reference/modelscope_hub) or its Debian packages (python3-requests, -tqdm, -filelock) are missing";
 
 const PILE = {
   "README.md": "# pile validation sample\n",
@@ -47,19 +45,9 @@ const envFor = (home: string, extra: Record<string, string | undefined> = {}) =>
 const cacheOf = (home: string) => path.join(home, ".cache", "modelscope");
 const dsDir = (home: string, id: string) => path.join(cacheOf(home), "datasets", id.replace("/", "--"), "snapshots", "master");
 
-/** Runs the official client's CLI (as ../shared/reference/README.md says) with this HOME. */
-async function official(home: string, args: string[]): Promise<{ code: number; out: string }> {
-  const child = spawn("/usr/bin/python3", ["-m", "modelscope_hub.cli.main", "--endpoint", hub.url, ...args], {
-    env: { ...envFor(home), PYTHONPATH: OFFICIAL_SRC, MODELSCOPE_DOWNLOAD_INTRA_CLOUD: "false" },
-    cwd: home,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  const [code] = (await once(child, "close")) as [number];
-  if (alice && out.includes(alice)) throw new Error("the official client printed the token");
-  return { code, out };
+/** Runs the official client's CLI against the test hub with this HOME (its output must hold no token). */
+function official(home: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return runOfficial(["--endpoint", hub.url, ...args], envFor(home), home);
 }
 
 /** File GETs the hub served since the last clearFaults. */

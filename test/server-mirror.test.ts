@@ -3,32 +3,18 @@
 // only when verified; metadata is cached and served while upstream is down; private and gated repos go
 // by upstream's answer for each client's own token.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { closeDispatchers } from "../src/http/dispatcher.js";
 import { metaKey } from "../src/server/mirror/mirror.js";
-import { REPO_ROOT, bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
+import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
+import { runOfficial, skipOfficial } from "./helpers/official-client.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
-const OFFICIAL_SRC = path.join(REPO_ROOT, "..", "shared", "reference", "modelscope_hub", "src");
-const hasOfficial = fs.existsSync(OFFICIAL_SRC) && spawnSync("/usr/bin/python3", ["-c", "import requests, tqdm, filelock"]).status === 0;
-const skipOfficial = hasOfficial ? false : "the official client (../shared/reference/modelscope_hub) or its Debian packages are missing";
-
-/** The official client's CLI (as ../shared/reference/README.md runs it) against `endpoint`, with this HOME. */
-async function official(home: string, endpoint: string, args: string[]): Promise<{ code: number; out: string }> {
-  const child = spawn("/usr/bin/python3", ["-m", "modelscope_hub.cli.main", "--endpoint", endpoint, ...args], {
-    env: { ...cleanEnv(home), PYTHONPATH: OFFICIAL_SRC, MODELSCOPE_DOWNLOAD_INTRA_CLOUD: "false" },
-    cwd: home,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  const [code] = (await once(child, "close")) as [number];
-  return { code, out };
+/** The official client's CLI against `endpoint` with this HOME. */
+function official(home: string, endpoint: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return runOfficial(["--endpoint", endpoint, ...args], cleanEnv(home), home);
 }
 
 const MiB = 1024 * 1024;

@@ -3,35 +3,18 @@
 // "never silently public": the official client asks for a public repo by default, and we print whatever
 // it asked for, while our own `upload --create-repo` makes a private one.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT, assertNoSecrets, bytes, cleanEnv, modelscope, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { bytes, cleanEnv, modelscope, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
+import { runOfficial, skipOfficial } from "./helpers/official-client.js";
 import { writeFolder } from "./helpers/upload.js";
 
-const OFFICIAL = path.resolve(REPO_ROOT, "..", "shared", "reference", "modelscope_hub", "src");
-const usable = fs.existsSync(OFFICIAL) && spawnSync("/usr/bin/python3", ["-c", "import requests, tqdm, filelock, urllib3"]).status === 0;
-const skip = usable ? false : "needs ../shared/reference/modelscope_hub and Debian's python3-requests/tqdm/filelock/urllib3";
+const skip = skipOfficial;
 
-/** Runs the official CLI (`python3 -m modelscope_hub.cli.main`) with a temp HOME; output checked for tokens. */
+/** Runs the official CLI with a temp HOME and this token (its output must hold no token). */
 function official(args: string[], home: string, token: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/python3", ["-m", "modelscope_hub.cli.main", ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", PYTHONPATH: OFFICIAL, MODELSCOPE_API_TOKEN: token, MODELSCOPE_DOWNLOAD_INTRA_CLOUD: "false", MODELSCOPE_CACHE: path.join(home, "cache") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      assertNoSecrets(out, `official ${args.join(" ")}`);
-      resolve({ code, out });
-    });
-  });
+  return runOfficial(args, { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", MODELSCOPE_API_TOKEN: token, MODELSCOPE_CACHE: path.join(home, "cache") });
 }
 
 function treeOf(dir: string): Record<string, string> {
