@@ -54,26 +54,14 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promis
   if (failed !== undefined) throw failed;
 }
 
-export async function hashAll(
-  files: LocalFile[],
-  state: UploadState,
-  opts: { concurrency: number; signal?: AbortSignal | undefined; onHashed?: (f: LocalFile, cached: boolean) => void },
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  await pool(
-    files,
-    opts.concurrency,
-    async (f) => {
-      const known = state.known(f);
-      const sha = known ?? (await sha256Of(f, opts.signal).catch((err: unknown) => {
-        if (opts.signal?.aborted) throw new AbortedError();
-        throw err;
-      }));
-      if (!known) state.remember(f, sha);
-      out.set(f.absPath, sha);
-      opts.onHashed?.(f, !!known);
-    },
-    opts.signal,
-  );
-  return out;
+/** The file's sha256: remembered in the resume state when size, mtime and inode match, else read and hashed. */
+export async function hashOne(f: LocalFile, state: UploadState, signal?: AbortSignal): Promise<{ sha256: string; cached: boolean }> {
+  const known = state.known(f);
+  if (known) return { sha256: known, cached: true };
+  const sha256 = await sha256Of(f, signal).catch((err: unknown) => {
+    if (signal?.aborted) throw new AbortedError();
+    throw err;
+  });
+  state.remember(f, sha256);
+  return { sha256, cached: false };
 }
