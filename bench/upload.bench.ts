@@ -20,7 +20,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { GiB, generateModel } from "./lib/data.js";
-import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, startHubProcess, syncDisks, timed, type RunningHubProcess, type TimedRun } from "./lib/proc.js";
+import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, machineBusySeconds, processCpuSeconds, startHubProcess, syncDisks, timed, type RunningHubProcess, type TimedRun } from "./lib/proc.js";
 
 const MB = 1e6;
 const { values: flags } = parseArgs({
@@ -76,7 +76,16 @@ try {
     if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   };
 
-  const results: Record<string, TimedRun[]> = { curl: [], official: [], ours: [], reupload: [] };
+  /** A timed step, with the hub's CPU during it and what the rest of the machine used meanwhile (noise). */
+  type Step = TimedRun & { hubCpu: number; otherCpu: number };
+  const step = async (cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Step> => {
+    const hub0 = processCpuSeconds(hub!.child.pid);
+    const busy0 = machineBusySeconds();
+    const r = await timed(cmd, args, env, work);
+    const hubCpu = processCpuSeconds(hub!.child.pid) - hub0;
+    return { ...r, hubCpu, otherCpu: Math.max(0, machineBusySeconds() - busy0 - hubCpu - r.cpuSeconds) };
+  };
+  const results: Record<string, Step[]> = { curl: [], official: [], ours: [], reupload: [] };
   for (let i = 0; i < runs; i++) {
     // curl -T: every file PUT to a blob URL of a repo that exists, one connection.
     wipe();
@@ -85,7 +94,7 @@ try {
     const curlArgs = ["-sS", "-o", "/dev/null", "-H", `Authorization: Bearer ${token}`];
     for (const f of gen.files) curlArgs.push("-T", path.join(folder, ...f.path.split("/")), blobUrl);
     await syncDisks();
-    results.curl!.push(await timed("curl", curlArgs, cleanEnv(work), work));
+    results.curl!.push(await step("curl", curlArgs, cleanEnv(work)));
     check("curl", results.curl!.at(-1)!);
 
     if (officialOk) {
@@ -95,7 +104,7 @@ try {
       create("alice/py", home);
       await syncDisks();
       const env = { ...cleanEnv(home, { PYTHONPATH: OFFICIAL, MODELSCOPE_API_TOKEN: token }) };
-      results.official!.push(await timed("/usr/bin/python3", ["-m", "modelscope_hub.cli.main", "--endpoint", url, "upload", "alice/py", folder, "--disable-tqdm"], env, work));
+      results.official!.push(await step("/usr/bin/python3", ["-m", "modelscope_hub.cli.main", "--endpoint", url, "upload", "alice/py", folder, "--disable-tqdm"], env));
       check("official", results.official!.at(-1)!);
     }
 
@@ -104,24 +113,29 @@ try {
     create("alice/ours", home);
     const env = cleanEnv(home, { MODELSCOPE_ENDPOINT: url, MODELSCOPE_API_TOKEN: token });
     await syncDisks();
-    results.ours!.push(await timed(process.execPath, [MODELSCOPE_BIN, "upload", "alice/ours", folder, "--json"], env, work));
+    results.ours!.push(await step(process.execPath, [MODELSCOPE_BIN, "upload", "alice/ours", folder, "--json"], env));
     check("ours", results.ours!.at(-1)!);
     const sent = (JSON.parse(results.ours!.at(-1)!.stdout) as { bytesSent: number }).bytesSent;
     if (sent !== gen.files.filter((f) => f.size > 1024 * 1024 || f.path.endsWith(".bin") || f.path.endsWith(".safetensors")).reduce((a, f) => a + f.size, 0)) {
       process.stdout.write(`note: ours sent ${sent} blob bytes\n`);
     }
-    results.reupload!.push(await timed(process.execPath, [MODELSCOPE_BIN, "upload", "alice/ours", folder, "--json"], env, work));
+    results.reupload!.push(await step(process.execPath, [MODELSCOPE_BIN, "upload", "alice/ours", folder, "--json"], env));
     check("re-upload", results.reupload!.at(-1)!);
     const again = JSON.parse(results.reupload!.at(-1)!.stdout) as { bytesSent: number; committed: boolean };
     if (again.bytesSent !== 0 || again.committed) throw new Error(`re-upload sent ${again.bytesSent} bytes (committed: ${again.committed})`);
   }
 
-  const row = (name: string, rs: TimedRun[]) => {
+  const row = (name: string, rs: Step[]) => {
     if (!rs.length) return process.stdout.write(`${name.padEnd(24)} skipped\n`);
     const s = median(rs.map((r) => r.seconds));
     const rss = Math.max(...rs.map((r) => r.peakRss));
     const cpu = median(rs.map((r) => r.cpuSeconds));
-    process.stdout.write(`${name.padEnd(24)} ${fmtS(s).padStart(8)} s  ${(gen.totalBytes / MB / s).toFixed(0).padStart(5)} MB/s  peak RSS ${fmtMB(rss).padStart(7)}  CPU ${cpu.toFixed(2)} s\n`);
+    const hubCpu = median(rs.map((r) => r.hubCpu));
+    const other = median(rs.map((r) => r.otherCpu));
+    const each = rs.map((r) => fmtS(r.seconds)).join(", ");
+    process.stdout.write(
+      `${name.padEnd(24)} ${fmtS(s).padStart(8)} s  ${(gen.totalBytes / MB / s).toFixed(0).padStart(5)} MB/s  peak RSS ${fmtMB(rss).padStart(7)}  CPU ${cpu.toFixed(2)} s  hub CPU ${hubCpu.toFixed(2)} s  other load ${other.toFixed(2)} CPU-s  (runs: ${each})\n`,
+    );
   };
   row("curl -T (baseline)", results.curl!);
   row("official client", results.official!);

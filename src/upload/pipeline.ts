@@ -8,7 +8,6 @@ import {
   BadResponseError,
   FileChangedError,
   ModelScopeError,
-  NotFoundError,
   NotLoggedInError,
   RateLimitError,
   RepoMissingError,
@@ -17,12 +16,13 @@ import {
   type ErrorSubject,
 } from "../errors.js";
 import { HubApi } from "../hub/api.js";
-import { assertRepoId, lfsBatch, postCommit, postCreateRepo, putBlob, repoExists, type CommitAction, type RepoType } from "../hub/repo-api.js";
+import { assertRepoId, lfsBatch, postCommit, postCreateRepo, putBlob, type CommitAction, type RepoType } from "../hub/repo-api.js";
 import { isRetryableError } from "../http/error-mapping.js";
 import { backoffDelay, sleep } from "../http/retry-policy.js";
 import type { HubClient } from "../http/index.js";
 import { DEFAULT_REVISION } from "../settings.js";
-import { assertUnchanged, hashAll, pool } from "./hash.js";
+import { assertUnchanged, hashOne, pool } from "./hash.js";
+import { BlobAsker, remoteTree, repoExistsDirect, type RemoteTree } from "./remote.js";
 import type { LocalFile } from "./scan.js";
 import { UploadState } from "./state.js";
 import type { UploadEvent, UploadFileResult, UploadOptions, UploadResult } from "./types.js";
@@ -74,8 +74,14 @@ export interface Target {
   revision: string;
 }
 
+export interface PreparedTarget extends Target {
+  createdRepo: boolean;
+  /** What the branch holds, asked for together with the repo check. */
+  listing: Promise<RemoteTree>;
+}
+
 /** Signed in, a valid id, and the repo there (created private when asked). */
-export async function prepareTarget(repoId: string, opts: UploadOptions): Promise<Target & { createdRepo: boolean }> {
+export async function prepareTarget(repoId: string, opts: UploadOptions): Promise<PreparedTarget> {
   assertRepoId(repoId);
   const api = opts.api ?? new HubApi();
   const token = api.getToken();
@@ -84,31 +90,48 @@ export async function prepareTarget(repoId: string, opts: UploadOptions): Promis
   const repoType = opts.repoType ?? "model";
   const revision = opts.revision ?? DEFAULT_REVISION;
   const target = { api, client, repoId, repoType, revision };
-  const exists = await withRetry(repoId, () => repoExists(client, repoId, repoType, opts.signal), opts.onProgress ? { signal: opts.signal, onRetry: opts.onProgress } : { signal: opts.signal });
-  if (exists) return { ...target, createdRepo: false };
+  // One round trip instead of two: the listing of a missing repo is a 404, read as empty.
+  const listing = remoteTree(api, target, opts.signal);
+  listing.catch(() => undefined); // awaited later, or not at all when the repo turns out to be missing
+  const exists = await withRetry(repoId, () => repoExistsDirect(client, repoId, repoType, opts.signal), opts.onProgress ? { signal: opts.signal, onRetry: opts.onProgress } : { signal: opts.signal });
+  const empty = Promise.resolve<RemoteTree>(new Map());
+  if (exists) return { ...target, createdRepo: false, listing };
   if (!opts.createRepo) throw new RepoMissingError(repoId);
-  if (opts.dryRun) return { ...target, createdRepo: false };
+  if (opts.dryRun) return { ...target, createdRepo: false, listing: empty };
   await postCreateRepo(client, { repoId, repoType, visibility: "private", signal: opts.signal });
-  return { ...target, createdRepo: true };
+  return { ...target, createdRepo: true, listing: empty };
 }
 
-/** path -> sha256 of what the branch holds now (empty for a new repo or branch; models only). */
-async function remoteTree(t: Target, signal?: AbortSignal): Promise<Map<string, { sha256: string | null; size: number }>> {
-  const tree = new Map<string, { sha256: string | null; size: number }>();
-  if (t.repoType !== "model") return tree;
-  try {
-    const files = await t.api.listFiles(t.repoId, { revision: t.revision, signal });
-    for (const f of files) tree.set(f.path, { sha256: f.sha256, size: f.size });
-  } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err; // an empty repo has no branch yet
-  }
-  return tree;
+/** At most `limit` of these at once. */
+function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
-/** Uploads these files to the target in one commit. */
-export async function uploadLocalFiles(files: LocalFile[], t: Target & { createdRepo: boolean }, opts: UploadOptions): Promise<UploadResult> {
+/**
+ * Uploads these files to the target in one commit. Each file goes on as soon as it is hashed: compared
+ * with the branch, asked about in the next LFS batch call, sent. The biggest file is hashed first, so its
+ * PUT starts as early as it can while the small files hash and go out beside it.
+ */
+export async function uploadLocalFiles(files: LocalFile[], t: PreparedTarget, opts: UploadOptions): Promise<UploadResult> {
   const signal = opts.signal;
-  const emit = (e: UploadEvent) => opts.onProgress?.(e);
+  // Sends start before every file is hashed; their events wait for the plan, which needs every hash.
+  let planned = false;
+  const held: UploadEvent[] = [];
+  const emit = (e: UploadEvent) => {
+    if (!planned && (e.type === "bytes" || e.type === "file-done")) held.push(e);
+    else opts.onProgress?.(e);
+  };
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw new BadResponseError(`Two local files map to ${f.path} in the repo`);
@@ -117,14 +140,81 @@ export async function uploadLocalFiles(files: LocalFile[], t: Target & { created
   emit({ type: "scan", files: files.length, bytes: files.reduce((a, f) => a + f.size, 0) });
 
   const state = UploadState.load(t.api.home, { endpoint: t.api.endpoint, repoType: t.repoType, repoId: t.repoId, revision: t.revision });
-  let hashes: Map<string, string>;
+  // A failure anywhere stops the sends still running (a 2 GiB PUT need not finish for a run that fails).
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) stop.abort();
+  const inner = { ...opts, signal: stop.signal };
+  const asker = BlobAsker.forTarget(t.client, t.repoType, t.repoId, BATCH_SIZE, (fn) => withRetry("LFS batch", fn, { signal: stop.signal, onRetry: emit }), stop.signal);
+  const sending = limiter(opts.maxWorkers ?? 4);
+  const hashes = new Map<string, string>();
+  /** oid -> true once we sent it, false when the hub had it or its send failed. */
+  const sends = new Map<string, Promise<boolean>>();
+  const failures: { file: string; error: Error }[] = [];
+  let bytesSent = 0;
+  let remote: RemoteTree = new Map();
+  const listed = t.listing.then((r) => (remote = r));
+  const changedLfs = (f: LocalFile) => {
+    const r = remote.get(f.path);
+    const same = r && r.size === f.size && r.sha256 === hashes.get(f.absPath);
+    return !same && isLfs(f.path, f.size, t.repoType);
+  };
+  const planIfReady = () => {
+    if (planned || hashes.size < files.length) return;
+    planned = true;
+    opts.onProgress?.({ type: "plan", files: files.map((f) => ({ path: f.path, size: f.size, send: !opts.dryRun && changedLfs(f) })) });
+    for (const e of held.splice(0)) opts.onProgress?.(e);
+  };
+  const send = async (f: LocalFile, oid: string): Promise<boolean> => {
+    const href = await asker.ask(oid, f.size);
+    if (href === undefined) return false;
+    try {
+      await sending(() =>
+        sendBlob(t, f, oid, href, inner, (n) => {
+          bytesSent += n;
+          emit({ type: "bytes", path: f.path, bytes: n });
+        }),
+      );
+    } catch (err) {
+      if (err instanceof AbortedError || stop.signal.aborted) throw new AbortedError();
+      // A changed file stops the whole run: nothing will be committed anyway.
+      if (err instanceof FileChangedError) throw err;
+      failures.push({ file: f.path, error: err as Error });
+      return false;
+    }
+    emit({ type: "file-done", path: f.path, status: "uploaded" });
+    return true;
+  };
   try {
-    hashes = await hashAll(files, state, { concurrency: 4, signal, onHashed: (f, cached) => emit({ type: "hashed", path: f.path, size: f.size, cached }) });
+    const biggestFirst = [...files].sort((a, b) => b.size - a.size);
+    await pool(
+      biggestFirst,
+      Math.max(4, opts.maxWorkers ?? 4),
+      async (f) => {
+        try {
+          const { sha256, cached } = await hashOne(f, state, stop.signal);
+          hashes.set(f.absPath, sha256);
+          emit({ type: "hashed", path: f.path, size: f.size, cached });
+          if (hashes.size === files.length) void state.save().catch(() => undefined); // before the last sends end
+          await listed;
+          planIfReady();
+          if (opts.dryRun || !changedLfs(f)) return;
+          let sent = sends.get(sha256);
+          if (!sent) sends.set(sha256, (sent = send(f, sha256)));
+          await sent;
+        } catch (err) {
+          stop.abort();
+          throw err;
+        }
+      },
+      signal,
+    );
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await state.save().catch(() => undefined); // the cache is a speed-up: losing it costs a re-hash
   }
 
-  const remote = await remoteTree(t, signal);
   const results = new Map<string, UploadFileResult>();
   const changed: LocalFile[] = [];
   for (const f of files) {
@@ -134,57 +224,22 @@ export async function uploadLocalFiles(files: LocalFile[], t: Target & { created
     results.set(f.path, { path: f.path, localPath: f.absPath, size: f.size, sha256, status: same ? "unchanged" : opts.dryRun ? "planned" : "inline" });
     if (!same) changed.push(f);
   }
-  const lfs = changed.filter((f) => isLfs(f.path, f.size, t.repoType));
-  emit({ type: "plan", files: files.map((f) => ({ path: f.path, size: f.size, send: !opts.dryRun && lfs.includes(f) })) });
   const base = { repoId: t.repoId, repoType: t.repoType, revision: t.revision, createdRepo: t.createdRepo };
   const list = () => files.map((f) => results.get(f.path)!);
   if (opts.dryRun || changed.length === 0) {
     return { ...base, commitId: "", committed: false, dryRun: !!opts.dryRun, files: list(), bytesSent: 0 };
   }
-
-  // Ask which blobs the hub lacks (one object per distinct sha256), then send only those, several at once.
-  const byOid = new Map<string, LocalFile>();
-  for (const f of lfs) if (!byOid.has(hashes.get(f.absPath)!)) byOid.set(hashes.get(f.absPath)!, f);
-  const objects = [...byOid].map(([oid, f]) => ({ oid, size: f.size }));
-  const missing = new Map<string, string>();
-  for (let i = 0; i < objects.length; i += BATCH_SIZE) {
-    const chunk = objects.slice(i, i + BATCH_SIZE);
-    const answer = await withRetry("LFS batch", () => lfsBatch(t.client, t.repoType, t.repoId, chunk, signal), { signal, onRetry: emit });
-    for (const [oid, href] of answer) missing.set(oid, href);
-  }
-  let bytesSent = 0;
-  const failures: { file: string; error: Error }[] = [];
-  const sent = new Set<string>();
-  await pool(
-    [...missing.keys()],
-    opts.maxWorkers ?? 4,
-    async (oid) => {
-      const f = byOid.get(oid)!;
-      try {
-        await sendBlob(t, f, oid, missing.get(oid)!, opts, (n) => {
-          bytesSent += n;
-          emit({ type: "bytes", path: f.path, bytes: n });
-        });
-        sent.add(oid);
-        emit({ type: "file-done", path: f.path, status: "uploaded" });
-      } catch (err) {
-        if (err instanceof AbortedError || signal?.aborted) throw new AbortedError();
-        // A changed file or a refusal stops the whole run: nothing will be committed anyway.
-        if (err instanceof FileChangedError) throw err;
-        failures.push({ file: f.path, error: err as Error });
-      }
-    },
-    signal,
-  );
   const subject: ErrorSubject = { modelId: t.repoId, revision: t.revision };
   if (failures.length) throw new UploadFailedError(failures, subject);
+  const sent = new Set<string>();
+  for (const [oid, p] of sends) if (await p) sent.add(oid);
 
   // Every blob is stored: build the commit, checking once more that no file changed since it was hashed.
   const actions: CommitAction[] = [];
   for (const f of changed) {
     const sha256 = hashes.get(f.absPath)!;
     const r = results.get(f.path)!;
-    if (lfs.includes(f)) {
+    if (isLfs(f.path, f.size, t.repoType)) {
       assertUnchanged(f);
       actions.push({ action: "create", path: f.path, type: "lfs", size: f.size, sha256 });
       r.status = sent.has(sha256) ? "uploaded" : "deduplicated";
