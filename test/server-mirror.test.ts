@@ -95,6 +95,44 @@ describe("pull-through mirror", () => {
     assert.equal(await upstreamFetches("big.bin"), 1);
   });
 
+  test("on a capped upstream a fill goes on in parallel ranges, and waiting clients still get every byte while it lands", async () => {
+    await clearFaults(upstream);
+    const data = bytes(4 * MiB + 77, 21);
+    fs.writeFileSync(path.join(upstream.root, "models", "acme--pub", "snapshots", "master", "ranged.bin"), data);
+    // A per-connection cap, as on a real CDN: a second connection adds throughput, so the engine splits.
+    await setFaults(upstream, [{ kind: "throttle", bytesPerSecond: MiB, path: "ranged.bin" }]);
+    const root = path.join(tempDir("dc-mirror-ranges-"), "root");
+    const ranged = await startServe(["--root", root, "--upstream", upstream.url, "--access-log", "off"], {
+      MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB: "1",
+      MODELSCOPE_DOWNLOAD_ADAPTIVE_MIN_MB: "1",
+      MODELSCOPE_DOWNLOAD_PART_SIZE_MB: "0.25",
+      MODELSCOPE_DOWNLOAD_HASH_WORKER_MB: "1",
+    });
+    try {
+      const first = await fetch(fileUrl(ranged.url, "acme/pub", "ranged.bin"));
+      const reader = first.body!.getReader();
+      const got: Buffer[] = [];
+      const head = await reader.read();
+      got.push(Buffer.from(head.value!));
+      const keptHere = path.join(root, "models", "acme--pub", "snapshots", "master", "ranged.bin");
+      assert.equal(fs.existsSync(keptHere), false, "the first bytes came before the file was kept");
+      const others = Promise.all(Array.from({ length: 3 }, () => fetch(fileUrl(ranged.url, "acme/pub", "ranged.bin")).then(async (r) => Buffer.from(await r.arrayBuffer()))));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        got.push(Buffer.from(value));
+      }
+      assert.equal(sha256(Buffer.concat(got)), sha256(data));
+      for (const b of await others) assert.equal(sha256(b), sha256(data));
+      assert.equal(sha256(fs.readFileSync(keptHere)), sha256(data));
+      // More than one upstream request for the file: the fill went on in ranges.
+      assert.ok((await upstreamFetches("ranged.bin")) > 1, "the fill used parallel ranges");
+    } finally {
+      await ranged.stop();
+      await clearFaults(upstream);
+    }
+  });
+
   test("a Range request during a fill is answered from what has landed", async () => {
     await clearFaults(upstream);
     const data = bytes(2 * MiB, 12);

@@ -1,14 +1,17 @@
 // Filling a miss: the file is fetched from upstream once, by the download engine (resume after a cut,
-// verify against upstream's sha256, commit by rename, a per-file lock across processes), and every client
-// asking meanwhile is sent the bytes as they land in the engine's <file>.incomplete, whichever process
-// of the hub is fetching it. The file's last byte is held back until the engine has verified and kept
+// parallel ranges on capped links, verify against upstream's sha256, commit by rename, a per-file lock
+// across processes), and every client asking meanwhile is sent the bytes as they land, whichever process
+// of the hub is fetching it: from the engine's <file>.incomplete while one stream fills it in order, and
+// from <file>.parallel_tmp up to the prefix its range state says has landed once it goes on in ranges. The file's last byte is held back until the engine has verified and kept
 // the file; if the bytes sent turn out not to be the ones kept (a mismatch, a restart), the client's
 // connection is cut: an error, never wrong bytes.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { downloadFile } from "../../download/index.js";
-import { INCOMPLETE_SUFFIX, snapshotDir } from "../../download/layout.js";
+import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir } from "../../download/layout.js";
+import { endOfPart } from "../../download/range-state.js";
+import { readJsonSmallSync } from "../../util/safe-open.js";
 import type { RepoRef } from "../store/layout.js";
 import type { Upstream } from "./upstream.js";
 
@@ -70,6 +73,10 @@ export async function sendWhileLanding(
   headers: () => void,
 ): Promise<"sent" | "failed" | "cut"> {
   const incomplete = finalPath + INCOMPLETE_SUFFIX;
+  const ranges = finalPath + PARALLEL_SUFFIX;
+  // "single": the open file grows in order (its size is what landed); "ranges": a full-size file whose
+  // landed prefix the range state tells.
+  let mode: "single" | "ranges" = "single";
   const stop = end + 1;
   // The last byte waits for the verdict: until then a client cannot have the whole (unverified) file.
   const holdBack = size - 1;
@@ -118,15 +125,28 @@ export async function sendWhileLanding(
         return "sent";
       }
       if (!fh) {
-        try {
-          fh = await fsp.open(incomplete, "r");
-          ino = (await fh.stat()).ino;
-        } catch {
-          fh = undefined;
+        for (const [file, kind] of [[incomplete, "single"], [ranges, "ranges"]] as const) {
+          try {
+            fh = await fsp.open(file, "r");
+            ino = (await fh.stat()).ino;
+            mode = kind;
+            break;
+          } catch {
+            fh = undefined;
+          }
         }
       }
       if (fh) {
-        const landed = Math.min(stop, holdBack, (await fh.stat()).size);
+        let landedNow: number | undefined;
+        if (mode === "single") {
+          const size = (await fh.stat()).size;
+          // Still at its name after the size was read: the size is what landed. Gone: the engine renamed
+          // it into the range file (then sized it to the whole file), so from now on the state tells.
+          if (fs.lstatSync(incomplete, { throwIfNoEntry: false })?.ino === ino) landedNow = size;
+          else mode = "ranges";
+        }
+        if (mode === "ranges") landedNow = rangePrefix(finalPath + PARALLEL_STATE_SUFFIX, size);
+        const landed = Math.min(stop, holdBack, landedNow ?? pos);
         if (landed > pos) {
           await send(fh, landed);
           continue;
@@ -139,6 +159,25 @@ export async function sendWhileLanding(
   } finally {
     await fh?.close();
   }
+}
+
+/** Bytes from the start that the engine's range state says have landed (undefined: no state for this file yet). */
+function rangePrefix(statePath: string, size: number): number | undefined {
+  let st: { size?: unknown; starts?: unknown; done?: unknown };
+  try {
+    st = readJsonSmallSync(statePath, 4 * 1024 * 1024) as typeof st;
+  } catch {
+    return undefined;
+  }
+  const { starts, done } = st;
+  if (st.size !== size || !Array.isArray(starts) || !Array.isArray(done) || starts.length !== done.length) return undefined;
+  for (let i = 0; i < starts.length; i++) {
+    const start = Number(starts[i]);
+    const got = Number(done[i]);
+    if (!(got >= 0)) return undefined;
+    if (start + got < endOfPart(starts as number[], i, size)) return start + got;
+  }
+  return size;
 }
 
 /** Whether a file is at its final path (only ever a verified, kept copy in a mirror's root). */

@@ -74,14 +74,13 @@ export class Upstream {
 }
 
 /**
- * The engine's settings for a fill: the operator's timeouts and retries, but one resumable stream per
- * file, whose bytes land in order, so clients can be sent them while they land. No token variable.
+ * The engine's settings for a fill: the operator's (timeouts, retries, range streams), and no token
+ * variable: the token is the client's own, given to the HubApi.
  */
 function fillEnv(): Env {
   const env: Env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if ((k.startsWith("MODELSCOPE_DOWNLOAD_") || k.startsWith("MODELSCOPE_API_")) && k !== "MODELSCOPE_API_TOKEN") env[k] = v;
   }
-  env.MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB = String(1024 * 1024 * 1024);
   return env;
 }
