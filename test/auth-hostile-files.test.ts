@@ -5,12 +5,12 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanEnv, modelscope, startTestHub, tempDirs, type TestHub } from "./helpers/hub.js";
+import { cleanEnv, modelscope, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
 
 let hub: TestHub;
 let alice: string;
-const temps = tempDirs("dc-authfiles-");
-const dir = temps.make;
+// Removed when this file's process ends (test/helpers/hub.ts).
+const dir = () => tempDir("dc-authfiles-");
 
 before(async () => {
   hub = await startTestHub({ users: ["alice"] });
@@ -18,7 +18,6 @@ before(async () => {
 });
 after(async () => {
   await hub.close();
-  temps.cleanup();
 });
 
 const envFor = (home: string) => cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url });

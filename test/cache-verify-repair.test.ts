@@ -4,19 +4,18 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { bytes, cleanEnv, modelscope, sha256, startTestHub, tempDirs, type TestHub } from "./helpers/hub.js";
+import { bytes, cleanEnv, modelscope, sha256, startTestHub, tempDir, type TestHub } from "./helpers/hub.js";
 
 const X = bytes(5000, 1);
 let hub: TestHub;
-const temps = tempDirs("dc-verify-");
-const dir = temps.make;
+// Removed when this file's process ends (test/helpers/hub.ts).
+const dir = () => tempDir("dc-verify-");
 
 before(async () => {
   hub = await startTestHub({ models: { "acme/a": { "x.bin": X, "c.json": "{}" } } });
 });
 after(async () => {
   await hub.close();
-  temps.cleanup();
 });
 
 const env = (home: string, extra: Record<string, string> = {}) => cleanEnv(home, { MODELSCOPE_ENDPOINT: hub.url, ...extra });

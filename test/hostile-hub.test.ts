@@ -9,7 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanEnv, modelscope, sha256, tempDirs } from "./helpers/hub.js";
+import { cleanEnv, modelscope, sha256, tempDir } from "./helpers/hub.js";
 
 const ESC = "\u001b";
 const EVIL_NAME = `${ESC}]0;owned${"\u0007"}eve${ESC}[2J\r\u009b31m`;
@@ -33,8 +33,8 @@ const MODELS: Record<string, { files: Record<string, string>; noSha?: string[]; 
 
 let server: http.Server;
 let url: string;
-const temps = tempDirs("dc-hostile-");
-const dir = temps.make;
+// Removed when this file's process ends (test/helpers/hub.ts).
+const dir = () => tempDir("dc-hostile-");
 
 function listing(id: string): Entry[] {
   const m = MODELS[id]!;
@@ -66,7 +66,6 @@ before(async () => {
 });
 after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
-  temps.cleanup();
 });
 
 const env = (home: string, extra: Record<string, string> = {}) =>

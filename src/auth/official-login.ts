@@ -2,8 +2,7 @@
 // <home>/credentials/cookies, a pickled `requests` RequestsCookieJar holding one `m_session_id` cookie,
 // as the official client's own HubConfig.save_token builds it (domain: the hub's host, path /, 30 days).
 // The reader (and its hardening) is official-cookies.ts.
-import { promises as fs } from "node:fs";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { removeFileIfExists, writeFileAtomic } from "../util/atomic-write.js";
 import { officialCookiesPath } from "./official-cookies.js";
 import { PyDict, PyObject, PyTuple, pickle, type PyValue } from "./pickle-write.js";
 
@@ -70,12 +69,6 @@ export async function writeOfficialLogin(home: string, token: string, endpoint: 
 }
 
 /** Signs the official client out (as its own logout: the jar goes; git_token, user, session stay). */
-export async function deleteOfficialLogin(home: string): Promise<boolean> {
-  try {
-    await fs.unlink(officialCookiesPath(home));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
+export function deleteOfficialLogin(home: string): Promise<boolean> {
+  return removeFileIfExists(officialCookiesPath(home));
 }

@@ -2,10 +2,9 @@
 // Read only when it is a regular file of a sane size (a pipe must not hang a command, /dev/zero must not
 // exhaust memory). A write goes through a temp file `.token.<pid>.<random>.tmp`; one left by a killed
 // login still holds a token, so each read, write and delete first removes those of processes gone.
-import { promises as fs } from "node:fs";
 import fsSync from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { removeFileIfExists, writeFileAtomic } from "../util/atomic-write.js";
 import { pidAlive } from "../util/pid-alive.js";
 import { readSmallFileSync } from "../util/safe-open.js";
 import { warnOnce } from "../util/warn.js";
@@ -63,11 +62,5 @@ export async function writeTokenFile(home: string, token: string): Promise<void>
 /** Returns whether a token file was there to remove. */
 export async function deleteTokenFile(home: string): Promise<boolean> {
   removeLeftoverTokenTemps(home);
-  try {
-    await fs.unlink(tokenFilePath(home));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
+  return removeFileIfExists(tokenFilePath(home));
 }

@@ -66,3 +66,14 @@ export function readFileIfExists(file: string): string | undefined {
     throw err;
   }
 }
+
+/** Removes a file; whether it was there to remove (a missing one is not an error). */
+export async function removeFileIfExists(file: string): Promise<boolean> {
+  try {
+    await fs.unlink(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}

@@ -276,21 +276,6 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
   }
 }
 
-/** Temp folders of one test file: `make()` one, `cleanup()` (in `after`) removes them all. */
-export function tempDirs(prefix = "dc-test-"): { make(): string; cleanup(): void } {
-  const made: string[] = [];
-  return {
-    make() {
-      const d = tempDir(prefix);
-      made.push(d);
-      return d;
-    },
-    cleanup() {
-      for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-    },
-  };
-}
-
 // --- raw HTTP (hub tests) ------------------------------------------------------------------------
 
 export interface RawResponse {
