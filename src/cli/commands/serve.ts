@@ -19,28 +19,30 @@ function parseCount(flag: string, v: string, min: number): number {
   return n;
 }
 
-/** `--public-url`: an http(s) URL without query or fragment; kept without its trailing slash. */
-function parsePublicUrl(v: string): string {
-  let url: URL | undefined;
+/** An http(s) URL without user or password, or undefined (each flag says what it wants in its own error). */
+function httpUrl(v: string): URL | undefined {
+  let url: URL;
   try {
     url = new URL(v);
   } catch {
-    url = undefined;
+    return undefined;
   }
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+  return /^https?:$/.test(url.protocol) && !url.username && !url.password ? url : undefined;
+}
+
+/** `--public-url`: an http(s) URL without query or fragment; kept without its trailing slash. */
+function parsePublicUrl(v: string): string {
+  const url = httpUrl(v);
+  if (!url || url.search || url.hash) {
     throw new UsageError(`Invalid --public-url '${v}'`, "give the address clients reach the hub at, e.g. http://hub.lab.example:8777 or https://models.lab.example", { key: "badPublicUrl", vars: { value: v } });
   }
   return url.toString().replace(/\/+$/, "");
 }
 
+/** `--upstream`: the upstream hub's address (query and fragment dropped), without its trailing slash. */
 function parseUpstream(v: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(v);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+  const url = httpUrl(v);
+  if (!url) {
     throw new UsageError(`Invalid --upstream '${v}'`, "give the hub's address, e.g. https://modelscope.cn or http://10.0.0.5:8777", { key: "badUpstream", vars: { value: v } });
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
