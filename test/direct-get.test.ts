@@ -11,50 +11,13 @@ import { closeDispatchers } from "../src/http/dispatcher.js";
 import { HubClient, readText } from "../src/http/hub-client.js";
 import { networkSettings } from "../src/settings.js";
 import { bytes, secrets } from "./helpers/hub.js";
+import { head, rawServer } from "./helpers/raw-server.js";
 
 const TOKEN = "ms-99999999-8888-7777-6666-555555555555";
 secrets.add(TOKEN);
 const TIMEOUTS = { connectTimeoutMs: 2000, readTimeoutMs: 2000 };
 
 after(() => closeDispatchers());
-
-interface Seen {
-  head: string;
-}
-
-/** A server whose every connection gets `answer(socket, requestHead)`; it records each request head. */
-async function rawServer(answer: (s: net.Socket, head: string) => void | Promise<void>) {
-  const seen: Seen[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-    let buf = "";
-    s.on("data", (d: Buffer) => {
-      if (buf.includes("\r\n\r\n")) return;
-      buf += d.toString("latin1");
-      const end = buf.indexOf("\r\n\r\n");
-      if (end >= 0) {
-        const head = buf.slice(0, end);
-        seen.push({ head });
-        void answer(s, head);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    seen,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** Writes `data` in pieces of the given sizes (cycled), a tick apart, so reads split where we say. */
 async function dribble(s: net.Socket, data: Buffer, sizes: number[]): Promise<void> {
@@ -86,9 +49,6 @@ function collector(opts: { bufferBytes: number; pauseEvery?: number }) {
   };
   return { target, got: () => Buffer.concat(got), bind: (b: DirectBody) => (body = b) };
 }
-
-const head = (status: number, headers: Record<string, string | number>) =>
-  Buffer.from(`HTTP/1.1 ${status} X\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`, "latin1");
 
 describe("direct GET: framing", () => {
   test("a head split into pieces, body bytes in the head's packet, odd-sized reads into small buffers, pauses: every byte in order", async () => {

@@ -71,6 +71,9 @@ describe("uploads under failure", () => {
     const r = await modelscope(["upload", repo, dir], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await puts(sha256(data)), 2);
+    // Both went through the direct transport (plain http, no proxy: one connection per blob, closed after).
+    const seen = (await hubStats(hub)).requests.filter((q) => q.method === "PUT" && q.path.endsWith(sha256(data)));
+    assert.deepEqual(seen.map((q) => q.connection), ["close", "close"]);
     assert.equal((await remoteFiles(hub, repo, hub.tokens.alice!))["w.bin"], sha256(data));
     assert.equal(tmpLeft(), 0);
   });
@@ -129,6 +132,9 @@ describe("uploads under failure", () => {
     const r = await modelscope(["upload", repo, dir], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await puts(sha256(data)), 2);
+    // Both went through the direct transport; the 507 came while the first was still being sent.
+    const seen = (await hubStats(hub)).requests.filter((q) => q.method === "PUT" && q.path.endsWith(sha256(data)));
+    assert.deepEqual(seen.map((q) => q.connection), ["close", "close"]);
     assert.equal(tmpLeft(), 0);
     assert.equal((await remoteFiles(hub, repo, hub.tokens.alice!))["w.bin"], sha256(data));
   });

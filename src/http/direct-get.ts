@@ -1,9 +1,11 @@
-// A bare HTTP/1.1 GET over one plain TCP connection whose body is read straight into memory the caller
-// lends (net.Socket's `onread`): no buffer allocated per read and no copy through a parser. On a fast
-// link that is most of a Node client's cost; undici copies every chunk into its WebAssembly parser and
-// hands out a fresh buffer per read. Used only where it is simple and safe: big file bodies over plain
-// http with no proxy configured (the local hub, air-gapped mirrors), answers framed by Content-Length.
-// Anything else (https, proxies, chunked answers) goes through undici, from HubClient.
+// A bare HTTP/1.1 request over one plain TCP connection whose answer's body is read straight into memory
+// the caller lends (net.Socket's `onread`): no buffer allocated per read and no copy through a parser. On
+// a fast link that is most of a Node client's cost; undici copies every chunk into its WebAssembly parser
+// and hands out a fresh buffer per read. Used only where it is simple and safe: big file bodies over plain
+// http with no proxy configured (the local hub, air-gapped mirrors), answers framed by Content-Length (or,
+// for answers read whole, chunked or up to the close). A request body (a blob PUT) is written by an
+// `upload` (direct-put.ts) while the answer is awaited, so an early answer stops it.
+// Anything else (https, proxies) goes through undici, from HubClient.
 import net from "node:net";
 
 const HEAD_BUFFER_BYTES = 16 * 1024;
@@ -40,15 +42,24 @@ class DirectNetworkError extends Error {
   }
 }
 
+/** Writes a request's body once the head is out (direct-put.ts). */
+export interface DirectUpload {
+  start(socket: net.Socket, fail: (err: Error) => void): void;
+  /** The answer's head arrived: send no more. */
+  stop(): void;
+}
+
 export interface DirectGetOptions {
   headers: Record<string, string>;
+  /** A request body, written after the head (the headers must give its Content-Length). */
+  upload?: DirectUpload | undefined;
   signal?: AbortSignal | undefined;
   connectTimeoutMs: number;
   /** No byte for this long (while we want bytes) fails the request. */
   readTimeoutMs: number;
   /**
-   * The caller reads the body whole (`json`/`text`), so a chunked answer is fine too (decoded here).
-   * Otherwise a success not framed by Content-Length is refused with DirectUnsupportedError.
+   * The caller reads the body whole (`json`/`text`), so a chunked answer or one that ends at the close is
+   * fine too. Otherwise a success not framed by Content-Length is refused with DirectUnsupportedError.
    */
   wholeBody?: boolean;
 }
@@ -70,12 +81,17 @@ export function directAllowed(url: string, env: NodeJS.ProcessEnv = process.env)
 
 /** Sends the GET and resolves once the response head is in; the body waits for `pipeTo`. */
 export function directGet(url: string, opts: DirectGetOptions): Promise<DirectResponse> {
+  return directRequest("GET", url, opts);
+}
+
+/** Sends the request (and `opts.upload`'s body) and resolves once the response head is in. */
+export function directRequest(method: "GET" | "PUT", url: string, opts: DirectGetOptions): Promise<DirectResponse> {
   const u = new URL(url);
   for (const [k, v] of Object.entries(opts.headers)) {
     // Our own values, but a header must never smuggle another line into the request.
     if (/[\r\n\0]/.test(k) || /[\r\n\0]/.test(v)) return Promise.reject(new Error(`invalid header ${k}`));
   }
-  const lines = [`GET ${u.pathname}${u.search} HTTP/1.1`, `host: ${u.host}`];
+  const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`, `host: ${u.host}`];
   for (const [k, v] of Object.entries(opts.headers)) lines.push(`${k}: ${v}`);
   lines.push("connection: close", "", "");
   return new Promise<DirectResponse>((resolve, reject) => {
@@ -89,8 +105,8 @@ type Phase = "connecting" | "head" | "body" | "done";
 export class DirectBody {
   /** Content-Length of the body (MAX_SAFE_INTEGER for a chunked one). */
   length = 0;
-  /** Set for a chunked answer read whole (`wholeBody`). */
-  private chunked: ChunkedDecoder | undefined;
+  /** Set for a chunked answer, or one that ends at the close, read whole (`wholeBody`). */
+  private chunked: BodyDecoder | undefined;
   private phase: Phase = "connecting";
   private socket!: net.Socket;
   private head: Buffer = Buffer.allocUnsafe(HEAD_BUFFER_BYTES);
@@ -138,10 +154,18 @@ export class DirectBody {
       this.phase = "head";
       this.socket.setTimeout(this.opts.readTimeoutMs);
       this.socket.write(this.request);
+      this.opts.upload?.start(this.socket, (err) => this.fail(err));
     });
     this.socket.on("error", (err: NodeJS.ErrnoException) => this.fail(new DirectNetworkError(err.message, err.code ?? "ECONNRESET")));
     this.socket.on("close", () => {
-      if (this.phase !== "done") this.fail(new DirectNetworkError("other side closed", "UND_ERR_SOCKET"));
+      if (this.phase === "done") return;
+      if (this.phase === "body" && this.chunked instanceof UntilClose) {
+        // The close ends this body: what arrived is all of it.
+        this.length = this.delivered;
+        if (!this.pending) this.complete();
+        return;
+      }
+      this.fail(new DirectNetworkError("other side closed", "UND_ERR_SOCKET"));
     });
   }
 
@@ -191,9 +215,18 @@ export class DirectBody {
       }
       return true;
     }
+    const text = this.head.subarray(0, end).toString("latin1");
+    if (/^HTTP\/1\.[01] 1\d\d/.test(text) && !/^HTTP\/1\.[01] 101/.test(text)) {
+      // An interim answer (100 Continue, 103): the real one follows.
+      this.head.copy(this.head, 0, end + 4, this.headUsed);
+      this.headUsed -= end + 4;
+      return this.onHeadBytes(0);
+    }
+    // The answer is here: a request body still being sent is not wanted any more.
+    this.opts.upload?.stop();
     let res: DirectResponse;
     try {
-      res = this.parseHead(this.head.subarray(0, end).toString("latin1"));
+      res = this.parseHead(text);
     } catch (err) {
       this.fail(err as Error);
       return false;
@@ -232,9 +265,18 @@ export class DirectBody {
     const lengths = [headers["content-length"] ?? []].flat();
     const framed = lengths.length > 0 && lengths.every((v) => /^\d+$/.test(v) && v === lengths[0]) && headers["transfer-encoding"] === undefined;
     const te = [headers["transfer-encoding"] ?? []].flat().join(",").toLowerCase().replace(/\s/g, "");
+    if (statusCode === 204 || statusCode === 304) {
+      this.length = 0;
+      return { statusCode, headers, body: this };
+    }
     if (te === "chunked" && this.opts.wholeBody) {
       this.chunked = new ChunkedDecoder();
       this.length = Number.MAX_SAFE_INTEGER; // until the last chunk
+      return { statusCode, headers, body: this };
+    }
+    if (!framed && te === "" && this.opts.wholeBody) {
+      this.chunked = new UntilClose();
+      this.length = Number.MAX_SAFE_INTEGER; // until the connection closes
       return { statusCode, headers, body: this };
     }
     if (statusCode < 200 || (!framed && statusCode < 300)) {
@@ -338,7 +380,7 @@ export class DirectBody {
     return out.subarray(0, size).toString("utf8");
   }
 
-  private async readChunked(decoder: ChunkedDecoder, limit: number, strict: boolean): Promise<string> {
+  private async readChunked(decoder: BodyDecoder, limit: number, strict: boolean): Promise<string> {
     const scratch = Buffer.allocUnsafe(HEAD_BUFFER_BYTES);
     let failure: unknown;
     await this.pipeTo({
@@ -368,6 +410,7 @@ export class DirectBody {
   }
 
   private complete(): void {
+    if (this.chunked instanceof UntilClose) this.chunked.done = true;
     this.phase = "done";
     this.cleanup();
     this.finish?.resolve();
@@ -389,8 +432,28 @@ export class DirectBody {
   }
 }
 
+/** Collects a body read whole; `done` once all of it arrived. */
+interface BodyDecoder {
+  readonly parts: Buffer[];
+  done: boolean;
+  feed(bytes: Uint8Array, limit: number): void;
+}
+
+/** A body with neither length nor chunks: everything up to the close (set `done` by DirectBody). */
+class UntilClose implements BodyDecoder {
+  readonly parts: Buffer[] = [];
+  done = false;
+  private size = 0;
+
+  feed(bytes: Uint8Array, limit: number): void {
+    this.size += bytes.length;
+    if (this.size > limit) throw new DirectBodyTooLargeError(limit);
+    this.parts.push(Buffer.from(bytes));
+  }
+}
+
 /** Decodes `Transfer-Encoding: chunked` as bytes arrive (trailers ignored). */
-class ChunkedDecoder {
+class ChunkedDecoder implements BodyDecoder {
   readonly parts: Buffer[] = [];
   done = false;
   private size = 0;

@@ -11,6 +11,7 @@ import type { Readable } from "node:stream";
 import { ModelScopeError, AbortedError, BadResponseError, ConnectionFailedError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
 import { DirectBody, DirectBodyTooLargeError, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
+import { directPut, isBodySource, sourceStream, type BodySource } from "./direct-put.js";
 import { dispatcherFor } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
 import { REFUSED_MAX_RETRIES, noticeRetry } from "./retry-notice.js";
@@ -28,8 +29,11 @@ export interface HubRequestOptions {
   query?: Record<string, string | undefined>;
   headers?: Record<string, string>;
   json?: unknown;
-  /** A body that is not JSON (uploads): bytes, or a stream of exactly `length` bytes. Never re-sent on a redirect. */
-  body?: { data: Buffer | Readable; length: number; contentType?: string };
+  /**
+   * A body that is not JSON (uploads): bytes, a stream, or a source to read (for a PUT with `direct`),
+   * of exactly `length` bytes. Never re-sent on a redirect.
+   */
+  body?: { data: Buffer | Readable | BodySource; length: number; contentType?: string };
   /** Another origin that may get the credentials too (an upload host the hub named on its own domain). */
   trustOrigin?: (origin: string) => boolean;
   /** What the request is about, for error messages. */
@@ -45,7 +49,10 @@ export interface HubRequestOptions {
   openApi?: boolean;
   /** Called before each retry, so callers can show it. */
   onRetry?: (info: { attempt: number; delayMs: number; error: ModelScopeError }) => void;
-  /** A GET for a big body: where it can, read it straight into the caller's memory (`DirectBody`). */
+  /**
+   * A GET for a big body: where it can, read it straight into the caller's memory (`DirectBody`). A PUT
+   * of a `BodySource`: where it can, written from reused buffers (direct-put.ts); the answer is a DirectBody.
+   */
   direct?: boolean;
   /** With `direct`: the caller reads the body whole, so a chunked answer may come directly too. */
   wholeBody?: boolean;
@@ -139,9 +146,8 @@ export class HubClient {
     const res = await this.request({ ...opts, direct: opts.direct ?? true, wholeBody: true });
     let text: string;
     try {
-      text = res.body instanceof DirectBody ? await res.body.json(MAX_JSON_BYTES) : await readText({ body: res.body }, MAX_JSON_BYTES);
+      text = await readBodyText(res.body, MAX_JSON_BYTES, opts.subject);
     } catch (err) {
-      if (err instanceof DirectBodyTooLargeError) throw new BadResponseError(`The hub's answer is larger than ${MAX_JSON_BYTES} bytes`, opts.subject ?? {});
       throw errorForNetwork(err, res.url, opts.signal);
     }
     if (!text.trim()) return null as T;
@@ -163,7 +169,7 @@ export class HubClient {
   private async once(opts: HubRequestOptions): Promise<HubFileResponse> {
     let url = this.url(opts.path, opts.query);
     let method = opts.method ?? "GET";
-    let body: string | Buffer | Readable | undefined = opts.json === undefined ? opts.body?.data : JSON.stringify(opts.json);
+    let body: string | Buffer | Readable | BodySource | undefined = opts.json === undefined ? opts.body?.data : JSON.stringify(opts.json);
     const timeouts = { connectTimeoutMs: this.network.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs ?? this.network.readTimeoutMs };
     // Credentials go to the hub's origin only; once a redirect leaves it, they are gone for good.
     let credentialsAllowed = opts.credentials !== false;
@@ -191,10 +197,13 @@ export class HubClient {
             if (err instanceof DirectUnsupportedError) return undefined; // sent again below, through undici
             throw err;
           });
+        } else if (opts.direct && method === "PUT" && isBodySource(body) && directAllowed(url)) {
+          res = await directPut(url, body, opts.body!.length, { headers, signal: opts.signal, ...timeouts });
         }
         if (!res) {
           const [{ request }, dispatcher] = await Promise.all([import("undici"), dispatcherFor(timeouts)]);
-          res = await request(url, { method, headers, body, dispatcher, signal: opts.signal });
+          const data = isBodySource(body) ? sourceStream(body, opts.body!.length) : body;
+          res = await request(url, { method, headers, body: data, dispatcher, signal: opts.signal });
         }
       } catch (err) {
         throw errorForNetwork(err, url, opts.signal);
@@ -234,8 +243,19 @@ export class HubClient {
   }
 }
 
+/** Reads either transport's body whole as UTF-8 text, refusing more than `limit` bytes. */
+export async function readBodyText(body: HubBody, limit: number, subject: ErrorSubject = {}): Promise<string> {
+  if (!(body instanceof DirectBody)) return readText({ body }, limit, subject);
+  try {
+    return await body.json(limit);
+  } catch (err) {
+    if (err instanceof DirectBodyTooLargeError) throw new BadResponseError(`The hub's answer is larger than ${limit} bytes`, subject);
+    throw err;
+  }
+}
+
 /** Reads a body as UTF-8 text, refusing more than `limit` bytes (a hostile server could send forever). */
-export async function readText(res: { body: AsyncIterable<unknown> & { destroy(): void } }, limit: number): Promise<string> {
+export async function readText(res: { body: AsyncIterable<unknown> & { destroy(): void } }, limit: number, subject: ErrorSubject = {}): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -243,7 +263,7 @@ export async function readText(res: { body: AsyncIterable<unknown> & { destroy()
     if (size > limit) {
       (res.body as unknown as { on(e: string, f: () => void): void }).on?.("error", () => undefined);
       res.body.destroy();
-      throw new BadResponseError(`The hub's answer is larger than ${limit} bytes`);
+      throw new BadResponseError(`The hub's answer is larger than ${limit} bytes`, subject);
     }
     chunks.push(chunk as Buffer);
   }

@@ -2,19 +2,19 @@
 // commit, tags and file deletion. Each is one typed function over HubClient; 400-class answers are read
 // here (their message decides the error), everything else is mapped by HubClient.
 import fs from "node:fs";
-import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import {
   AccessDeniedError,
   BadResponseError,
   CommitRefusedError,
+  FileChangedError,
   RepoExistsError,
   UsageError,
   WriteDeniedError,
   type ErrorSubject,
 } from "../errors.js";
-import { readText, type HubClient, type HubRequestOptions } from "../http/index.js";
-import { serverMessage } from "../http/error-mapping.js";
+import { readBodyText, readText, type HubClient, type HubRequestOptions } from "../http/index.js";
+import { errorForNetwork, serverMessage } from "../http/error-mapping.js";
 
 export type RepoType = "model" | "dataset";
 export type Visibility = "private" | "internal" | "public";
@@ -57,7 +57,9 @@ interface Answer {
 
 async function call(client: HubClient, opts: HubRequestOptions): Promise<Answer> {
   const res = await client.request({ ...opts, accept: READ_REFUSALS });
-  const text = await readText({ body: res.body }, 16 * 1024 * 1024);
+  const text = await readBodyText(res.body, 16 * 1024 * 1024, opts.subject).catch((err: unknown) => {
+    throw errorForNetwork(err, res.url, opts.signal);
+  });
   let body: Record<string, unknown> | undefined;
   try {
     body = text.trim() ? (JSON.parse(text) as Record<string, unknown>) : undefined;
@@ -178,13 +180,18 @@ export function trustedUploadOrigin(endpoint: string): (origin: string) => boole
   };
 }
 
-/** Files up to this size go as one buffer; bigger ones stream. */
-const WHOLE_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * Files up to this size go as one buffer on undici's kept-alive connections (a connection per small file
+ * would cost the hub more); bigger ones are read as they are sent, on a connection of their own.
+ */
+const WHOLE_BODY_BYTES = 1024 * 1024;
 
 /**
  * PUT one blob's bytes from a file region (the whole file). Counts what was read. Reads are synchronous
  * (from the page cache, as a rule): an async open, read and close per file cost the client more CPU than
- * the small file's whole PUT.
+ * the small file's whole PUT. A big file goes through the direct transport where it can (plain http, no
+ * proxy: read into reused buffers, direct-put.ts), else through undici, a MiB at a time as it pulls.
+ * A file that ends early (shrank since it was hashed) is a FileChangedError.
  */
 export async function putBlob(
   client: HubClient,
@@ -195,53 +202,30 @@ export async function putBlob(
 ): Promise<{ bytesRead: number }> {
   const fd = fs.openSync(file.absPath, "r");
   let bytesRead = 0;
-  let closed = false;
-  const close = () => {
-    if (!closed) fs.closeSync(fd);
-    closed = true;
-  };
-  /** The next piece of the file (at most `max` bytes), or undefined at its end. */
-  const next = (max: number): Buffer | undefined => {
-    const want = Math.min(max, file.size - bytesRead);
-    if (want <= 0) return undefined;
-    const buf = Buffer.allocUnsafe(want);
+  /** Reads the next bytes of the file into `buf` (at most its length). */
+  const read = (buf: Buffer): number => {
+    const want = Math.min(buf.length, file.size - bytesRead);
+    if (want <= 0) return 0;
     const n = fs.readSync(fd, buf, 0, want, bytesRead);
-    if (n === 0) return undefined;
+    if (n === 0) throw new FileChangedError(file.path);
     bytesRead += n;
     onBytes(n);
-    return n < want ? buf.subarray(0, n) : buf;
+    return n;
   };
-  let data: Buffer | Readable;
-  try {
-    if (file.size <= WHOLE_BODY_BYTES) {
-      const parts: Buffer[] = [];
-      for (let b = next(file.size); b; b = next(file.size - bytesRead)) parts.push(b);
-      close();
-      if (bytesRead !== file.size) return { bytesRead }; // shrank since it was hashed: the caller refuses it
-      data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    } else {
-      // Read (and counted) as the request pulls them, at most a MiB ahead.
-      data = new Readable({
-        highWaterMark: 1024 * 1024,
-        read() {
-          try {
-            this.push(next(1024 * 1024) ?? null);
-          } catch (err) {
-            this.destroy(err as Error);
-          }
-        },
-      });
-    }
-  } catch (err) {
-    close();
-    throw err;
-  }
   const subject: ErrorSubject = { modelId: file.repoId, filePath: file.path };
   try {
+    let data: Buffer | { read: typeof read };
+    if (file.size <= WHOLE_BODY_BYTES) {
+      data = Buffer.allocUnsafe(file.size);
+      while (bytesRead < file.size) read(data.subarray(bytesRead));
+    } else {
+      data = { read };
+    }
     const a = await call(client, {
       method: "PUT",
       path: href,
       body: { data, length: file.size },
+      direct: true,
       trustOrigin: trustedUploadOrigin(client.endpoint),
       readTimeoutMs: 3600_000,
       subject,
@@ -250,8 +234,7 @@ export async function putBlob(
     if (!ok(a)) throw new CommitRefusedError(`blob ${file.path}: ${a.message}`, subject);
     if (a.code && a.code !== "200") throw new CommitRefusedError(`blob ${file.path}: ${a.message}`, subject);
   } finally {
-    if (data instanceof Readable) data.destroy();
-    close();
+    fs.closeSync(fd);
   }
   return { bytesRead };
 }

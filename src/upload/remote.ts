@@ -5,8 +5,7 @@
 import { NotFoundError } from "../errors.js";
 import type { HubApi } from "../hub/api.js";
 import { lfsBatch, repoPlural, type RepoType } from "../hub/repo-api.js";
-import { DirectBody } from "../http/direct-get.js";
-import { readText, type HubClient } from "../http/index.js";
+import { readBodyText, type HubClient } from "../http/index.js";
 
 export type RemoteTree = Map<string, { sha256: string | null; size: number }>;
 
@@ -20,8 +19,7 @@ export async function repoExistsDirect(client: HubClient, repoId: string, repoTy
     direct: true,
     wholeBody: true,
   });
-  if (res.body instanceof DirectBody) await res.body.text(16 * 1024 * 1024);
-  else await readText({ body: res.body }, 16 * 1024 * 1024);
+  await readBodyText(res.body, 16 * 1024 * 1024);
   return res.status !== 404;
 }
 
