@@ -3,6 +3,8 @@
 //
 //   npm run build && node --import tsx bench/upload.bench.ts                 # 2 GiB, 3 runs
 //   npm run build && node --import tsx bench/upload.bench.ts --size-gib 0.25 --runs 1
+//   ... --baseline-cli OLD/dist/cli/modelscope.js   also time another build's first upload, interleaved
+//   ... --hub-cli OLD/dist/cli/modelscope.js        serve the hub with another build
 //
 // The folder: one big file + 200 small ones (bench/lib/data.ts). Steps, each timed spawn to exit under
 // /usr/bin/time (peak RSS, CPU):
@@ -31,11 +33,17 @@ const { values: flags } = parseArgs({
     "tmp-dir": { type: "string" },
     "skip-official": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    "skip-curl": { type: "boolean", default: false },
+    cli: { type: "string" },
+    "baseline-cli": { type: "string" },
+    "hub-cli": { type: "string" },
   },
 });
 const sizeBytes = Math.round(Number(flags["size-gib"]) * GiB);
 const runs = Math.max(1, Math.floor(Number(flags.runs)));
 const OFFICIAL = path.resolve(REPO_ROOT, "..", "shared", "reference", "modelscope_hub", "src");
+const CLI = path.resolve(flags.cli ?? MODELSCOPE_BIN);
+const BASELINE_CLI = flags["baseline-cli"] ? path.resolve(flags["baseline-cli"]) : undefined;
 const officialOk = !flags["skip-official"] && fs.existsSync(OFFICIAL) && spawnSync("/usr/bin/python3", ["-c", "import requests, tqdm, filelock"]).status === 0;
 
 const tmpParent = path.resolve(flags["tmp-dir"] ?? path.join(REPO_ROOT, ".bench-tmp"));
@@ -60,7 +68,7 @@ try {
   fs.mkdirSync(root);
   const add = spawnSync(process.execPath, [MODELSCOPE_BIN, "serve", "user", "add", "alice", "--root", root], { encoding: "utf8" });
   const token = add.stdout.trim();
-  hub = await startHubProcess(MODELSCOPE_BIN, root, cleanEnv(path.join(work, "hub-home")), false);
+  hub = await startHubProcess(path.resolve(flags["hub-cli"] ?? MODELSCOPE_BIN), root, cleanEnv(path.join(work, "hub-home")), false);
   const url = hub.url;
   process.stdout.write(`upload benchmark: ${gen.files.length} files, ${fmtMB(gen.totalBytes)} (big file ${fmtMB(gen.big.size)}), hub ${url}, ${runs} run(s)\n`);
 
@@ -85,7 +93,7 @@ try {
     const hubCpu = processCpuSeconds(hub!.child.pid) - hub0;
     return { ...r, hubCpu, otherCpu: Math.max(0, machineBusySeconds() - busy0 - hubCpu - r.cpuSeconds) };
   };
-  const results: Record<string, Step[]> = { curl: [], official: [], ours: [], reupload: [] };
+  const results: Record<string, Step[]> = { curl: [], official: [], baseline: [], ours: [], reupload: [] };
   for (let i = 0; i < runs; i++) {
     // curl -T: every file PUT to a blob URL of a repo that exists, one connection.
     wipe();
@@ -94,8 +102,10 @@ try {
     const curlArgs = ["-sS", "-o", "/dev/null", "-H", `Authorization: Bearer ${token}`];
     for (const f of gen.files) curlArgs.push("-T", path.join(folder, ...f.path.split("/")), blobUrl);
     await syncDisks();
-    results.curl!.push(await step("curl", curlArgs, cleanEnv(work)));
-    check("curl", results.curl!.at(-1)!);
+    if (!flags["skip-curl"]) {
+      results.curl!.push(await step("curl", curlArgs, cleanEnv(work)));
+      check("curl", results.curl!.at(-1)!);
+    }
 
     if (officialOk) {
       wipe();
@@ -108,21 +118,34 @@ try {
       check("official", results.official!.at(-1)!);
     }
 
+    const baseline = async () => {
+      if (!BASELINE_CLI) return;
+      wipe();
+      const baseHome = path.join(work, `home-base-${i}`);
+      create("alice/ours", baseHome);
+      await syncDisks();
+      results.baseline!.push(await step(process.execPath, [BASELINE_CLI, "upload", "alice/ours", folder, "--json"], cleanEnv(baseHome, { MODELSCOPE_ENDPOINT: url, MODELSCOPE_API_TOKEN: token })));
+      check("baseline", results.baseline!.at(-1)!);
+    };
+    // Before ours on even runs, after on odd ones: neither build always goes first.
+    if (i % 2 === 0) await baseline();
+
     wipe();
     const home = path.join(work, `home-ours-${i}`);
     create("alice/ours", home);
     const env = cleanEnv(home, { MODELSCOPE_ENDPOINT: url, MODELSCOPE_API_TOKEN: token });
     await syncDisks();
-    results.ours!.push(await step(process.execPath, [MODELSCOPE_BIN, "upload", "alice/ours", folder, "--json"], env));
+    results.ours!.push(await step(process.execPath, [CLI, "upload", "alice/ours", folder, "--json"], env));
     check("ours", results.ours!.at(-1)!);
     const sent = (JSON.parse(results.ours!.at(-1)!.stdout) as { bytesSent: number }).bytesSent;
     if (sent !== gen.files.filter((f) => f.size > 1024 * 1024 || f.path.endsWith(".bin") || f.path.endsWith(".safetensors")).reduce((a, f) => a + f.size, 0)) {
       process.stdout.write(`note: ours sent ${sent} blob bytes\n`);
     }
-    results.reupload!.push(await step(process.execPath, [MODELSCOPE_BIN, "upload", "alice/ours", folder, "--json"], env));
+    results.reupload!.push(await step(process.execPath, [CLI, "upload", "alice/ours", folder, "--json"], env));
     check("re-upload", results.reupload!.at(-1)!);
     const again = JSON.parse(results.reupload!.at(-1)!.stdout) as { bytesSent: number; committed: boolean };
     if (again.bytesSent !== 0 || again.committed) throw new Error(`re-upload sent ${again.bytesSent} bytes (committed: ${again.committed})`);
+    if (i % 2 === 1) await baseline();
   }
 
   const row = (name: string, rs: Step[]) => {
@@ -139,11 +162,14 @@ try {
   };
   row("curl -T (baseline)", results.curl!);
   row("official client", results.official!);
+  if (BASELINE_CLI) row("baseline build, first", results.baseline!);
   row("ours, first upload", results.ours!);
   row("ours, unchanged again", results.reupload!);
   const ours = median(results.ours!.map((r) => r.seconds));
-  const curl = median(results.curl!.map((r) => r.seconds));
-  process.stdout.write(`ours vs curl: ${(ours / curl).toFixed(2)}x the time (target <= 1.5x)\n`);
+  if (results.curl!.length) {
+    const curl = median(results.curl!.map((r) => r.seconds));
+    process.stdout.write(`ours vs curl: ${(ours / curl).toFixed(2)}x the time (target <= 1.5x)\n`);
+  }
   if (results.official!.length) process.stdout.write(`official vs ours: ${(median(results.official!.map((r) => r.seconds)) / ours).toFixed(2)}x faster (target >= 2x)\n`);
   process.stdout.write(`re-upload: ${fmtS(median(results.reupload!.map((r) => r.seconds)))} s, 0 blob bytes (target < 1 s)\n`);
 } finally {

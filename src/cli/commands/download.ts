@@ -69,6 +69,19 @@ export function youngGenerationCollector(): (bytes: number) => void {
   };
 }
 
+/**
+ * For commands whose bytes are hashed, copied and written by native code (download, upload): V8's
+ * optimising compilers only take CPU from the threads that do the work. undici's HTTP parser is
+ * WebAssembly; its optimising compile briefly costs ~35 MB of peak RSS, for a parser that mostly hands
+ * over body spans: the baseline compiler is plenty. TurboFan's background compiles of JavaScript took
+ * ~15% of a 200-small-file download's CPU (scenario 1: -9% wall time without them). Call before the
+ * first request; these processes only ever run one command.
+ */
+export function noOptimisingCompiler(): void {
+  v8.setFlagsFromString("--liftoff-only");
+  v8.setFlagsFromString("--no-opt");
+}
+
 /** The repo, its type and the files, from the official spellings and ours (the official meaning). */
 export function downloadTarget(repoId: string | undefined, files: string[], flags: DownloadFlags): { id: string; repoType: RepoType; files: string[] } {
   if (flags.model !== undefined && flags.dataset !== undefined) {
@@ -125,14 +138,7 @@ export function registerDownloadCommand(program: Command): void {
           const localDir = flags.localDir ?? flags.local_dir;
           const cacheDir = flags.cacheDir ?? flags.cache_dir;
           const maxWorkers = parseWorkers(flags.maxWorkers);
-          // undici's HTTP parser is WebAssembly; V8's optimising compile of it briefly costs ~35 MB of
-          // peak RSS, for a parser that mostly hands over body spans. The baseline compiler is plenty.
-          // Likewise for JavaScript: the bytes are hashed, copied and written by native code, and
-          // TurboFan's background compiles took ~15% of a 200-small-file download's CPU, on cores the
-          // hashing and writing threads need (scenario 1: -9% wall time without them).
-          // (Set before the first request; this process only ever runs this one command.)
-          v8.setFlagsFromString("--liftoff-only");
-          v8.setFlagsFromString("--no-opt");
+          noOptimisingCompiler();
           if (files.length > 0 && (flags.include?.length || flags.exclude?.length)) {
             throw new UsageError("Name files or use --include/--exclude, not both", "e.g. `modelscope download owner/name config.json` or `--include '*.json'`", { key: "filesAndGlobs" });
           }

@@ -8,7 +8,7 @@ import type { UploadEvent, UploadResult } from "../../upload/types.js";
 import { t } from "../messages.js";
 import { action, interruptSignal, lang, writeJson } from "../run.js";
 import { parseRepoType } from "./create.js";
-import { parseWorkers, youngGenerationCollector } from "./download.js";
+import { noOptimisingCompiler, parseWorkers, youngGenerationCollector } from "./download.js";
 
 interface UploadFlags {
   repoType?: string;
@@ -57,6 +57,7 @@ export function registerUploadCommand(program: Command): void {
     .action(
       action(
         async (repoId: string, localPath: string | undefined, pathInRepo: string | undefined, flags: UploadFlags) => {
+          noOptimisingCompiler();
           const repoType = parseRepoType(flags.repoType ?? flags.repo_type);
           const maxWorkers = parseWorkers(flags.maxWorkers);
           const api = new HubApi({ endpoint: flags.endpoint, token: flags.token });
