@@ -72,7 +72,7 @@ export function registerUploadCommand(program: Command): void {
           const { uploadFolder, uploadFile } = await import("../../upload/index.js");
           const { createProgress, humanBytes } = await import("../progress.js");
           const progress = await createProgress(!!process.stderr.isTTY && !flags.json && !flags.dryRun && !flags.disableTqdm);
-          // Sent bytes go out in fresh 1 MiB buffers (the socket holds each until written): collect them often.
+          // A small file goes out as one fresh buffer (held until written; big files use reused ones): collect often.
           const collect = youngGenerationCollector();
           const onProgress = (e: UploadEvent) => {
             if (e.type === "bytes" && e.bytes > 0) collect(e.bytes);
