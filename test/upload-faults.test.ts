@@ -78,6 +78,20 @@ describe("uploads under failure", () => {
     assert.equal(tmpLeft(), 0);
   });
 
+  it("with a proxy configured, blobs go through undici instead (streamed from the file) and land whole", async () => {
+    const repo = await newRepo();
+    const big = bytes(3 * MiB + 7, 25);
+    const dir = writeFolder({ "w.bin": big, "s.bin": bytes(4096, 26) });
+    await clearFaults(hub);
+    // NO_PROXY lets the requests reach the hub; the proxy's presence alone keeps the direct transport off.
+    const r = await modelscope(["upload", repo, dir], { env: { ...env(), HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1,localhost" } });
+    assert.equal(r.code, 0, r.stderr);
+    const seen = (await hubStats(hub)).requests.filter((q) => q.method === "PUT");
+    assert.equal(seen.length, 2);
+    assert.ok(seen.every((q) => q.connection !== "close"), JSON.stringify(seen));
+    assert.equal((await remoteFiles(hub, repo, hub.tokens.alice!))["w.bin"], sha256(big));
+  });
+
   it("a 503 on the batch and a 500 on the commit are retried; one commit lands", async () => {
     const repo = await newRepo();
     const data = bytes(2 * MiB, 22);
