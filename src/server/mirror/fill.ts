@@ -32,7 +32,7 @@ export class Fills {
   ) {}
 
   finalPath(ref: RepoRef, revision: string, filePath: string): string {
-    return [snapshotDir(this.root, ref.id, revision), ...filePath.split("/")].join("/");
+    return [snapshotDir(this.root, ref.id, revision, ref.type), ...filePath.split("/")].join("/");
   }
 
   /** The fill of this file: the one under way, or a new one with this client's token. */
@@ -41,7 +41,7 @@ export class Fills {
     const known = this.running.get(key);
     if (known) return known;
     const state: FillResult = { done: false };
-    const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision }).then(
+    const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision, repoType: ref.type }).then(
       () => {
         state.done = true;
       },
