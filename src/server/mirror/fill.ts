@@ -2,9 +2,12 @@
 // parallel ranges on capped links, verify against upstream's sha256, commit by rename, a per-file lock
 // across processes), and every client asking meanwhile is sent the bytes as they land, whichever process
 // of the hub is fetching it: from the engine's <file>.incomplete while one stream fills it in order, and
-// from <file>.parallel_tmp up to the prefix its range state says has landed once it goes on in ranges. The file's last byte is held back until the engine has verified and kept
-// the file; if the bytes sent turn out not to be the ones kept (a mismatch, a restart), the client's
-// connection is cut: an error, never wrong bytes.
+// from <file>.parallel_tmp once it goes on in ranges. How far the bytes have landed: when this process
+// fills, the engine says so as they land (onLanded) and wakes the waiting clients; when another process
+// of the hub fills, from the partial file's size, or from the range state (saved twice a second; read
+// again only when its file changed), looked at every POLL_MS. The file's last byte is held back until the
+// engine has verified and kept the file; if the bytes sent turn out not to be the ones kept (a mismatch,
+// a restart), the client's connection is cut: an error, never wrong bytes.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import type { ServerResponse } from "node:http";
@@ -12,20 +15,53 @@ import { downloadFile } from "../../download/index.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir } from "../../download/layout.js";
 import { endOfPart } from "../../download/range-state.js";
 import { readJsonSmallSync } from "../../util/safe-open.js";
+import { budgetedSender, type SendBudget } from "../send-file.js";
 import type { RepoRef } from "../store/layout.js";
 import type { Upstream } from "./upstream.js";
 
+/** How often a client waiting on another process's fill looks at its files. */
 const POLL_MS = 20;
-const CHUNK_BYTES = 1024 * 1024;
 
 export interface FillResult {
   done: boolean;
   error?: unknown;
 }
 
+/** What this process's fill of a file has landed, and a wake-up for those waiting on more. */
+export class Landing {
+  /** Bytes from the start on disk in the temp file; -1 while this process is not fetching it (another may be). */
+  bytes = -1;
+  /** Counts the times the fetch started over (its temp file is then a new one). */
+  restarts = 0;
+  private wake: (() => void) | undefined;
+  private next: Promise<void> | undefined;
+
+  update(bytes: number): void {
+    if (bytes === this.bytes) return;
+    if (bytes < this.bytes) this.restarts++;
+    this.bytes = bytes;
+    const wake = this.wake;
+    this.wake = undefined;
+    this.next = undefined;
+    wake?.();
+  }
+
+  /** Resolves at the next change. */
+  changed(): Promise<void> {
+    this.next ??= new Promise<void>((resolve) => (this.wake = resolve));
+    return this.next;
+  }
+}
+
+export interface Fill {
+  promise: Promise<void>;
+  state: FillResult;
+  landing: Landing;
+}
+
 /** The fills under way in this process, one per file. */
 export class Fills {
-  private readonly running = new Map<string, { promise: Promise<void>; state: FillResult }>();
+  private readonly running = new Map<string, Fill>();
   constructor(
     private readonly root: string,
     private readonly upstream: Upstream,
@@ -36,12 +72,14 @@ export class Fills {
   }
 
   /** The fill of this file: the one under way, or a new one with this client's token. */
-  fill(ref: RepoRef, revision: string, filePath: string, token: string | undefined): { promise: Promise<void>; state: FillResult } {
+  fill(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Fill {
     const key = this.finalPath(ref, revision, filePath);
     const known = this.running.get(key);
     if (known) return known;
     const state: FillResult = { done: false };
-    const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision, repoType: ref.type }).then(
+    const landing = new Landing();
+    const onLanded = (_: string, bytes: number) => landing.update(bytes);
+    const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision, repoType: ref.type, onLanded }).then(
       () => {
         state.done = true;
       },
@@ -52,7 +90,7 @@ export class Fills {
       },
     );
     promise.catch(() => undefined).finally(() => this.running.delete(key));
-    const entry = { promise, state };
+    const entry = { promise, state, landing };
     this.running.set(key, entry);
     return entry;
   }
@@ -69,43 +107,34 @@ export async function sendWhileLanding(
   size: number,
   start: number,
   end: number,
-  fill: { promise: Promise<void>; state: FillResult },
+  fill: Fill,
   headers: () => void,
+  budget: SendBudget,
 ): Promise<"sent" | "failed" | "cut"> {
   const incomplete = finalPath + INCOMPLETE_SUFFIX;
   const ranges = finalPath + PARALLEL_SUFFIX;
-  // "single": the open file grows in order (its size is what landed); "ranges": a full-size file whose
-  // landed prefix the range state tells.
+  const { landing } = fill;
+  // Another process's fill: "single", the open file grows in order (its size is what landed); "ranges", a
+  // full-size file whose landed prefix the range state tells.
   let mode: "single" | "ranges" = "single";
+  const rangeState = new RangeStateReader(finalPath + PARALLEL_STATE_SUFFIX, size);
   const stop = end + 1;
   // The last byte waits for the verdict: until then a client cannot have the whole (unverified) file.
   const holdBack = size - 1;
   let fh: fsp.FileHandle | undefined;
   let ino = -1;
+  /** landing.restarts when fh was opened: a restart since means fh is no longer the file being filled. */
+  let openedAt = 0;
   let pos = start;
   let started = false;
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(1, stop - start)));
+  const { sender, release } = budgetedSender(res, stop - start, budget);
   const send = async (from: fsp.FileHandle, upto: number): Promise<void> => {
     if (!started) {
       started = true;
       headers();
     }
-    while (pos < upto) {
-      const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, upto - pos), pos);
-      if (bytesRead === 0) throw new Error("the file is shorter than it should be");
-      pos += bytesRead;
-      const more = res.write(Buffer.from(buf.subarray(0, bytesRead)));
-      if (!more) await new Promise<void>((resolve) => {
-        const go = () => {
-          res.off("drain", go);
-          res.off("close", go);
-          resolve();
-        };
-        res.once("drain", go);
-        res.once("close", go);
-      });
-      if (res.destroyed) throw new Error("client went away");
-    }
+    await sender.send(from, pos, upto);
+    pos = Math.max(pos, upto);
   };
   try {
     for (;;) {
@@ -117,6 +146,7 @@ export async function sendWhileLanding(
           // What was sent must have come from the very file that was verified and kept.
           if (started && fh && (await kept.stat()).ino !== ino) return "cut";
           await send(kept, stop);
+          await sender.flush();
         } finally {
           await kept.close();
         }
@@ -124,7 +154,15 @@ export async function sendWhileLanding(
         await new Promise<void>((resolve) => res.end(resolve));
         return "sent";
       }
+      const here = landing.bytes >= 0;
+      if (fh && here && landing.restarts !== openedAt) {
+        // This process's fetch started over in a new file: what was sent may not be what will be kept.
+        if (started) return "cut";
+        await fh.close();
+        fh = undefined;
+      }
       if (!fh) {
+        openedAt = landing.restarts;
         for (const [file, kind] of [[incomplete, "single"], [ranges, "ranges"]] as const) {
           try {
             fh = await fsp.open(file, "r");
@@ -138,29 +176,56 @@ export async function sendWhileLanding(
       }
       if (fh) {
         let landedNow: number | undefined;
-        if (mode === "single") {
-          const size = (await fh.stat()).size;
-          // Still at its name after the size was read: the size is what landed. Gone: the engine renamed
-          // it into the range file (then sized it to the whole file), so from now on the state tells.
-          if (fs.lstatSync(incomplete, { throwIfNoEntry: false })?.ino === ino) landedNow = size;
-          else mode = "ranges";
+        if (here) landedNow = landing.bytes;
+        else {
+          if (mode === "single") {
+            const grown = (await fh.stat()).size;
+            // Still at its name after the size was read: the size is what landed. Gone: the engine renamed
+            // it into the range file (then sized it to the whole file), so from now on the state tells.
+            if (fs.lstatSync(incomplete, { throwIfNoEntry: false })?.ino === ino) landedNow = grown;
+            else mode = "ranges";
+          }
+          if (mode === "ranges") landedNow = rangeState.prefix();
         }
-        if (mode === "ranges") landedNow = rangePrefix(finalPath + PARALLEL_STATE_SUFFIX, size);
         const landed = Math.min(stop, holdBack, landedNow ?? pos);
         if (landed > pos) {
           await send(fh, landed);
           continue;
         }
       }
-      await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), fill.promise.catch(() => undefined)]);
+      const done = fill.promise.catch(() => undefined);
+      await Promise.race([here ? landing.changed() : new Promise((r) => setTimeout(r, POLL_MS)), done]);
     }
   } catch {
     return started ? "cut" : "failed";
   } finally {
+    release();
     await fh?.close();
   }
 }
 
+/**
+ * The landed prefix another process's range state tells: its file is looked at (a stat) each time, and
+ * read and parsed again only when it changed (the engine replaces it at most twice a second).
+ */
+class RangeStateReader {
+  private seen = "";
+  private last: number | undefined;
+  constructor(
+    private readonly file: string,
+    private readonly size: number,
+  ) {}
+
+  prefix(): number | undefined {
+    const st = fs.statSync(this.file, { throwIfNoEntry: false });
+    const stamp = st ? `${st.ino} ${st.size} ${st.mtimeMs}` : "";
+    if (stamp !== this.seen) {
+      this.seen = stamp;
+      this.last = st ? rangePrefix(this.file, this.size) : undefined;
+    }
+    return this.last;
+  }
+}
 /** Bytes from the start that the engine's range state says have landed (undefined: no state for this file yet). */
 function rangePrefix(statePath: string, size: number): number | undefined {
   let st: { size?: unknown; starts?: unknown; done?: unknown };

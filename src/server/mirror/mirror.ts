@@ -218,7 +218,7 @@ export class Mirror {
       return void res.end();
     }
     const fill = this.fills.fill(ref, revision, filePath, token);
-    const outcome = await sendWhileLanding(res, finalPath, entry.size, start, end, fill, headers);
+    const outcome = await sendWhileLanding(res, finalPath, entry.size, start, end, fill, headers, this.hub.sendBudget);
     if (outcome === "cut") res.destroy();
     if (outcome === "failed" && !res.headersSent) {
       const err = fill.state.error;
