@@ -175,7 +175,7 @@ export class Mirror {
       if (answer.status === 200 && typeof accessToken === "string" && accessToken) {
         res.setHeader("set-cookie", `m_session_id=${encodeURIComponent(accessToken)}; Path=/; HttpOnly; SameSite=Lax`);
       }
-      if ((answer.status === 401 || answer.status === 403) && (accessToken || tokenOf(req))) this.hub.signIns.failed(address);
+      if ((answer.status === 401 || answer.status === 403) && (accessToken || tokenOf(req))) await this.hub.signIns.failed(address);
       relay(res, answer);
     } catch (err) {
       if (!(err instanceof UpstreamDown)) throw err;
