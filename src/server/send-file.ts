@@ -83,21 +83,50 @@ export class ChunkSender {
 
   /** Reads [from, to) of `fh` and hands it to the socket; resolves once the last piece is handed over. */
   async send(fh: fsp.FileHandle, from: number, to: number): Promise<void> {
-    const { res, buffers, inFlight } = this;
-    for (let pos = from; pos < to; this.next ^= 1) {
-      const i = this.next;
-      if (inFlight[i]) await Promise.race([inFlight[i], this.closed]);
-      if (res.destroyed) throw new Error("client went away");
-      const buf = buffers[i]!;
+    for (let pos = from; pos < to; ) {
+      const i = await this.slot();
+      const buf = this.buffers[i]!;
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - pos), pos);
       if (bytesRead === 0) throw new Error("the file is shorter than its listing");
       pos += bytesRead;
-      const p = new Promise<void>((resolve, reject) => {
-        res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
-      });
-      p.catch(() => undefined);
-      inFlight[i] = p;
+      this.write(i, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), undefined);
     }
+  }
+
+  /**
+   * Hands the socket bytes someone else owns (not copied: they must not change until `written` is called,
+   * once they are written or the client went away).
+   */
+  async sendShared(bytes: Buffer, written: () => void): Promise<void> {
+    let i: number;
+    try {
+      i = await this.slot();
+    } catch (err) {
+      written();
+      throw err;
+    }
+    this.write(i, bytes, written);
+  }
+
+  /** The next of the two slots, once its last write is done (its buffer is then free). */
+  private async slot(): Promise<number> {
+    const i = this.next;
+    this.next ^= 1;
+    if (this.inFlight[i]) await Promise.race([this.inFlight[i], this.closed]);
+    if (this.res.destroyed) throw new Error("client went away");
+    return i;
+  }
+
+  private write(i: number, bytes: Buffer, written: (() => void) | undefined): void {
+    const p = new Promise<void>((resolve, reject) => {
+      this.res.write(bytes, (err) => {
+        written?.();
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+    p.catch(() => undefined);
+    this.inFlight[i] = p;
   }
 
   /** Resolves once everything handed over has been written (rejects if the client went away). */

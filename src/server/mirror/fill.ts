@@ -16,6 +16,7 @@ import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir 
 import { endOfPart } from "../../download/range-state.js";
 import { readJsonSmallSync } from "../../util/safe-open.js";
 import { budgetedSender, type SendBudget } from "../send-file.js";
+import { SHARED_CHUNK_BYTES, SharedChunks } from "./shared-chunks.js";
 import type { RepoRef } from "../store/layout.js";
 import type { Upstream } from "./upstream.js";
 
@@ -57,6 +58,8 @@ export interface Fill {
   promise: Promise<void>;
   state: FillResult;
   landing: Landing;
+  /** The chunks read for the clients waiting on it (of one landing file: a new one after a restart). */
+  shared?: SharedChunks;
 }
 
 /** The fills under way in this process, one per file. */
@@ -90,7 +93,7 @@ export class Fills {
       },
     );
     promise.catch(() => undefined).finally(() => this.running.delete(key));
-    const entry = { promise, state, landing };
+    const entry: Fill = { promise, state, landing };
     this.running.set(key, entry);
     return entry;
   }
@@ -128,13 +131,39 @@ export async function sendWhileLanding(
   let pos = start;
   let started = false;
   const { sender, release } = budgetedSender(res, stop - start, budget);
-  const send = async (from: fsp.FileHandle, upto: number): Promise<void> => {
-    if (!started) {
-      started = true;
-      headers();
+  /**
+   * Sends up to `upto` from `from` (inode `fromIno`), of which the first `whole` bytes have landed: whole
+   * chunks from the ones shared by every client of this fill; a part of a chunk only where this client's
+   * range ends (otherwise it waits for the rest of the chunk, to share it).
+   */
+  const send = async (from: fsp.FileHandle, fromIno: number, upto: number, whole: number): Promise<void> => {
+    const key = `${fromIno} ${landing.restarts}`;
+    if (fill.shared?.key !== key) fill.shared = new SharedChunks(key, size);
+    const chunks = fill.shared;
+    while (pos < upto) {
+      const index = Math.floor(pos / SHARED_CHUNK_BYTES);
+      const chunkStart = index * SHARED_CHUNK_BYTES;
+      const chunkEnd = Math.min(chunkStart + SHARED_CHUNK_BYTES, size);
+      const to = Math.min(chunkEnd, upto);
+      if (chunkEnd > whole && to !== stop) return;
+      if (!started) {
+        started = true;
+        headers();
+      }
+      const got = chunkEnd <= whole ? chunks.acquire(index, from) : undefined;
+      if (!got) await sender.send(from, pos, to);
+      else {
+        let bytes: Buffer;
+        try {
+          bytes = await got.bytes;
+        } catch (err) {
+          got.release();
+          throw err;
+        }
+        await sender.sendShared(bytes.subarray(pos - chunkStart, to - chunkStart), got.release);
+      }
+      pos = to;
     }
-    await sender.send(from, pos, upto);
-    pos = Math.max(pos, upto);
   };
   try {
     for (;;) {
@@ -144,8 +173,9 @@ export async function sendWhileLanding(
         const kept = await fsp.open(finalPath, "r");
         try {
           // What was sent must have come from the very file that was verified and kept.
-          if (started && fh && (await kept.stat()).ino !== ino) return "cut";
-          await send(kept, stop);
+          const keptIno = (await kept.stat()).ino;
+          if (started && fh && keptIno !== ino) return "cut";
+          await send(kept, keptIno, stop, size);
           await sender.flush();
         } finally {
           await kept.close();
@@ -189,8 +219,9 @@ export async function sendWhileLanding(
         }
         const landed = Math.min(stop, holdBack, landedNow ?? pos);
         if (landed > pos) {
-          await send(fh, landed);
-          continue;
+          const before = pos;
+          await send(fh, ino, landed, landedNow ?? pos);
+          if (pos > before) continue;
         }
       }
       const done = fill.promise.catch(() => undefined);
