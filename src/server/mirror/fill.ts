@@ -15,8 +15,8 @@ import { downloadFile } from "../../download/index.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir } from "../../download/layout.js";
 import { endOfPart } from "../../download/range-state.js";
 import { readJsonSmallSync } from "../../util/safe-open.js";
-import { budgetedSender, type SendBudget } from "../send-file.js";
-import { SHARED_CHUNK_BYTES, SharedChunks } from "./shared-chunks.js";
+import { SendBudget, budgetedSender } from "../send-file.js";
+import { SHARED_CHUNKS_BUDGET_BYTES, SHARED_CHUNK_BYTES, SharedChunks } from "./shared-chunks.js";
 import type { RepoRef } from "../store/layout.js";
 import type { Upstream } from "./upstream.js";
 
@@ -58,13 +58,18 @@ export interface Fill {
   promise: Promise<void>;
   state: FillResult;
   landing: Landing;
+  /** Clients being sent it now. */
+  waiters: number;
   /** The chunks read for the clients waiting on it (of one landing file: a new one after a restart). */
   shared?: SharedChunks;
+  /** The memory all fills' shared chunks come out of. */
+  chunkBudget: SendBudget;
 }
 
 /** The fills under way in this process, one per file. */
 export class Fills {
   private readonly running = new Map<string, Fill>();
+  private readonly chunkBudget = new SendBudget(SHARED_CHUNKS_BUDGET_BYTES);
   constructor(
     private readonly root: string,
     private readonly upstream: Upstream,
@@ -93,7 +98,7 @@ export class Fills {
       },
     );
     promise.catch(() => undefined).finally(() => this.running.delete(key));
-    const entry: Fill = { promise, state, landing };
+    const entry: Fill = { promise, state, landing, waiters: 0, chunkBudget: this.chunkBudget };
     this.running.set(key, entry);
     return entry;
   }
@@ -131,15 +136,15 @@ export async function sendWhileLanding(
   let pos = start;
   let started = false;
   const { sender, release } = budgetedSender(res, stop - start, budget);
+  fill.waiters++;
   /**
    * Sends up to `upto` from `from` (inode `fromIno`), of which the first `whole` bytes have landed: whole
    * chunks from the ones shared by every client of this fill; a part of a chunk only where this client's
    * range ends (otherwise it waits for the rest of the chunk, to share it).
    */
   const send = async (from: fsp.FileHandle, fromIno: number, upto: number, whole: number): Promise<void> => {
-    const key = `${fromIno} ${landing.restarts}`;
-    if (fill.shared?.key !== key) fill.shared = new SharedChunks(key, size);
-    const chunks = fill.shared;
+    // One client alone has nobody to share with: it reads for itself, holding no window of chunks.
+    const chunks = fill.waiters > 1 ? sharedChunks(fill, `${fromIno} ${landing.restarts}`, size) : undefined;
     while (pos < upto) {
       const index = Math.floor(pos / SHARED_CHUNK_BYTES);
       const chunkStart = index * SHARED_CHUNK_BYTES;
@@ -150,7 +155,7 @@ export async function sendWhileLanding(
         started = true;
         headers();
       }
-      const got = chunkEnd <= whole ? chunks.acquire(index, from) : undefined;
+      const got = chunkEnd <= whole ? chunks?.acquire(index, from) : undefined;
       if (!got) await sender.send(from, pos, to);
       else {
         let bytes: Buffer;
@@ -231,8 +236,21 @@ export async function sendWhileLanding(
     return started ? "cut" : "failed";
   } finally {
     release();
+    if (--fill.waiters === 0) {
+      fill.shared?.close();
+      fill.shared = undefined;
+    }
     await fh?.close();
   }
+}
+
+/** The fill's shared chunks of the landing file `key`: a new window when the file is another one. */
+function sharedChunks(fill: Fill, key: string, size: number): SharedChunks {
+  if (fill.shared?.key !== key) {
+    fill.shared?.close();
+    fill.shared = new SharedChunks(key, size, fill.chunkBudget);
+  }
+  return fill.shared;
 }
 
 /**
