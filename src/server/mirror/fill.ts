@@ -131,8 +131,11 @@ export async function sendWhileLanding(
   const holdBack = size - 1;
   let fh: fsp.FileHandle | undefined;
   let ino = -1;
-  /** landing.restarts when fh was opened: a restart since means fh is no longer the file being filled. */
-  let openedAt = 0;
+  /**
+   * landing.restarts when fh was opened (-1: before this process fetched it): a restart since, or this
+   * process taking the fetch over from another, means fh may no longer be the file being filled.
+   */
+  let openedAt = -1;
   let pos = start;
   let started = false;
   const { sender, release } = budgetedSender(res, stop - start, budget);
@@ -191,13 +194,13 @@ export async function sendWhileLanding(
       }
       const here = landing.bytes >= 0;
       if (fh && here && landing.restarts !== openedAt) {
-        // This process's fetch started over in a new file: what was sent may not be what will be kept.
+        // The fetch here started over in a new file: what was sent may not be what will be kept.
         if (started) return "cut";
         await fh.close();
         fh = undefined;
       }
       if (!fh) {
-        openedAt = landing.restarts;
+        openedAt = here ? landing.restarts : -1;
         for (const [file, kind] of [[incomplete, "single"], [ranges, "ranges"]] as const) {
           try {
             fh = await fsp.open(file, "r");
