@@ -23,7 +23,7 @@ let bob: string;
 before(async () => {
   upstream = await startTestHub({
     testFaults: true,
-    datasets: { "acme/dpub": PUBLIC, "acme/dpriv": PRIVATE, "acme/dnever": { "x.csv": "never fetched" } },
+    datasets: { "acme/dpub": PUBLIC, "acme/dpriv": PRIVATE, "acme/dgated": { "g.csv": "gated rows\n" }, "acme/dnever": { "x.csv": "never fetched" } },
     // A private model of the same id as the public dataset: access is kept per repo type.
     models: { "acme/dpub": { "m.txt": "model bytes" } },
     users: ["alice", "bob"],
@@ -31,6 +31,11 @@ before(async () => {
     privateDatasets: { "acme/dpriv": ["alice"] },
   });
   ({ alice, bob } = upstream.tokens as { alice: string; bob: string });
+  // A gated dataset (the test hub's options have none): visible to all, downloadable by alice only.
+  const hubJson = path.join(upstream.root, "hub.json");
+  const config = JSON.parse(fs.readFileSync(hubJson, "utf8")) as { datasets: { gated: Record<string, string[]> } };
+  config.datasets.gated = { "acme/dgated": ["alice"] };
+  fs.writeFileSync(hubJson, JSON.stringify(config));
   mirrorRoot = path.join(tempDir("dc-mirror-ds-"), "root");
   mirror = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--mirror-ttl", "0", "--access-log", "off"]);
 });
@@ -97,10 +102,10 @@ describe("pull-through mirror: datasets", () => {
     assert.ok(paths.includes("train.csv"), paths.join(","));
     // The private dataset is not in the anonymous list.
     const list = (await (await fetch(`${mirror.url}/openapi/v1/datasets`)).json()) as { data: { datasets: { id: string }[] } };
-    assert.deepEqual(list.data.datasets.map((d) => d.id).sort(), ["acme/dnever", "acme/dpub"]);
+    assert.deepEqual(list.data.datasets.map((d) => d.id).sort(), ["acme/dgated", "acme/dnever", "acme/dpub"]);
   });
 
-  test("a private dataset: alice gets it (both clients), bob and anonymous are refused, kept bytes included", async () => {
+  test("private and gated datasets: alice gets them (both clients), bob and anonymous are refused, kept bytes included", async () => {
     for (let round = 0; round < 2; round++) {
       // Round 0 fills the mirror for alice; round 1 is served from what it kept.
       const mine = await fetch(fileUrl(mirror.url, "acme/dpriv", "secret.csv"), { headers: auth(alice) });
@@ -115,6 +120,16 @@ describe("pull-through mirror: datasets", () => {
       }
     }
     assert.ok(fs.existsSync(path.join(mirrorRoot, "datasets", "acme--dpriv", "snapshots", "master", "secret.csv")));
+    // Gated: alice downloads, bob is refused (403), anonymous asked to sign in (401); kept bytes included.
+    for (let round = 0; round < 2; round++) {
+      const g = await fetch(fileUrl(mirror.url, "acme/dgated", "g.csv"), { headers: auth(alice) });
+      assert.equal(await g.text(), "gated rows\n");
+      for (const [token, status] of [[bob, 403], [undefined, 401]] as const) {
+        const r = await fetch(fileUrl(mirror.url, "acme/dgated", "g.csv"), { headers: auth(token) });
+        assert.equal(r.status, status, `round ${round}`);
+        assert.doesNotMatch(await r.text(), /gated rows/);
+      }
+    }
     const home = tempDir();
     const r = await ours(home, ["download", "acme/dpriv", "--repo-type", "dataset"], { MODELSCOPE_API_TOKEN: alice });
     assert.equal(r.code, 0, r.stderr);
