@@ -8,14 +8,14 @@
 // again only when its file changed), looked at every POLL_MS. The file's last byte is held back until the
 // engine has verified and kept the file; if the bytes sent turn out not to be the ones kept (a mismatch,
 // a restart), the client's connection is cut: an error, never wrong bytes.
+// The clients of one fill share the reads of its chunks (shared-chunks.ts); how far it has landed: landing.ts.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { downloadFile } from "../../download/index.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir } from "../../download/layout.js";
-import { endOfPart } from "../../download/range-state.js";
-import { readJsonSmallSync } from "../../util/safe-open.js";
 import { SendBudget, budgetedSender } from "../send-file.js";
+import { Landing, RangeStateReader } from "./landing.js";
 import { SHARED_CHUNKS_BUDGET_BYTES, SHARED_CHUNK_BYTES, SharedChunks } from "./shared-chunks.js";
 import type { RepoRef } from "../store/layout.js";
 import type { Upstream } from "./upstream.js";
@@ -26,32 +26,6 @@ const POLL_MS = 20;
 export interface FillResult {
   done: boolean;
   error?: unknown;
-}
-
-/** What this process's fill of a file has landed, and a wake-up for those waiting on more. */
-export class Landing {
-  /** Bytes from the start on disk in the temp file; -1 while this process is not fetching it (another may be). */
-  bytes = -1;
-  /** Counts the times the fetch started over (its temp file is then a new one). */
-  restarts = 0;
-  private wake: (() => void) | undefined;
-  private next: Promise<void> | undefined;
-
-  update(bytes: number): void {
-    if (bytes === this.bytes) return;
-    if (bytes < this.bytes) this.restarts++;
-    this.bytes = bytes;
-    const wake = this.wake;
-    this.wake = undefined;
-    this.next = undefined;
-    wake?.();
-  }
-
-  /** Resolves at the next change. */
-  changed(): Promise<void> {
-    this.next ??= new Promise<void>((resolve) => (this.wake = resolve));
-    return this.next;
-  }
 }
 
 export interface Fill {
@@ -254,47 +228,6 @@ function sharedChunks(fill: Fill, key: string, size: number): SharedChunks {
     fill.shared = new SharedChunks(key, size, fill.chunkBudget);
   }
   return fill.shared;
-}
-
-/**
- * The landed prefix another process's range state tells: its file is looked at (a stat) each time, and
- * read and parsed again only when it changed (the engine replaces it at most twice a second).
- */
-class RangeStateReader {
-  private seen = "";
-  private last: number | undefined;
-  constructor(
-    private readonly file: string,
-    private readonly size: number,
-  ) {}
-
-  prefix(): number | undefined {
-    const st = fs.statSync(this.file, { throwIfNoEntry: false });
-    const stamp = st ? `${st.ino} ${st.size} ${st.mtimeMs}` : "";
-    if (stamp !== this.seen) {
-      this.seen = stamp;
-      this.last = st ? rangePrefix(this.file, this.size) : undefined;
-    }
-    return this.last;
-  }
-}
-/** Bytes from the start that the engine's range state says have landed (undefined: no state for this file yet). */
-function rangePrefix(statePath: string, size: number): number | undefined {
-  let st: { size?: unknown; starts?: unknown; done?: unknown };
-  try {
-    st = readJsonSmallSync(statePath, 4 * 1024 * 1024) as typeof st;
-  } catch {
-    return undefined;
-  }
-  const { starts, done } = st;
-  if (st.size !== size || !Array.isArray(starts) || !Array.isArray(done) || starts.length !== done.length) return undefined;
-  for (let i = 0; i < starts.length; i++) {
-    const start = Number(starts[i]);
-    const got = Number(done[i]);
-    if (!(got >= 0)) return undefined;
-    if (start + got < endOfPart(starts as number[], i, size)) return start + got;
-  }
-  return size;
 }
 
 /** Whether a file is at its final path (only ever a verified, kept copy in a mirror's root). */
