@@ -5,12 +5,17 @@
 //     bytes within 1.1x of the model size.
 //  3. warm, N clients: the same N curls again (the mirror now has the file), against N curls reading the
 //     same file from `python3 -m http.server` in the same run. Target: within 1.5x.
+// Every step also prints its CPU seconds (user + system): the upstream hub's and the mirror's (from /proc,
+// before and after the step), the curls' (GNU time), and the whole machine's; and whether the step was
+// CPU-bound: all its CPU seconds over the cores, against its wall time.
 // Usage: npm run build && node --import tsx bench/mirror.bench.ts [--size-mib 1024] [--clients 8] [--cap-mbps 40]
+//          [--cli PATH] (the mirror's modelscope CLI, to compare builds; the upstream hub is always this build's)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, startHubProcess, type RunningHubProcess } from "./lib/proc.js";
+import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, machineBusySeconds, processCpuSeconds, startHubProcess, timed, type RunningHubProcess } from "./lib/proc.js";
 
 const MiB = 1024 * 1024;
 
@@ -22,6 +27,11 @@ function arg(name: string, fallback: number): number {
 const SIZE = arg("size-mib", 1024) * MiB;
 const CLIENTS = arg("clients", 8);
 const CAP = arg("cap-mbps", 40) * 1_000_000;
+const MIRROR_CLI = (() => {
+  const i = process.argv.indexOf("--cli");
+  return i > 0 ? path.resolve(process.argv[i + 1]!) : MODELSCOPE_BIN;
+})();
+const CORES = os.availableParallelism();
 const MODEL = "bench/mirror";
 const FILE = "model.bin";
 
@@ -38,19 +48,49 @@ function writeModel(root: string): string {
   return dir;
 }
 
-function curl(url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn("curl", ["-sSfL", "-o", "/dev/null", url], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    c.stderr.on("data", (d) => (err += d));
-    c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`curl ${url}: ${code} ${err}`))));
-  });
+/** One curl to /dev/null under GNU time: its CPU seconds. */
+async function curl(url: string, scratch: string): Promise<number> {
+  const r = await timed("curl", ["-sSfL", "-o", "/dev/null", url], process.env, scratch);
+  if (r.code !== 0) throw new Error(`curl ${url}: ${r.code} ${r.stderr}`);
+  return r.cpuSeconds;
 }
 
-async function crowd(urls: string[]): Promise<number> {
+interface Step {
+  wall: number;
+  /** Bytes the clients received. */
+  bytes?: number;
+  /** CPU seconds of each party during the step. */
+  cpu: Record<string, number>;
+  machine: number;
+  /** Seconds from the start until the mirror kept the file (the fill's end), when watched. */
+  filled?: number;
+}
+
+/** The curls at once; the CPU of `procs` (name -> pid) read before and after. */
+async function crowd(urls: string[], procs: Record<string, number | undefined>, scratch: string, kept?: string): Promise<Step> {
+  const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, processCpuSeconds(pid)]));
+  const machine0 = machineBusySeconds();
   const t0 = performance.now();
-  await Promise.all(urls.map(curl));
-  return (performance.now() - t0) / 1000;
+  // When the fill ended (the file appears at its final path in the mirror's root), to split the wall time.
+  let filled: number | undefined;
+  const watch = kept ? setInterval(() => filled ??= fs.existsSync(kept) ? (performance.now() - t0) / 1000 : undefined, 20) : undefined;
+  const curls = await Promise.all(urls.map((u) => curl(u, scratch)));
+  clearInterval(watch);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(procs)) cpu[k] = processCpuSeconds(pid) - before[k]!;
+  cpu.curls = curls.reduce((a, b) => a + b, 0);
+  return { wall, cpu, machine: machineBusySeconds() - machine0, filled };
+}
+
+/** "CPU s: upstream 1.2, mirror 3.4, curls 2.0 = 6.6 (machine 7.0) ...": the step's CPU against what 2 cores give in its wall time. */
+function cpuLine(step: Step, server = "mirror"): string {
+  const parts = Object.entries(step.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  const total = Object.values(step.cpu).reduce((a, b) => a + b, 0);
+  const pct = (cpu: number) => `${((cpu / CORES / step.wall) * 100).toFixed(0)}%`;
+  // Other work on the machine counts too: the cores it took were not there for this step.
+  const verdict = step.machine / CORES / step.wall >= 0.9 ? "CPU-bound" : "not CPU-bound";
+  return `    CPU s: ${parts.join(", ")} = ${total.toFixed(2)} (${pct(total)} of ${CORES} cores over ${step.wall.toFixed(2)} s); machine ${step.machine.toFixed(2)} (${pct(step.machine)}: ${verdict}); ${server} ${(step.cpu[server]! / ((step.bytes ?? 0) / 1024 ** 3)).toFixed(2)} CPU-s per GiB served`;
 }
 
 async function upstreamBytes(hub: RunningHubProcess): Promise<number> {
@@ -73,7 +113,7 @@ async function main(): Promise<void> {
     const startMirror = async (name: string) => {
       const root = path.join(tmp, name);
       fs.mkdirSync(root);
-      const child = spawn(process.execPath, [MODELSCOPE_BIN, "serve", "--root", root, "--port", "0", "--upstream", upstream.url, "--access-log", "off"], { env, stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [MIRROR_CLI, "serve", "--root", root, "--port", "0", "--upstream", upstream.url, "--access-log", "off"], { env, stdio: ["ignore", "pipe", "inherit"] });
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";
         child.stdout.on("data", (d) => {
@@ -87,24 +127,36 @@ async function main(): Promise<void> {
         child.kill("SIGTERM");
         await new Promise((r) => child.once("exit", r));
       });
-      return url;
+      return { url, pid: child.pid };
     };
     const fileUrl = (base: string) => `${base}/api/v1/models/${MODEL}/repo?Revision=master&FilePath=${FILE}`;
     const mb = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
 
+    const scratch = path.join(tmp, "scratch");
+    fs.mkdirSync(scratch);
+    const run = async (urls: string[], procs: Record<string, number | undefined>, kept?: string) => ({ ...(await crowd(urls, procs, scratch, kept)), bytes: urls.length * SIZE });
+    const keptIn = (name: string) => path.join(tmp, name, "models", MODEL.replace("/", "--"), "snapshots", "master", FILE);
+    const fillLine = (s: Step) => (s.filled === undefined ? "" : `; the fill ended at ${s.filled.toFixed(2)} s, the last client ${(s.wall - s.filled).toFixed(2)} s later`);
+    console.log(`mirror: ${path.relative(REPO_ROOT, MIRROR_CLI)}; load before: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+
     const one = await startMirror("mirror-one");
     const before1 = await upstreamBytes(upstream);
-    const t1 = await crowd([fileUrl(one)]);
+    const s1 = await run([fileUrl(one.url)], { upstream: upstream.child.pid, mirror: one.pid }, keptIn("mirror-one"));
+    const t1 = s1.wall;
     const up1 = (await upstreamBytes(upstream)) - before1;
-    console.log(`cold, 1 client:  ${t1.toFixed(2)} s, upstream sent ${mb(up1)}`);
+    console.log(`cold, 1 client:  ${t1.toFixed(2)} s, upstream sent ${mb(up1)}${fillLine(s1)}`);
+    console.log(cpuLine(s1));
 
     const many = await startMirror("mirror-many");
     const before8 = await upstreamBytes(upstream);
-    const t8 = await crowd(Array.from({ length: CLIENTS }, () => fileUrl(many)));
+    const s8 = await run(Array.from({ length: CLIENTS }, () => fileUrl(many.url)), { upstream: upstream.child.pid, mirror: many.pid }, keptIn("mirror-many"));
+    const t8 = s8.wall;
     const up8 = (await upstreamBytes(upstream)) - before8;
-    console.log(`cold, ${CLIENTS} clients: ${t8.toFixed(2)} s (${(t8 / t1).toFixed(2)}x one client; target <= 1.3x), upstream sent ${mb(up8)} (${(up8 / SIZE).toFixed(2)}x the model; target <= 1.1x)`);
+    console.log(`cold, ${CLIENTS} clients: ${t8.toFixed(2)} s (${(t8 / t1).toFixed(2)}x one client; target <= 1.3x), upstream sent ${mb(up8)} (${(up8 / SIZE).toFixed(2)}x the model; target <= 1.1x)${fillLine(s8)}`);
+    console.log(cpuLine(s8));
 
-    const warm = await crowd(Array.from({ length: CLIENTS }, () => fileUrl(many)));
+    const sw = await run(Array.from({ length: CLIENTS }, () => fileUrl(many.url)), { mirror: many.pid });
+    const warm = sw.wall;
     const py = spawn("python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir], { stdio: ["ignore", "pipe", "pipe"] });
     stops.push(async () => {
       py.kill("SIGTERM");
@@ -118,9 +170,12 @@ async function main(): Promise<void> {
         if (m) resolve(`http://127.0.0.1:${m[1]}`);
       });
     });
-    const stat = await crowd(Array.from({ length: CLIENTS }, () => `${pyUrl}/${FILE}`));
+    const ss = await run(Array.from({ length: CLIENTS }, () => `${pyUrl}/${FILE}`), { "http.server": py.pid });
+    const stat = ss.wall;
     const agg = (t: number) => `${((CLIENTS * SIZE) / MiB / t).toFixed(0)} MiB/s`;
     console.log(`warm, ${CLIENTS} clients: mirror ${warm.toFixed(2)} s (${agg(warm)}), python http.server ${stat.toFixed(2)} s (${agg(stat)}): ${(warm / stat).toFixed(2)}x (target <= 1.5x)`);
+    console.log(cpuLine(sw));
+    console.log(cpuLine(ss, "http.server"));
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -133,6 +133,39 @@ describe("pull-through mirror", () => {
     }
   });
 
+  test("a client of a second process on the root gets every byte of the first one's ranged fill while it lands", async () => {
+    await clearFaults(upstream);
+    const data = bytes(6 * MiB + 123, 23);
+    fs.writeFileSync(path.join(upstream.root, "models", "acme--pub", "snapshots", "master", "xproc.bin"), data);
+    await setFaults(upstream, [{ kind: "throttle", bytesPerSecond: MiB / 2, path: "xproc.bin" }]);
+    const root = path.join(tempDir("dc-mirror-xproc-"), "root");
+    const env = { MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB: "1", MODELSCOPE_DOWNLOAD_ADAPTIVE_MIN_MB: "1", MODELSCOPE_DOWNLOAD_PART_SIZE_MB: "0.25", MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "3" };
+    const [a, b] = await Promise.all([0, 1].map(() => startServe(["--root", root, "--upstream", upstream.url, "--access-log", "off"], env)));
+    try {
+      const keptHere = path.join(root, "models", "acme--pub", "snapshots", "master", "xproc.bin");
+      const first = fetch(fileUrl(a!.url, "acme/pub", "xproc.bin")).then(async (r) => Buffer.from(await r.arrayBuffer()));
+      // Once the fill is in ranges, the other process's client can only learn what landed from the range state.
+      await waitFor(() => fs.existsSync(`${keptHere}.parallel_tmp.incomplete`), "the fill to go on in ranges");
+      const other = await fetch(fileUrl(b!.url, "acme/pub", "xproc.bin"));
+      const reader = other.body!.getReader();
+      const got: Buffer[] = [];
+      const head = await reader.read();
+      got.push(Buffer.from(head.value!));
+      assert.equal(fs.existsSync(keptHere), false, "the second process sent bytes before the file was kept");
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        got.push(Buffer.from(value));
+      }
+      assert.equal(sha256(Buffer.concat(got)), sha256(data));
+      assert.equal(sha256(await first), sha256(data));
+      assert.ok((await hubStats(upstream)).bytesSent["xproc.bin"]! < data.length + MiB, "one fill for both processes");
+    } finally {
+      await Promise.all([a!.stop(), b!.stop()]);
+      await clearFaults(upstream);
+    }
+  });
+
   test("a Range request during a fill is answered from what has landed", async () => {
     await clearFaults(upstream);
     const data = bytes(2 * MiB, 12);

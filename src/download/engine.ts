@@ -180,6 +180,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       maxBackoffMs: run.api.network.maxBackoffMs,
       signal: opts.signal,
       emit,
+      landed: opts.onLanded && ((bytes: number) => opts.onLanded!(f.path, bytes)),
     });
     records.add(f.path, { size: f.size, mtimeMs, sha256 });
     results.set(f.path, result(target, f, "downloaded"));

@@ -222,6 +222,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
         }
         const room = ring.commit(take, () => body.resume());
         if (take > 0) ctx.emit({ type: "bytes", path: file.path, bytes: take });
+        ctx.landed?.(ring.landed);
         if (overflow) {
           body.destroy();
           return false;
@@ -264,6 +265,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
           if (data.length > 0) {
             const wait = sink.add(data);
             ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
+            ctx.landed?.(sink.landed);
             if (wait) await wait;
           }
           if (overflow || (splittable && shouldSplit())) {
@@ -278,6 +280,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       } finally {
         // Everything received lands on disk before anything else happens (a retry resumes from there).
         await sink.flush();
+        ctx.landed?.(sink.landed);
       }
       if (!overflow && !split && sink.landed < file.size) throw premature(res, ctx);
     };

@@ -25,6 +25,8 @@ export interface FetchContext {
   maxBackoffMs: number;
   signal?: AbortSignal | undefined;
   emit: (event: ProgressEvent) => void;
+  /** Bytes from the file's start on disk in its temp file, as they land (DownloadOptions.onLanded). */
+  landed?: ((bytes: number) => void) | undefined;
   /** Folders already made in this run (saves a mkdir per file). */
   madeDirs?: Set<string>;
   /** The file's signed CDN URL, once a request through the hub found it (file-link.ts); set per file. */

@@ -81,6 +81,13 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     while (hashPart + 1 < st.starts.length && st.starts[hashPart + 1]! <= pos) hashPart++;
     return st.starts[hashPart]! + st.done[hashPart]!;
   };
+  // The whole parts from the file's start, for ctx.landed (it only moves forward, as the hash's does).
+  let prefixPart = 0;
+  const prefix = () => {
+    while (prefixPart < st.starts.length && st.done[prefixPart] === partLen(prefixPart)) prefixPart++;
+    return prefixPart < st.starts.length ? st.starts[prefixPart]! + st.done[prefixPart]! : file.size;
+  };
+  ctx.landed?.(prefix());
   const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
   const streams = Math.max(1, Math.min(settings.rangeWorkers, pending.length));
   const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd);
@@ -121,6 +128,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
       }
       lane.start(start, (end) => {
         st.done[i] = end - partStart;
+        if (i === prefixPart) ctx.landed?.(prefix());
         void save();
       });
       try {

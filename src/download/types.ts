@@ -25,6 +25,12 @@ export interface DownloadOptions {
   dryRun?: boolean | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((event: ProgressEvent) => void) | undefined;
+  /**
+   * Bytes from the start of a file being fetched that are on disk in its temp file (`.incomplete`, or
+   * `.parallel_tmp` once in ranges), called as they land; less than before means it started over. A
+   * pull-through mirror sends them to its waiting clients meanwhile.
+   */
+  onLanded?: ((path: string, bytes: number) => void) | undefined;
   /** The hub to use (endpoint and token chain); default `new HubApi()`. */
   api?: HubApi | undefined;
 }

@@ -48,7 +48,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
     // Shared by every process serving this root: a URL one signs, any other accepts.
     cdnSecret: hubSecret(opts.root, opts.warn ?? ((line) => process.stderr.write(`${line}\n`))),
-    signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS),
+    signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.root),
     sendBudget: new SendBudget(opts.sendBufferBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES),
     port: 0,
   };

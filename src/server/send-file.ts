@@ -51,30 +51,87 @@ export async function sendFileRange(absPath: string, start: number, end: number,
 async function sendChunks(absPath: string, start: number, end: number, res: ServerResponse, chunkBytes: number): Promise<void> {
   const fh = await fsp.open(absPath, "r");
   try {
-    const stop = end + 1;
-    const size = Math.max(1, Math.min(chunkBytes, stop - start));
-    const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
-    // The write still using each buffer: it must finish before the buffer is read into again.
-    const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
-    const closed = new Promise<never>((_, reject) => res.once("close", () => reject(new Error("client went away"))));
-    closed.catch(() => undefined);
-    let pos = start;
-    for (let i = 0; pos < stop; i ^= 1) {
-      if (inFlight[i]) await Promise.race([inFlight[i], closed]);
-      if (res.destroyed) throw new Error("client went away");
-      const buf = buffers[i]!;
-      const { bytesRead } = await fh.read(buf, 0, Math.min(size, stop - pos), pos);
-      if (bytesRead === 0) throw new Error("the file is shorter than its listing");
-      pos += bytesRead;
-      inFlight[i] = new Promise<void>((resolve, reject) => {
-        res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
-      });
-      inFlight[i]!.catch(() => undefined);
-    }
-    await Promise.race([Promise.all(inFlight), closed]);
+    const sender = new ChunkSender(res, Math.min(chunkBytes, end + 1 - start));
+    await sender.send(fh, start, end + 1);
+    await sender.flush();
     await new Promise<void>((resolve) => res.end(resolve));
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Sends byte ranges of open files to one response, in calls as the bytes become available (the mirror's
+ * landing file, mirror/fill.ts), through two reused buffers: one is read into while the other is on its way.
+ */
+export class ChunkSender {
+  private readonly buffers: Buffer[];
+  // The write still using each buffer: it must finish before the buffer is read into again.
+  private readonly inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
+  private next = 0;
+  private readonly closed: Promise<never>;
+
+  constructor(
+    private readonly res: ServerResponse,
+    chunkBytes: number,
+  ) {
+    const size = Math.max(1, chunkBytes);
+    this.buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+    this.closed = new Promise<never>((_, reject) => res.once("close", () => reject(new Error("client went away"))));
+    this.closed.catch(() => undefined);
+  }
+
+  /** Reads [from, to) of `fh` and hands it to the socket; resolves once the last piece is handed over. */
+  async send(fh: fsp.FileHandle, from: number, to: number): Promise<void> {
+    for (let pos = from; pos < to; ) {
+      const i = await this.slot();
+      const buf = this.buffers[i]!;
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - pos), pos);
+      if (bytesRead === 0) throw new Error("the file is shorter than its listing");
+      pos += bytesRead;
+      this.write(i, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), undefined);
+    }
+  }
+
+  /**
+   * Hands the socket bytes someone else owns (not copied: they must not change until `written` is called,
+   * once they are written or the client went away).
+   */
+  async sendShared(bytes: Buffer, written: () => void): Promise<void> {
+    let i: number;
+    try {
+      i = await this.slot();
+    } catch (err) {
+      written();
+      throw err;
+    }
+    this.write(i, bytes, written);
+  }
+
+  /** The next of the two slots, once its last write is done (its buffer is then free). */
+  private async slot(): Promise<number> {
+    const i = this.next;
+    this.next ^= 1;
+    if (this.inFlight[i]) await Promise.race([this.inFlight[i], this.closed]);
+    if (this.res.destroyed) throw new Error("client went away");
+    return i;
+  }
+
+  private write(i: number, bytes: Buffer, written: (() => void) | undefined): void {
+    const p = new Promise<void>((resolve, reject) => {
+      this.res.write(bytes, (err) => {
+        written?.();
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+    p.catch(() => undefined);
+    this.inFlight[i] = p;
+  }
+
+  /** Resolves once everything handed over has been written (rejects if the client went away). */
+  async flush(): Promise<void> {
+    await Promise.race([Promise.all(this.inFlight), this.closed]);
   }
 }
 
@@ -99,4 +156,11 @@ async function sendSmall(absPath: string, start: number, end: number, res: Serve
     res.once("close", () => (res.writableFinished ? resolve() : reject(new Error("client went away"))));
     res.end(body, () => resolve());
   });
+}
+
+/** A ChunkSender for a body of `length` bytes: two 1 MiB buffers out of the budget, or 64 KiB ones past it; `release` gives them back. */
+export function budgetedSender(res: ServerResponse, length: number, budget: SendBudget): { sender: ChunkSender; release(): void } {
+  const chunk = Math.min(CHUNK_BYTES, Math.max(1, length));
+  const taken = budget.take(2 * chunk);
+  return { sender: new ChunkSender(res, taken ? chunk : Math.min(chunk, SMALL_CHUNK_BYTES)), release: () => taken && budget.give(2 * chunk) };
 }

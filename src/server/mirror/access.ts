@@ -29,13 +29,13 @@ export class MirrorAccess {
 
   async mayDownload(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Promise<MirrorVerdict> {
     const now = Date.now();
-    const publicSince = this.publicAt.get(ref.id);
+    const publicSince = this.publicAt.get(repoKey(ref));
     if (publicSince !== undefined && now - publicSince < this.ttlMs) return { ok: true };
-    const key = token ? `${hashOf(token)} ${ref.id}` : "";
+    const key = token ? `${hashOf(token)} ${repoKey(ref)}` : "";
     const known = token ? this.byToken.get(key) : undefined;
     if (known && now - known.at < this.ttlMs) return known.verdict;
     try {
-      const asked = await this.upstream.mayDownload(ref.id, revision, filePath, token);
+      const asked = await this.upstream.mayDownload(ref, revision, filePath, token);
       const verdict: MirrorVerdict = asked.ok ? { ok: true } : { ok: false, answer: asked.answer };
       if (!token) this.setPublic(ref, asked.ok);
       else this.remember(key, verdict);
@@ -51,7 +51,7 @@ export class MirrorAccess {
   private setPublic(ref: RepoRef, isPublic: boolean): void {
     if (isPublic) {
       if (this.publicAt.size >= MAX_ENTRIES) this.publicAt.clear();
-      this.publicAt.set(ref.id, Date.now());
+      this.publicAt.set(repoKey(ref), Date.now());
       try {
         fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
         fs.writeFileSync(this.marker(ref), "");
@@ -59,7 +59,7 @@ export class MirrorAccess {
         // memory still knows
       }
     } else {
-      this.publicAt.delete(ref.id);
+      this.publicAt.delete(repoKey(ref));
       fs.rmSync(this.marker(ref), { force: true });
     }
   }
@@ -72,4 +72,9 @@ export class MirrorAccess {
   private marker(ref: RepoRef): string {
     return path.join(this.dir, `${ref.type}--${ref.folder}`);
   }
+}
+
+/** A model and a dataset may share an id: the type is part of every key. */
+function repoKey(ref: RepoRef): string {
+  return `${ref.type} ${ref.id}`;
 }

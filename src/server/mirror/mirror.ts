@@ -1,5 +1,5 @@
-// `serve --upstream URL`: the hub as a pull-through mirror of another hub. Model metadata (info,
-// revisions, listings, the model list) is passed through with the client's own token and cached briefly
+// `serve --upstream URL`: the hub as a pull-through mirror of another hub. Model and dataset metadata
+// (info, revisions, listings, the lists) is passed through with the client's own token and cached briefly
 // (meta-cache.ts); file bytes come from the root when kept there, otherwise they are filled from upstream
 // once and streamed to every waiting client as they land (fill.ts). Upstream decides who may have what
 // (access.ts). Sign-in and whoami go to upstream: the tokens are upstream's.
@@ -8,6 +8,9 @@ import { Call, decodePart, tokenOf, type Hub } from "../context.js";
 import { legacyError, openApiError } from "../respond.js";
 import { parseRange, sendFile } from "../routes/file-body.js";
 import { repoRef, type RepoRef } from "../store/layout.js";
+import { repoTypeSegment } from "../../hub/types.js";
+// The dataset listing's page size as our client (and the official one) ask for it: their pages are the cache's.
+import { DATASET_PAGE_SIZE } from "../../hub/api.js";
 import { unsafePathReason } from "../../hub/repo-path.js";
 import { MirrorAccess } from "./access.js";
 import { Fills, keptSize, sendWhileLanding } from "./fill.js";
@@ -23,10 +26,22 @@ export interface MirrorOptions {
   accessTtlMs?: number;
 }
 
-const MODEL = "/api/v1/models/([^/]+)/([^/]+)";
-const META_PATHS = [new RegExp(`^${MODEL}$`), new RegExp(`^${MODEL}/revisions$`), new RegExp(`^${MODEL}/repo/files$`), /^\/openapi\/v1\/models\/([^/]+)\/([^/]+)$/, /^\/openapi\/v1\/models$/];
-const FILE_PATH = new RegExp(`^${MODEL}/repo$`);
+/** A repo in a path: its type's segment, owner and name. */
+const REPO = "/api/v1/(?<type>models|datasets)/(?<owner>[^/]+)/(?<name>[^/]+)";
+const META_PATHS = [
+  new RegExp(`^${REPO}$`),
+  new RegExp(`^${REPO}/revisions$`),
+  new RegExp(`^${REPO}/repo/files$`),
+  new RegExp(`^${REPO}/repo/tree$`),
+  /^\/openapi\/v1\/(?<type>models|datasets)\/(?<owner>[^/]+)\/(?<name>[^/]+)$/,
+  /^\/openapi\/v1\/(?<type>models|datasets)$/,
+  // The legacy dataset listing by numeric Id (upstream's Id, from its dataset info): no owner/name here.
+  /^\/api\/v1\/datasets\/(?<numericId>\d{1,16})\/repo\/tree$/,
+];
+const FILE_PATH = new RegExp(`^${REPO}/repo$`);
 const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"]);
+/** A listing longer than this many pages is not searched further for one file. */
+const MAX_LISTING_PAGES = 5000;
 const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
 /** The query parameters of the metadata endpoints; anything else is dropped (it would only make cache keys). */
 const META_PARAMS = ["Revision", "Recursive", "Root", "PageNumber", "PageSize", "owner", "page_number", "page_size", "search", "sort"];
@@ -69,26 +84,28 @@ export class Mirror {
       return true;
     }
     if (method !== "GET" && method !== "HEAD") return false;
-    const file = FILE_PATH.exec(p);
+    const file = FILE_PATH.exec(p)?.groups;
     if (file) {
-      await this.file(req, res, url, file[1]!, file[2]!);
+      await this.file(req, res, url, this.ref(file));
       return true;
     }
-    const meta = META_PATHS.map((re) => re.exec(p)).find((m) => m);
+    const meta = META_PATHS.map((re) => re.exec(p)?.groups).find((m) => m);
     if (meta && method === "GET") {
-      const ref = meta[1] !== undefined ? this.ref(meta[1], meta[2]!) : undefined;
-      if (meta[1] !== undefined && !ref) {
-        legacyError(res, 404, "Model does not exist.");
+      const type = meta.type === "datasets" || meta.numericId !== undefined ? "dataset" : "model";
+      const ref = meta.owner !== undefined ? this.ref(meta) : undefined;
+      if (meta.owner !== undefined && !ref) {
+        legacyError(res, 404, `${type === "dataset" ? "Dataset" : "Model"} does not exist.`);
         return true;
       }
-      await this.metaRoute(req, res, url, ref?.id ?? "the model list");
+      const what = ref?.id ?? (meta.numericId !== undefined ? `dataset ${meta.numericId}` : `the ${type} list`);
+      await this.metaRoute(req, res, url, what);
       return true;
     }
     return false;
   }
 
-  private ref(owner: string, name: string): RepoRef | undefined {
-    return repoRef("model", decodePart(owner, "path"), decodePart(name, "path"));
+  private ref(groups: Record<string, string | undefined>): RepoRef | undefined {
+    return repoRef(groups.type === "datasets" ? "dataset" : "model", decodePart(groups.owner!, "path"), decodePart(groups.name!, "path"));
   }
 
   /** Upstream's answer to a metadata request: fresh from the cache, else asked (once for all who wait), else stale. */
@@ -158,7 +175,7 @@ export class Mirror {
       if (answer.status === 200 && typeof accessToken === "string" && accessToken) {
         res.setHeader("set-cookie", `m_session_id=${encodeURIComponent(accessToken)}; Path=/; HttpOnly; SameSite=Lax`);
       }
-      if ((answer.status === 401 || answer.status === 403) && (accessToken || tokenOf(req))) this.hub.signIns.failed(address);
+      if ((answer.status === 401 || answer.status === 403) && (accessToken || tokenOf(req))) await this.hub.signIns.failed(address);
       relay(res, answer);
     } catch (err) {
       if (!(err instanceof UpstreamDown)) throw err;
@@ -166,15 +183,14 @@ export class Mirror {
     }
   }
 
-  private async file(req: IncomingMessage, res: ServerResponse, url: URL, owner: string, name: string): Promise<void> {
-    const ref = this.ref(owner, name);
+  private async file(req: IncomingMessage, res: ServerResponse, url: URL, ref: RepoRef | undefined): Promise<void> {
     const q = url.searchParams;
     const revision = q.get("Revision") || "master";
     const filePath = q.get("FilePath") ?? "";
     if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
     const token = tokenOf(req);
     const verdict = await this.access.mayDownload(ref, revision, filePath, token);
-    if (!verdict.ok) return "answer" in verdict ? this.denied(res, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
+    if (!verdict.ok) return "answer" in verdict ? this.denied(res, ref, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
     // The listing gives the size to announce and the sha256 the kept copy must have.
     const entry = await this.listingEntry(ref, revision, filePath, token);
     if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
@@ -202,7 +218,7 @@ export class Mirror {
       return void res.end();
     }
     const fill = this.fills.fill(ref, revision, filePath, token);
-    const outcome = await sendWhileLanding(res, finalPath, entry.size, start, end, fill, headers);
+    const outcome = await sendWhileLanding(res, finalPath, entry.size, start, end, fill, headers, this.hub.sendBudget);
     if (outcome === "cut") res.destroy();
     if (outcome === "failed" && !res.headersSent) {
       const err = fill.state.error;
@@ -213,32 +229,48 @@ export class Mirror {
     }
   }
 
-  /** The file's listing entry (size, sha256), undefined when upstream is away and nothing is cached. */
   /** Upstream said no to a HEAD (no body): the same status, in the hub's envelope. */
-  private denied(res: ServerResponse, answer: UpstreamAnswer): void {
+  private denied(res: ServerResponse, ref: RepoRef, answer: UpstreamAnswer): void {
     if (answer.body.length > 0) return relay(res, answer);
-    const message = { 401: "Please log in to download this model.", 403: "You do not have permission to download this model." }[answer.status] ?? "Model does not exist.";
+    const kind = ref.type === "dataset" ? "dataset" : "model";
+    const message = { 401: `Please log in to download this ${kind}.`, 403: `You do not have permission to download this ${kind}.` }[answer.status] ?? `${kind === "dataset" ? "Dataset" : "Model"} does not exist.`;
     legacyError(res, answer.status, message);
   }
 
+  /**
+   * The file's listing entry (size, sha256), undefined when upstream is away and nothing is cached. Asked
+   * as the clients ask (models: repo/files; datasets: repo/tree pages of DATASET_PAGE_SIZE), so the answers
+   * they fetched through the mirror serve here too, and the other way round.
+   */
   private async listingEntry(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Promise<{ size: number; sha256: string | null } | "missing" | undefined> {
-    const q = new URLSearchParams({ Revision: revision, Recursive: "True" });
-    let answer: UpstreamAnswer;
-    try {
-      answer = await this.metaAnswer(`/api/v1/models/${ref.id}/repo/files?${q}`, token);
-    } catch (err) {
-      if (err instanceof UpstreamDown) return undefined;
-      throw err;
+    for (let page = 1; page <= MAX_LISTING_PAGES; page++) {
+      const q = new URLSearchParams({ Revision: revision, Recursive: "True" });
+      if (ref.type === "dataset") {
+        q.set("PageNumber", String(page));
+        q.set("PageSize", String(DATASET_PAGE_SIZE));
+      }
+      const where = ref.type === "dataset" ? "repo/tree" : "repo/files";
+      let answer: UpstreamAnswer;
+      try {
+        answer = await this.metaAnswer(metaKey(new URL(`/api/v1/${repoTypeSegment(ref.type)}/${ref.id}/${where}?${q}`, "http://mirror")), token);
+      } catch (err) {
+        if (err instanceof UpstreamDown) return undefined;
+        throw err;
+      }
+      if (answer.status !== 200) return "missing";
+      let files: { Path?: unknown; Size?: unknown; Sha256?: unknown; Type?: unknown }[];
+      try {
+        const data = JSON.parse(answer.body.toString("utf8")) as { Data?: { Files?: typeof files } };
+        files = Array.isArray(data.Data?.Files) ? data.Data.Files : [];
+      } catch {
+        return "missing";
+      }
+      const f = files.find((x) => x.Path === filePath && x.Type !== "tree");
+      if (f) return typeof f.Size === "number" ? { size: f.Size, sha256: typeof f.Sha256 === "string" && f.Sha256 ? f.Sha256.toLowerCase() : null } : "missing";
+      // Models list in one answer; a dataset's last page is a short one.
+      if (ref.type !== "dataset" || files.length < DATASET_PAGE_SIZE) return "missing";
     }
-    if (answer.status !== 200) return "missing";
-    try {
-      const data = JSON.parse(answer.body.toString("utf8")) as { Data?: { Files?: { Path?: unknown; Size?: unknown; Sha256?: unknown; Type?: unknown }[] } };
-      const f = data.Data?.Files?.find((x) => x.Path === filePath && x.Type !== "tree");
-      if (!f || typeof f.Size !== "number") return "missing";
-      return { size: f.Size, sha256: typeof f.Sha256 === "string" && f.Sha256 ? f.Sha256.toLowerCase() : null };
-    } catch {
-      return "missing";
-    }
+    return "missing";
   }
 
   private async keptSha(ref: RepoRef, revision: string, filePath: string): Promise<string | undefined> {

@@ -3,6 +3,8 @@
 // is always the requesting client's own (or none): never the mirror operator's, never kept.
 import path from "node:path";
 import { HubApi } from "../../hub/api.js";
+import { repoTypeSegment } from "../../hub/types.js";
+import type { RepoRef } from "../store/layout.js";
 import { normalizeEndpoint, type Env } from "../../settings.js";
 
 /** What upstream answered (status and body), or that it could not be reached / failed (5xx). */
@@ -60,9 +62,9 @@ export class Upstream {
    * May this token download this file? A HEAD of the file (as the official client probes its redirect):
    * the same access check as the download, without its bytes. 2xx or a redirect to the object store is yes.
    */
-  async mayDownload(modelId: string, revision: string, filePath: string, token: string | undefined): Promise<{ ok: true } | { ok: false; answer: UpstreamAnswer }> {
+  async mayDownload(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Promise<{ ok: true } | { ok: false; answer: UpstreamAnswer }> {
     const q = new URLSearchParams({ Revision: revision, FilePath: filePath });
-    const answer = await this.request(`/api/v1/models/${modelId}/repo?${q}`, token, { method: "HEAD" });
+    const answer = await this.request(`/api/v1/${repoTypeSegment(ref.type)}/${ref.id}/repo?${q}`, token, { method: "HEAD" });
     if (answer.status >= 200 && answer.status < 400) return { ok: true };
     return { ok: false, answer };
   }

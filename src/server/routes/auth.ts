@@ -27,7 +27,7 @@ async function login(call: Call): Promise<void> {
   if (call.rules.locked) return legacyError(res, 503, RULES_UNREADABLE);
   const user = call.rules.userForToken(body.AccessToken);
   if (!user) {
-    call.hub.signIns.failed(call.address());
+    await call.hub.signIns.failed(call.address());
     return legacyError(res, 401, AUTH_FAILED);
   }
   const expires = new Date(Date.now() + SESSION_DAYS * 24 * 3600 * 1000).toUTCString();
@@ -41,14 +41,14 @@ function isHttps(call: Call): boolean {
   return call.hub.opts.publicUrl?.startsWith("https:") === true || call.req.headers["x-forwarded-proto"] === "https";
 }
 
-function whoami(call: Call): void {
+async function whoami(call: Call): Promise<void> {
   const wait = call.hub.signIns.retryAfter(call.address());
   if (wait > 0) return openApiError(call.res, 429, TOO_MANY, { "retry-after": String(wait) });
   if (call.rules.locked) return openApiError(call.res, 503, RULES_UNREADABLE);
   const user = call.caller();
   if (!user) {
     // whoami answers "is this token good" as sign-in does: its failures count the same.
-    if (call.token()) call.hub.signIns.failed(call.address());
+    if (call.token()) await call.hub.signIns.failed(call.address());
     return openApiError(call.res, 401, AUTH_FAILED);
   }
   openApiOk(call.res, { id: user.id ?? null, username: user.username, email: user.email ?? null, avatar_url: null, description: user.description ?? "" });
