@@ -21,7 +21,7 @@ import { InlineSink, type Sink } from "./sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import { PROBE_BYTES, SplitProbe } from "./split-probe.js";
 import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
-import { fetchParallel } from "./parallel.js";
+import { fetchParallel, releaseThreads } from "./parallel.js";
 import { chmodPartial, openPartial, openPartialSync, partialSize } from "../util/safe-open.js";
 
 export type { FetchContext } from "./file-request.js";
@@ -112,6 +112,7 @@ async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
     await convertToParallel(ctx, result.switchAt);
   } catch (err) {
     result.carry?.destroy();
+    await releaseThreads(result);
     throw err;
   }
   return parallelOrSingle(ctx, result);
@@ -175,6 +176,8 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   let overflow = false;
   let digest: string | undefined;
   let probe: SplitProbe | undefined;
+  /** The stream came over the direct transport (so will the probe: the same link). */
+  let directStream = false;
   let probes = 0;
   let nextProbeAt = 0;
   let split = false;
@@ -187,7 +190,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       // Further on in the file, where the ranges would go.
       const from = sink.accepted + Math.floor((file.size - sink.accepted) / 2 / 65536) * 65536;
       return open(ctx, { start: from, end: Math.min(file.size, from + PROBE_BYTES) - 1 }, true);
-    }, () => sink.accepted);
+    }, () => sink.accepted, directStream);
     const verdict = probe.tick();
     if (verdict === undefined) return false;
     probe = undefined;
@@ -254,6 +257,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
         await sink.reset();
       }
       try {
+        directStream = res.body instanceof DirectBody;
         if (res.body instanceof DirectBody) await receiveDirect(res.body, sink as WorkerSink);
         else for await (const chunk of res.body as AsyncIterable<Buffer>) {
           let data = chunk;
@@ -284,9 +288,11 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     await withRetries(ctx, attempt, () => sink.landed);
     offset = sink.landed;
     if (split) {
-      await sink.close();
+      // Its threads (and the hash of the bytes landed so far) go on in the range sink.
+      const threads = sink instanceof WorkerSink ? await sink.handOver() : undefined;
+      if (!threads) await sink.close();
       digest = "";
-      return { switchAt: offset, carry };
+      return { switchAt: offset, carry, threads };
     }
     digest = await sink.finish();
   } finally {

@@ -5,7 +5,10 @@
 // keeps its pace. Where the limit is the CPU (a fast link, or a machine busy with something else), the
 // probe's bytes come out of the first stream's, and the total does not rise: no split, whatever the
 // process's CPU share. A stream that is fast alone (150 MB/s) is left alone. The probe's bytes are
-// dropped (a few MiB at most); the first stream is never stopped by this.
+// dropped (a few MiB at most); the first stream is never stopped by this. Over the direct transport the
+// probe's request goes out halfway through the first window and its body waits, unread, for the second:
+// its connection set-up (a round trip or two on a real CDN) then costs no time, and none of the CPU the
+// first window measures. Its first read (what the kernel held meanwhile) is not counted.
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 
 /** Each measuring window. */
@@ -41,14 +44,22 @@ export class SplitProbe {
   private probeBytes = 0;
   private probeEnd = -1;
   private failed = false;
+  private opened = false;
   private body: HubFileResponse["body"] | undefined;
+  /** Resolves once the probe may read (the second window began, or the probe is over). */
+  private readonly mayRead: Promise<void>;
+  private letRead!: () => void;
 
   constructor(
     /** Opens the probe's request. */
     private readonly openProbe: () => Promise<HubFileResponse>,
     /** Bytes the first stream has received so far. */
     private readonly received: () => number,
-  ) {}
+    /** Open the probe's request early (its body is read into memory we own: the direct transport). */
+    private readonly early = false,
+  ) {
+    this.mayRead = new Promise<void>((r) => (this.letRead = r));
+  }
 
   /** Called as the first stream receives; a verdict once there is one (then never again). */
   tick(now = performance.now()): Verdict | undefined {
@@ -59,11 +70,15 @@ export class SplitProbe {
       return undefined;
     }
     if (this.phase === "baseline") {
-      if (now - this.t0 < WINDOW_MS) return undefined;
-      this.alone = (this.received() - this.b0) / (now - this.t0);
+      const ms = now - this.t0;
+      // Halfway, unless the stream is fast enough never to be probed: the probe's request goes out.
+      if (this.early && !this.opened && ms >= WINDOW_MS / 2 && (this.received() - this.b0) / ms < FAST) this.startProbe();
+      if (ms < WINDOW_MS) return undefined;
+      this.alone = (this.received() - this.b0) / ms;
       if (this.alone >= FAST) return this.decide("fast");
       this.phase = "probing";
-      void this.runProbe();
+      this.startProbe();
+      this.letRead();
       return undefined;
     }
     if (this.failed) return this.decide("stay");
@@ -94,13 +109,21 @@ export class SplitProbe {
   /** Stops the probe's connection (also when the download ends first). */
   stop(): void {
     this.phase = "done";
+    this.letRead();
     if (this.body) discardBody(this.body);
     this.body = undefined;
+  }
+
+  private startProbe(): void {
+    if (this.opened) return;
+    this.opened = true;
+    void this.runProbe();
   }
 
   private async runProbe(): Promise<void> {
     try {
       const res = await this.openProbe();
+      if (!this.stopped && res.status === 206) await this.mayRead;
       if (this.stopped || res.status !== 206) {
         discardBody(res.body);
         this.failed = !this.stopped;
@@ -117,7 +140,8 @@ export class SplitProbe {
         this.probeBytes += n;
       };
       if (res.body instanceof DirectBody) {
-        const scratch = Buffer.allocUnsafe(64 * 1024);
+        // Big enough that the first read takes all the kernel held while the body waited.
+        const scratch = Buffer.allocUnsafe(this.early ? 1024 * 1024 : 64 * 1024);
         await res.body.pipeTo({ buffer: () => scratch, data: (_b, n) => (count(n), true) });
       } else {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
