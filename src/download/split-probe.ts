@@ -8,7 +8,7 @@
 // dropped (a few MiB at most); the first stream is never stopped by this. Over the direct transport the
 // probe's request goes out halfway through the first window and its body waits, unread, for the second:
 // its connection set-up (a round trip or two on a real CDN) then costs no time, and none of the CPU the
-// first window measures. Its first read (what the kernel held meanwhile) is not counted.
+// first window measures; its rate is then all its bytes over the time since its answer came.
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 
 /** Each measuring window. */
@@ -31,8 +31,12 @@ const STEADY = 1.3;
 const CLEAR_GAIN = 1.8;
 const CLEAR_KEPT = 0.8;
 
-/** "fast": the stream alone is fast enough; it is not measured again. */
-export type Verdict = "split" | "stay" | "fast";
+/**
+ * "fast": the stream alone is fast enough; it is not measured again. "unsteady": no, because the first
+ * stream's pace changed between the windows (the machine or the link changed meanwhile, e.g. a burst
+ * after a stall): the measurement says nothing either way, so it may be taken again soon.
+ */
+export type Verdict = "split" | "stay" | "fast" | "unsteady";
 
 export class SplitProbe {
   private phase: "baseline" | "probing" | "done" = "baseline";
@@ -42,6 +46,8 @@ export class SplitProbe {
   private probeT0 = -1;
   private probeB0 = 0; // the first stream's bytes when the probe's first byte came
   private probeBytes = 0;
+  /** Where the probe's rate is measured from (its bytes counted from then on). */
+  private probeSince = -1;
   private probeEnd = -1;
   private failed = false;
   private opened = false;
@@ -57,12 +63,14 @@ export class SplitProbe {
     private readonly received: () => number,
     /** Open the probe's request early (its body is read into memory we own: the direct transport). */
     private readonly early = false,
+    /** Milliseconds, ascending (tests set their own). */
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.mayRead = new Promise<void>((r) => (this.letRead = r));
   }
 
   /** Called as the first stream receives; a verdict once there is one (then never again). */
-  tick(now = performance.now()): Verdict | undefined {
+  tick(now = this.clock()): Verdict | undefined {
     if (this.phase === "done") return undefined;
     if (this.t0 < 0) {
       this.t0 = now;
@@ -86,14 +94,14 @@ export class SplitProbe {
     const end = this.probeEnd >= 0 ? this.probeEnd : now;
     const ms = Math.max(1, end - this.probeT0);
     const first = (this.received() - this.probeB0) / ms;
-    const probe = this.probeBytes / ms;
+    const probe = this.probeBytes / Math.max(1, end - this.probeSince);
     const gain = (first + probe) / this.alone;
     // Half a window is enough when the answer is clearly yes (ranges start sooner); a no waits for all of it.
     // The first stream's pace must hold steady: if it rose, something else on the machine (or other files
     // of this download) finished, and the gain is not the probe's.
     const steady = first >= KEPT * this.alone && first <= STEADY * this.alone;
     if (this.probeEnd < 0 && ms < WINDOW_MS && !(ms >= WINDOW_MS / 2 && gain >= CLEAR_GAIN && steady && first >= CLEAR_KEPT * this.alone)) return undefined;
-    return this.decide(gain >= GAIN && steady ? "split" : "stay");
+    return this.decide(!steady ? "unsteady" : gain >= GAIN ? "split" : "stay");
   }
 
   private decide(v: Verdict): Verdict {
@@ -123,7 +131,12 @@ export class SplitProbe {
   private async runProbe(): Promise<void> {
     try {
       const res = await this.openProbe();
+      // A probe that waited: its server went on sending (into the kernel's buffers, or all at once when
+      // reading starts if it paces by bytes sent since the first: a burst), so its rate is every byte
+      // over the time since its answer came.
+      const headAt = this.clock();
       if (!this.stopped && res.status === 206) await this.mayRead;
+      const waited = this.early && this.clock() - headAt > 1;
       if (this.stopped || res.status !== 206) {
         discardBody(res.body);
         this.failed = !this.stopped;
@@ -132,16 +145,16 @@ export class SplitProbe {
       this.body = res.body;
       const count = (n: number) => {
         if (this.probeT0 < 0) {
-          // From its first byte: its connection set-up is not throughput.
-          this.probeT0 = performance.now();
+          this.probeT0 = this.clock();
           this.probeB0 = this.received();
-          return;
+          // Else from its first byte: its connection set-up is not throughput.
+          this.probeSince = waited ? headAt : this.probeT0;
+          if (!waited) return;
         }
         this.probeBytes += n;
       };
       if (res.body instanceof DirectBody) {
-        // Big enough that the first read takes all the kernel held while the body waited.
-        const scratch = Buffer.allocUnsafe(this.early ? 1024 * 1024 : 64 * 1024);
+        const scratch = Buffer.allocUnsafe(64 * 1024);
         await res.body.pipeTo({ buffer: () => scratch, data: (_b, n) => (count(n), true) });
       } else {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -149,7 +162,7 @@ export class SplitProbe {
           if (this.stopped) break;
         }
       }
-      this.probeEnd = performance.now();
+      this.probeEnd = this.clock();
     } catch {
       this.failed = true;
     }

@@ -23,6 +23,7 @@ const LINGER_MS = 20;
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
+//           {t:"writes", spans}     the same for each [off, len, pos] triple in spans
 //   both:   {t:"ping"}              answered once the worker runs
 //           {t:"attach", ring, fd, piece} works on another ring and file from now on (a single stream's threads
 //                                   going on as the range sink's: range-sink.ts), the hash kept
@@ -36,15 +37,20 @@ let fd = workerData.fd;
 let piece = workerData.piece;
 let hash = createHash("sha256");
 let readBuf;
+function write(off, len, pos) {
+  for (let done = 0; done < len; ) {
+    const n = fs.writeSync(fd, ring, off + done, Math.min(piece, len - done), pos + done);
+    if (n <= 0) throw new Error("short write");
+    done += n;
+  }
+}
 parentPort.on("message", (m) => {
   try {
     if (m.t === "write") {
-      let done = 0;
-      while (done < m.len) {
-        const n = fs.writeSync(fd, ring, m.off + done, Math.min(piece, m.len - done), m.pos + done);
-        if (n <= 0) throw new Error("short write");
-        done += n;
-      }
+      write(m.off, m.len, m.pos);
+      parentPort.postMessage({ t: "ok" });
+    } else if (m.t === "writes") {
+      for (let i = 0; i < m.spans.length; i += 3) write(m.spans[i], m.spans[i + 1], m.spans[i + 2]);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
