@@ -9,7 +9,7 @@ import type { HubFileResponse } from "../src/http/index.js";
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /** A first stream and a probe whose bytes the test delivers, one millisecond step at a time. */
-function rig(early: boolean) {
+function rig() {
   let now = 0;
   let received = 0;
   const body = new PassThrough();
@@ -20,7 +20,6 @@ function rig(early: boolean) {
       return { status: 206, headers: {}, url: "http://cdn.invalid/x", body } as unknown as HubFileResponse;
     },
     () => received,
-    early,
     () => now,
   );
   return {
@@ -46,36 +45,25 @@ function rig(early: boolean) {
 
 describe("split probe", () => {
   test("a second connection that carries as much as the first: split", async () => {
-    const r = rig(false);
+    const r = rig();
     assert.equal(await r.run(101, 40_000), undefined);
     assert.equal(await r.run(200, 40_000, 40_000), "split");
   });
 
   test("a first stream that sped up while the probe ran measured nothing: unsteady (measured again soon), not a split", async () => {
-    const r = rig(false);
+    const r = rig();
     assert.equal(await r.run(101, 40_000), undefined);
     assert.equal(await r.run(200, 80_000, 40_000), "unsteady");
   });
 
   test("where the probe's bytes come out of the first stream's, the total does not rise: stay", async () => {
-    const r = rig(false);
+    const r = rig();
     assert.equal(await r.run(101, 40_000), undefined);
     assert.equal(await r.run(200, 30_000, 10_000), "stay");
   });
 
-  test("an early probe's request goes out halfway through the first window, and a burst of what its server held is not counted as speed", async () => {
-    const r = rig(true);
-    await r.run(60, 40_000);
-    assert.ok(r.openedAt >= 50 && r.openedAt <= 52, `opened at ${r.openedAt}`);
-    // A CPU-bound machine: a second connection adds nothing (30 + 10 < 1.4 x 40), but when the probe
-    // starts reading, the ~50 ms its server went on sending arrive at once.
-    assert.equal(await r.run(41, 40_000), undefined);
-    r.body.write(Buffer.alloc(50 * 40_000));
-    assert.equal(await r.run(200, 30_000, 10_000), "stay");
-  });
-
-  test("a stream fast alone is never probed, early or not", async () => {
-    const r = rig(true);
+  test("a stream fast alone is never probed", async () => {
+    const r = rig();
     assert.equal(await r.run(200, 200_000), "fast");
     assert.equal(r.openedAt, -1);
   });

@@ -177,8 +177,6 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
   let overflow = false;
   let digest: string | undefined;
   let probe: SplitProbe | undefined;
-  /** The stream came over the direct transport (so will the probe: the same link). */
-  let directStream = false;
   let probes = 0;
   let nextProbeAt = 0;
   let split = false;
@@ -191,7 +189,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       // Further on in the file, where the ranges would go.
       const from = sink.accepted + Math.floor((file.size - sink.accepted) / 2 / 65536) * 65536;
       return open(ctx, { start: from, end: Math.min(file.size, from + PROBE_BYTES) - 1 }, true);
-    }, () => sink.accepted, directStream);
+    }, () => sink.accepted);
     const verdict = probe.tick();
     if (verdict === undefined) return false;
     probe = undefined;
@@ -259,7 +257,6 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
         await sink.reset();
       }
       try {
-        directStream = res.body instanceof DirectBody;
         if (res.body instanceof DirectBody) await receiveDirect(res.body, sink as WorkerSink);
         else for await (const chunk of res.body as AsyncIterable<Buffer>) {
           let data = chunk;

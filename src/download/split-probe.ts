@@ -5,10 +5,7 @@
 // keeps its pace. Where the limit is the CPU (a fast link, or a machine busy with something else), the
 // probe's bytes come out of the first stream's, and the total does not rise: no split, whatever the
 // process's CPU share. A stream that is fast alone (150 MB/s) is left alone. The probe's bytes are
-// dropped (a few MiB at most); the first stream is never stopped by this. Over the direct transport the
-// probe's request goes out halfway through the first window and its body waits, unread, for the second:
-// its connection set-up (a round trip or two on a real CDN) then costs no time, and none of the CPU the
-// first window measures; its rate is then all its bytes over the time since its answer came.
+// dropped (a few MiB at most); the first stream is never stopped by this.
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 
 /** Each measuring window. */
@@ -46,28 +43,18 @@ export class SplitProbe {
   private probeT0 = -1;
   private probeB0 = 0; // the first stream's bytes when the probe's first byte came
   private probeBytes = 0;
-  /** Where the probe's rate is measured from (its bytes counted from then on). */
-  private probeSince = -1;
   private probeEnd = -1;
   private failed = false;
-  private opened = false;
   private body: HubFileResponse["body"] | undefined;
-  /** Resolves once the probe may read (the second window began, or the probe is over). */
-  private readonly mayRead: Promise<void>;
-  private letRead!: () => void;
 
   constructor(
     /** Opens the probe's request. */
     private readonly openProbe: () => Promise<HubFileResponse>,
     /** Bytes the first stream has received so far. */
     private readonly received: () => number,
-    /** Open the probe's request early (its body is read into memory we own: the direct transport). */
-    private readonly early = false,
     /** Milliseconds, ascending (tests set their own). */
     private readonly clock: () => number = () => performance.now(),
-  ) {
-    this.mayRead = new Promise<void>((r) => (this.letRead = r));
-  }
+  ) {}
 
   /** Called as the first stream receives; a verdict once there is one (then never again). */
   tick(now = this.clock()): Verdict | undefined {
@@ -78,15 +65,11 @@ export class SplitProbe {
       return undefined;
     }
     if (this.phase === "baseline") {
-      const ms = now - this.t0;
-      // Halfway, unless the stream is fast enough never to be probed: the probe's request goes out.
-      if (this.early && !this.opened && ms >= WINDOW_MS / 2 && (this.received() - this.b0) / ms < FAST) this.startProbe();
-      if (ms < WINDOW_MS) return undefined;
-      this.alone = (this.received() - this.b0) / ms;
+      if (now - this.t0 < WINDOW_MS) return undefined;
+      this.alone = (this.received() - this.b0) / (now - this.t0);
       if (this.alone >= FAST) return this.decide("fast");
       this.phase = "probing";
-      this.startProbe();
-      this.letRead();
+      void this.runProbe();
       return undefined;
     }
     if (this.failed) return this.decide("stay");
@@ -94,7 +77,7 @@ export class SplitProbe {
     const end = this.probeEnd >= 0 ? this.probeEnd : now;
     const ms = Math.max(1, end - this.probeT0);
     const first = (this.received() - this.probeB0) / ms;
-    const probe = this.probeBytes / Math.max(1, end - this.probeSince);
+    const probe = this.probeBytes / ms;
     const gain = (first + probe) / this.alone;
     // Half a window is enough when the answer is clearly yes (ranges start sooner); a no waits for all of it.
     // The first stream's pace must hold steady: if it rose, something else on the machine (or other files
@@ -117,26 +100,13 @@ export class SplitProbe {
   /** Stops the probe's connection (also when the download ends first). */
   stop(): void {
     this.phase = "done";
-    this.letRead();
     if (this.body) discardBody(this.body);
     this.body = undefined;
-  }
-
-  private startProbe(): void {
-    if (this.opened) return;
-    this.opened = true;
-    void this.runProbe();
   }
 
   private async runProbe(): Promise<void> {
     try {
       const res = await this.openProbe();
-      // A probe that waited: its server went on sending (into the kernel's buffers, or all at once when
-      // reading starts if it paces by bytes sent since the first: a burst), so its rate is every byte
-      // over the time since its answer came.
-      const headAt = this.clock();
-      if (!this.stopped && res.status === 206) await this.mayRead;
-      const waited = this.early && this.clock() - headAt > 1;
       if (this.stopped || res.status !== 206) {
         discardBody(res.body);
         this.failed = !this.stopped;
@@ -145,11 +115,10 @@ export class SplitProbe {
       this.body = res.body;
       const count = (n: number) => {
         if (this.probeT0 < 0) {
+          // From its first byte: its connection set-up is not throughput.
           this.probeT0 = this.clock();
           this.probeB0 = this.received();
-          // Else from its first byte: its connection set-up is not throughput.
-          this.probeSince = waited ? headAt : this.probeT0;
-          if (!waited) return;
+          return;
         }
         this.probeBytes += n;
       };
