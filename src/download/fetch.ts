@@ -155,7 +155,6 @@ async function convertToParallel(ctx: FetchContext, landed: number): Promise<voi
 /** Measurements of a second connection per file, and how long after a "no" the next one starts. */
 const MAX_PROBES = 3;
 const REPROBE_MS = 2000;
-const REPROBE_UNSTEADY_MS = 250;
 
 async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<TempResult | Switch> {
   const { file } = ctx;
@@ -198,10 +197,9 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       splittable = false;
       return worth;
     }
-    // A measurement can meet a moment when the machine was busy: look again a little later, a few times
-    // (soon when the first stream's pace changed under it: that measurement said nothing).
-    splittable = (verdict === "stay" || verdict === "unsteady") && worth && ++probes < MAX_PROBES;
-    nextProbeAt = performance.now() + (verdict === "unsteady" ? REPROBE_UNSTEADY_MS : REPROBE_MS);
+    // A measurement can meet a moment when the machine was busy: look again a little later, a few times.
+    splittable = verdict === "stay" && worth && ++probes < MAX_PROBES;
+    nextProbeAt = performance.now() + REPROBE_MS;
     return false;
   };
   try {

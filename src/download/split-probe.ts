@@ -28,12 +28,8 @@ const STEADY = 1.3;
 const CLEAR_GAIN = 1.8;
 const CLEAR_KEPT = 0.8;
 
-/**
- * "fast": the stream alone is fast enough; it is not measured again. "unsteady": no, because the first
- * stream's pace changed between the windows (the machine or the link changed meanwhile, e.g. a burst
- * after a stall): the measurement says nothing either way, so it may be taken again soon.
- */
-export type Verdict = "split" | "stay" | "fast" | "unsteady";
+/** "fast": the stream alone is fast enough; it is not measured again. */
+export type Verdict = "split" | "stay" | "fast";
 
 export class SplitProbe {
   private phase: "baseline" | "probing" | "done" = "baseline";
@@ -84,7 +80,7 @@ export class SplitProbe {
     // of this download) finished, and the gain is not the probe's.
     const steady = first >= KEPT * this.alone && first <= STEADY * this.alone;
     if (this.probeEnd < 0 && ms < WINDOW_MS && !(ms >= WINDOW_MS / 2 && gain >= CLEAR_GAIN && steady && first >= CLEAR_KEPT * this.alone)) return undefined;
-    return this.decide(!steady ? "unsteady" : gain >= GAIN ? "split" : "stay");
+    return this.decide(gain >= GAIN && steady ? "split" : "stay");
   }
 
   private decide(v: Verdict): Verdict {
