@@ -15,9 +15,6 @@ import { RangeSink, type Lane } from "./range-sink.js";
 import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
 import { openPartial } from "../util/safe-open.js";
 
-/** How long a range stream whose socket ran empty waits before it reads again. */
-const READ_TICK_MS = 20;
-
 export async function fetchParallel(outer: FetchContext, carried?: Switch): Promise<TempResult> {
   // One failed range stops the others at once (their finished bytes stay recorded for the next run).
   const local = new AbortController();
@@ -117,43 +114,17 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads);
 
   /** One range's body read straight into its lane of the ring (direct transport). */
-  // A read that did not fill its space emptied the socket: that stream waits for the next tick before it
-  // reads again, so its bytes come in fewer, bigger reads (a paced connection otherwise wakes the event
-  // loop for every few dozen KiB; the kernel holds what arrives meanwhile).
-  let waiting: DirectBody[] = [];
-  let ticker: NodeJS.Timeout | undefined;
-  const tick = () => {
-    ticker = undefined;
-    const due = waiting;
-    waiting = [];
-    for (const body of due) body.resume();
-  };
-  const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> => {
-    let asked = 0;
-    return receiveInto(
-      body,
-      () => {
-        const space = lane.nextSpace();
-        asked = space.length;
-        return space;
-      },
-      (n) => {
-        const take = Math.min(n, partEnd - lane.next);
-        const room = lane.commit(take, () => body.resume());
-        ctx.emit({ type: "bytes", path: file.path, bytes: take });
-        if (lane.next >= partEnd) {
-          body.destroy();
-          return false;
-        }
-        if (room && n < asked) {
-          waiting.push(body);
-          ticker ??= setTimeout(tick, READ_TICK_MS);
-          return false;
-        }
-        return room;
-      },
-    );
-  };
+  const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> =>
+    receiveInto(body, () => lane.nextSpace(), (n) => {
+      const take = Math.min(n, partEnd - lane.next);
+      const room = lane.commit(take, () => body.resume());
+      ctx.emit({ type: "bytes", path: file.path, bytes: take });
+      if (lane.next >= partEnd) {
+        body.destroy();
+        return false;
+      }
+      return room;
+    });
 
   const fetchPart = async (i: number, lane: Lane, handed?: { pos: number; body: DirectBody }) => {
     const partStart = st.starts[i]!;
@@ -241,7 +212,6 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     sha256 = await sink.digest();
   } finally {
     carryBody?.destroy(); // unused (or done): never left open
-    if (ticker) clearTimeout(ticker);
     await save(true);
     await sink.close();
   }

@@ -13,7 +13,7 @@ const KiB = 1024;
 /** Each lane's ring; the socket reads at most READ_SLICE at once into it, and batches go out at BATCH (a capped
  * stream's batches mostly go at LINGER_MS: ~0.8 MB at 40 MB/s; messages to the workers cost ~50 µs each). */
 const LANE_BYTES = 2048 * KiB;
-const READ_SLICE = 512 * KiB;
+const READ_SLICE = 256 * KiB;
 const BATCH_BYTES = 1024 * KiB;
 /**
  * Range writes go out in pieces of this size: a capped stream's batches are ~1 MiB, and 256 KiB pieces
@@ -36,8 +36,6 @@ export class RangeSink {
   private readonly hasher: RingWorker;
   private readonly writer: RingWorker;
   private failure: Error | undefined;
-  /** Batches posted and not yet sent to the writer. */
-  private writes: { lane: Lane; b: Batch }[] = [];
   /** Where the hash will stand once every message posted to the hasher is done. */
   private hashQueued = 0;
   private closed = false;
@@ -103,28 +101,11 @@ export class RangeSink {
       this.hashQueued += b.len;
       this.hasher.call({ t: "data", off: b.off, len: b.len }).then(() => lane.answered(b), failed);
     }
-    this.writes.push({ lane, b });
-    if (this.writes.length === 1) setImmediate(() => this.sendWrites());
-  }
-
-  /**
-   * The batches posted in this turn of the event loop go to the writer in one message (the streams'
-   * reads come together on the read tick: parallel.ts); each message and its answer cost ~50 µs.
-   */
-  private sendWrites(): void {
-    const list = this.writes;
-    this.writes = [];
-    if (list.length === 0) return;
-    const spans: number[] = [];
-    for (const { b } of list) spans.push(b.off, b.len, b.pos);
-    this.writer.call({ t: "writes", spans }).then(
-      () => {
-        for (const { lane, b } of list) lane.written(b.pos + b.len);
-        this.catchUp();
-        for (const { lane, b } of list) lane.answered(b);
-      },
-      (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
-    );
+    this.writer.call({ t: "write", off: b.off, len: b.len, pos: b.pos }).then(() => {
+      lane.written(b.pos + b.len);
+      this.catchUp();
+      lane.answered(b);
+    }, failed);
   }
 
   /** Hands the hasher the bytes that landed ahead of it and that it has now reached (read back from the file). */

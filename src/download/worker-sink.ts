@@ -23,7 +23,6 @@ const LINGER_MS = 20;
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
-//           {t:"writes", spans}     the same for each [off, len, pos] triple in spans
 //   both:   {t:"ping"}              answered once the worker runs
 //           {t:"attach", ring, fd, piece} works on another ring and file from now on (a single stream's threads
 //                                   going on as the range sink's: range-sink.ts), the hash kept
@@ -49,9 +48,7 @@ parentPort.on("message", (m) => {
     if (m.t === "write") {
       write(m.off, m.len, m.pos);
       parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "writes") {
-      for (let i = 0; i < m.spans.length; i += 3) write(m.spans[i], m.spans[i + 1], m.spans[i + 2]);
-      parentPort.postMessage({ t: "ok" });
+
     } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
       parentPort.postMessage({ t: "ok" });
