@@ -24,8 +24,8 @@ const LINGER_MS = 20;
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
 //   both:   {t:"ping"}              answered once the worker runs
-//           {t:"attach", ring, fd, piece} works on another ring and file from now on (a single stream's threads
-//                                   going on as the range sink's: range-sink.ts), the hash kept
+//           {t:"attach", ring, fd, piece}  works on another ring and file from now on, the hash kept
+//                                   (a single stream's threads going on as the range sink's)
 // Answers: {t:"ok"} (with hex for finish), or {t:"error", message, code}.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -36,19 +36,16 @@ let fd = workerData.fd;
 let piece = workerData.piece;
 let hash = createHash("sha256");
 let readBuf;
-function write(off, len, pos) {
-  for (let done = 0; done < len; ) {
-    const n = fs.writeSync(fd, ring, off + done, Math.min(piece, len - done), pos + done);
-    if (n <= 0) throw new Error("short write");
-    done += n;
-  }
-}
 parentPort.on("message", (m) => {
   try {
     if (m.t === "write") {
-      write(m.off, m.len, m.pos);
+      let done = 0;
+      while (done < m.len) {
+        const n = fs.writeSync(fd, ring, m.off + done, Math.min(piece, m.len - done), m.pos + done);
+        if (n <= 0) throw new Error("short write");
+        done += n;
+      }
       parentPort.postMessage({ t: "ok" });
-
     } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
       parentPort.postMessage({ t: "ok" });
@@ -178,7 +175,7 @@ export class WorkerSink implements Sink {
     const sab = new SharedArrayBuffer(RING_BYTES);
     this.ring = Buffer.from(sab);
     const onFailure = (err: Error) => this.fail(err);
-    this.hasher = new RingWorker("hashing", { ring: sab, fd: fh.fd }, onFailure);
+    this.hasher = new RingWorker("hashing", { ring: sab }, onFailure);
     this.writer = new RingWorker("writing", { ring: sab, fd: fh.fd, piece: WRITE_PIECE_BYTES }, onFailure);
     this.nextPos = start;
     this.landedPos = start;
