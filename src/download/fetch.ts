@@ -21,7 +21,7 @@ import { InlineSink, type Sink } from "./sink.js";
 import { WorkerSink } from "./worker-sink.js";
 import { PROBE_BYTES, SplitProbe } from "./split-probe.js";
 import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
-import { fetchParallel } from "./parallel.js";
+import { fetchParallel, releaseThreads } from "./parallel.js";
 import { chmodPartial, openPartial, openPartialSync, partialSize } from "../util/safe-open.js";
 
 export type { FetchContext } from "./file-request.js";
@@ -112,6 +112,7 @@ async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
     await convertToParallel(ctx, result.switchAt);
   } catch (err) {
     result.carry?.destroy();
+    await releaseThreads(result);
     throw err;
   }
   return parallelOrSingle(ctx, result);
@@ -287,9 +288,11 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     await withRetries(ctx, attempt, () => sink.landed);
     offset = sink.landed;
     if (split) {
-      await sink.close();
+      // Its threads (and the hash of the bytes landed so far) go on in the range sink.
+      const threads = sink instanceof WorkerSink ? await sink.handOver() : undefined;
+      if (!threads) await sink.close();
       digest = "";
-      return { switchAt: offset, carry };
+      return { switchAt: offset, carry, threads };
     }
     digest = await sink.finish();
   } finally {

@@ -10,6 +10,7 @@ import type { RepoFile, RepoType } from "../hub/types.js";
 import type { DownloadSettings } from "../settings.js";
 import { FileLink, refusedLink } from "./file-link.js";
 import type { ProgressEvent } from "./types.js";
+import type { RingPair } from "./worker-sink.js";
 
 export interface FetchContext {
   api: HubApi;
@@ -66,6 +67,8 @@ export async function receiveInto(body: DirectBody, space: () => Uint8Array, onD
 export interface Switch {
   switchAt: number;
   carry?: DirectBody | undefined;
+  /** The single stream's hashing and writing threads, to go on as the range sink's (hash at `switchAt`). */
+  threads?: RingPair | undefined;
 }
 
 /** The server answered a Range request with the whole file. */

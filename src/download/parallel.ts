@@ -10,7 +10,7 @@ import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js"
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { preallocate } from "./preallocate.js";
-import { endOfPart, loadRangeState, planParts } from "./range-state.js";
+import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
 import { RangeSink, type Lane } from "./range-sink.js";
 import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
 import { openPartial } from "../util/safe-open.js";
@@ -26,7 +26,23 @@ export async function fetchParallel(outer: FetchContext, carried?: Switch): Prom
     return await fetchParallelInner({ ...outer, signal: local.signal }, local, outer, carried);
   } finally {
     outer.signal?.removeEventListener("abort", onAbort);
+    await releaseThreads(carried); // when no range sink took them over
   }
+}
+
+/** Stops a switch's threads that no range sink took over. */
+export async function releaseThreads(carried: Switch | undefined): Promise<void> {
+  const t = carried?.threads;
+  if (!t) return;
+  carried.threads = undefined;
+  await Promise.all([t.hasher.terminate(), t.writer.terminate()]);
+}
+
+/** Where the file's bytes have landed without a gap from its start. */
+function landedPrefix(st: RangeState): number {
+  let i = 0;
+  while (i + 1 < st.starts.length && st.starts[i]! + st.done[i]! === st.starts[i + 1]) i++;
+  return st.starts[i]! + st.done[i]!;
 }
 
 async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext, carried?: Switch): Promise<TempResult> {
@@ -90,7 +106,19 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   ctx.landed?.(prefix());
   const pending = st.done.map((_, i) => i).filter((i) => st.done[i]! < partLen(i));
   const streams = Math.max(1, Math.min(settings.rangeWorkers, pending.length));
-  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd);
+  // A single stream's threads go on here, its hash standing where it stopped, if those bytes are still
+  // there (else the hash starts over and what landed is read back).
+  let threads = carried?.threads;
+  if (carried) carried.threads = undefined;
+  if (threads && landedPrefix(st) < threads.hashed) {
+    const pair = threads;
+    await pair.hasher.call({ t: "reset" }).catch(async (err: unknown) => {
+      await Promise.all([pair.hasher.terminate(), pair.writer.terminate()]);
+      throw err;
+    });
+    threads = { ...pair, hashed: 0 };
+  }
+  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads);
 
   /** One range's body read straight into its lane of the ring (direct transport). */
   const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> =>

@@ -48,10 +48,12 @@ export class SplitProbe {
     private readonly openProbe: () => Promise<HubFileResponse>,
     /** Bytes the first stream has received so far. */
     private readonly received: () => number,
+    /** Milliseconds, ascending (tests set their own). */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** Called as the first stream receives; a verdict once there is one (then never again). */
-  tick(now = performance.now()): Verdict | undefined {
+  tick(now = this.clock()): Verdict | undefined {
     if (this.phase === "done") return undefined;
     if (this.t0 < 0) {
       this.t0 = now;
@@ -110,7 +112,7 @@ export class SplitProbe {
       const count = (n: number) => {
         if (this.probeT0 < 0) {
           // From its first byte: its connection set-up is not throughput.
-          this.probeT0 = performance.now();
+          this.probeT0 = this.clock();
           this.probeB0 = this.received();
           return;
         }
@@ -125,7 +127,7 @@ export class SplitProbe {
           if (this.stopped) break;
         }
       }
-      this.probeEnd = performance.now();
+      this.probeEnd = this.clock();
     } catch {
       this.failed = true;
     }

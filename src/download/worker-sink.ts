@@ -24,13 +24,16 @@ const LINGER_MS = 20;
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
 //   both:   {t:"ping"}              answered once the worker runs
+//           {t:"attach", ring, fd, piece}  works on another ring and file from now on, the hash kept
+//                                   (a single stream's threads going on as the range sink's)
 // Answers: {t:"ok"} (with hex for finish), or {t:"error", message, code}.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
 const { createHash } = require("node:crypto");
-const ring = Buffer.from(workerData.ring);
-const piece = workerData.piece;
+let ring = Buffer.from(workerData.ring);
+let fd = workerData.fd;
+let piece = workerData.piece;
 let hash = createHash("sha256");
 let readBuf;
 parentPort.on("message", (m) => {
@@ -38,7 +41,7 @@ parentPort.on("message", (m) => {
     if (m.t === "write") {
       let done = 0;
       while (done < m.len) {
-        const n = fs.writeSync(workerData.fd, ring, m.off + done, Math.min(piece, m.len - done), m.pos + done);
+        const n = fs.writeSync(fd, ring, m.off + done, Math.min(piece, m.len - done), m.pos + done);
         if (n <= 0) throw new Error("short write");
         done += n;
       }
@@ -49,7 +52,7 @@ parentPort.on("message", (m) => {
     } else if (m.t === "range") {
       readBuf ??= Buffer.allocUnsafe(1 << 20);
       for (let pos = m.from, end = m.from + m.len; pos < end; ) {
-        const n = fs.readSync(workerData.fd, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
+        const n = fs.readSync(fd, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
         if (n === 0) throw new Error("temp file shorter than expected");
         hash.update(readBuf.subarray(0, n));
         pos += n;
@@ -75,6 +78,11 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "finish") {
       parentPort.postMessage({ t: "ok", hex: hash.digest("hex") });
+    } else if (m.t === "attach") {
+      ring = Buffer.from(m.ring);
+      fd = m.fd;
+      piece = m.piece;
+      parentPort.postMessage({ t: "ok" });
     } else if (m.t === "ping") {
       parentPort.postMessage({ t: "ok" });
     }
@@ -100,7 +108,8 @@ export class RingWorker {
   constructor(
     name: string,
     workerData: Record<string, unknown>,
-    private readonly onFailure: (err: Error) => void,
+    /** Told when the thread fails (set again by a sink that takes the thread over). */
+    public onFailure: (err: Error) => void,
   ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     this.worker.on("message", (r: Reply) => this.waiting.shift()?.(r));
@@ -124,6 +133,13 @@ export class RingWorker {
     this.worker.removeAllListeners("exit");
     await this.worker.terminate();
   }
+}
+
+/** A hashing and a writing thread handed from one sink to the next; the hash covers the file's first `hashed` bytes. */
+export interface RingPair {
+  hasher: RingWorker;
+  writer: RingWorker;
+  hashed: number;
 }
 
 /** A stretch of the ring on its way to the file: it lands once it is both hashed and written. */
@@ -305,6 +321,23 @@ export class WorkerSink implements Sink {
     this.post();
     while (this.batches.length > 0 && !this.failure) await new Promise<void>((r) => (this.drained = r));
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Ends this sink but keeps its two threads running, the hash of every landed byte in the hasher, for
+   * the range sink that goes on from here (a split): no new threads to start (~60 ms of CPU each).
+   */
+  async handOver(): Promise<RingPair> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    try {
+      await this.fh.close();
+    } catch (err) {
+      await Promise.all([this.hasher.terminate(), this.writer.terminate()]);
+      throw err;
+    }
+    return { hasher: this.hasher, writer: this.writer, hashed: this.landedPos };
   }
 
   async reset(): Promise<void> {

@@ -1,0 +1,70 @@
+// The split decision's arithmetic (split-probe.ts) on a clock the test sets: no network and no timing.
+// The end-to-end split and no-split cases are in download-adaptive.test.ts.
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { describe, test } from "node:test";
+import { SplitProbe } from "../src/download/split-probe.js";
+import type { HubFileResponse } from "../src/http/index.js";
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+/** A first stream and a probe whose bytes the test delivers, one millisecond step at a time. */
+function rig() {
+  let now = 0;
+  let received = 0;
+  const body = new PassThrough();
+  let openedAt = -1;
+  const probe = new SplitProbe(
+    async () => {
+      openedAt = now;
+      return { status: 206, headers: {}, url: "http://cdn.invalid/x", body } as unknown as HubFileResponse;
+    },
+    () => received,
+    () => now,
+  );
+  return {
+    probe,
+    body,
+    get openedAt() {
+      return openedAt;
+    },
+    /** `ms` steps: the first stream gets `first` bytes each; the probe `probeBytes` (if it is reading). */
+    async run(ms: number, first: number, probeBytes = 0) {
+      for (let i = 0; i < ms; i++) {
+        now += 1;
+        received += first;
+        if (probeBytes > 0) body.write(Buffer.alloc(probeBytes));
+        await turn();
+        const v = probe.tick(now);
+        if (v) return v;
+      }
+      return undefined;
+    },
+  };
+}
+
+describe("split probe", () => {
+  test("a second connection that carries as much as the first: split", async () => {
+    const r = rig();
+    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(await r.run(200, 40_000, 40_000), "split");
+  });
+
+  test("a first stream that sped up while the probe ran (something else on the machine finished): no split", async () => {
+    const r = rig();
+    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(await r.run(200, 80_000, 40_000), "stay");
+  });
+
+  test("where the probe's bytes come out of the first stream's, the total does not rise: stay", async () => {
+    const r = rig();
+    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(await r.run(200, 30_000, 10_000), "stay");
+  });
+
+  test("a stream fast alone is never probed", async () => {
+    const r = rig();
+    assert.equal(await r.run(200, 200_000), "fast");
+    assert.equal(r.openedAt, -1);
+  });
+});
