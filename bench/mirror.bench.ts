@@ -9,6 +9,7 @@
 // before and after the step), the curls' (GNU time), and the whole machine's; and whether the step was
 // CPU-bound: all its CPU seconds over the cores, against its wall time.
 // Usage: npm run build && node --import tsx bench/mirror.bench.ts [--size-mib 1024] [--clients 8] [--cap-mbps 40]
+//          [--part-mib N] (the mirror's fill part size; default the engine's)
 //          [--cli PATH] (the mirror's modelscope CLI, to compare builds; the upstream hub is always this build's)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -27,6 +28,8 @@ function arg(name: string, fallback: number): number {
 const SIZE = arg("size-mib", 1024) * MiB;
 const CLIENTS = arg("clients", 8);
 const CAP = arg("cap-mbps", 40) * 1_000_000;
+/** The mirror's fill part size in MiB (MODELSCOPE_DOWNLOAD_PART_SIZE_MB); 0: the engine's default. */
+const PART_MIB = arg("part-mib", 0);
 const MIRROR_CLI = (() => {
   const i = process.argv.indexOf("--cli");
   return i > 0 ? path.resolve(process.argv[i + 1]!) : MODELSCOPE_BIN;
@@ -109,11 +112,14 @@ async function main(): Promise<void> {
     stops.push(upstream.stop);
     await (await fetch(`${upstream.url}/api/v1/models/${MODEL}/repo/files?Revision=master`)).arrayBuffer(); // the hub hashes on its first listing
     await fetch(`${upstream.url}/__test__/faults`, { method: "POST", body: JSON.stringify({ kind: "throttle", bytesPerSecond: CAP }) });
+    // The mirror's fill parts (--part-mib): the clients follow the fill's landed prefix, which lags its
+    // total by about (streams - 1) parts.
+    const mirrorEnv = PART_MIB > 0 ? { ...env, MODELSCOPE_DOWNLOAD_PART_SIZE_MB: String(PART_MIB) } : env;
     // startHubProcess has no flag list for --upstream: a mirror is a hub process with these extra flags.
     const startMirror = async (name: string) => {
       const root = path.join(tmp, name);
       fs.mkdirSync(root);
-      const child = spawn(process.execPath, [MIRROR_CLI, "serve", "--root", root, "--port", "0", "--upstream", upstream.url, "--access-log", "off"], { env, stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [MIRROR_CLI, "serve", "--root", root, "--port", "0", "--upstream", upstream.url, "--access-log", "off"], { env: mirrorEnv, stdio: ["ignore", "pipe", "inherit"] });
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";
         child.stdout.on("data", (d) => {
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
     const run = async (urls: string[], procs: Record<string, number | undefined>, kept?: string) => ({ ...(await crowd(urls, procs, scratch, kept)), bytes: urls.length * SIZE });
     const keptIn = (name: string) => path.join(tmp, name, "models", MODEL.replace("/", "--"), "snapshots", "master", FILE);
     const fillLine = (s: Step) => (s.filled === undefined ? "" : `; the fill ended at ${s.filled.toFixed(2)} s, the last client ${(s.wall - s.filled).toFixed(2)} s later`);
-    console.log(`mirror: ${path.relative(REPO_ROOT, MIRROR_CLI)}; load before: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    console.log(`mirror: ${path.relative(REPO_ROOT, MIRROR_CLI)}${PART_MIB > 0 ? `, fill parts of ${PART_MIB} MiB` : ""}; load before: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
     const one = await startMirror("mirror-one");
     const before1 = await upstreamBytes(upstream);
