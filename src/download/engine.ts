@@ -62,9 +62,6 @@ export async function download(modelId: string, selection: Selection, opts: Down
   const offline = opts.offline ?? offlineFromEnv(api.env);
   if (offline) return offlineResult(run, selection);
 
-  // No listing saved for this target: a first download, which usually has a big file. Its threads start
-  // while the listing is out (a cache hit, which has a saved listing, never pays for them).
-  if (!opts.dryRun && !(await loadListing(target))) void import("./worker-sink.js").then((m) => m.prewarmWorkers(), () => undefined);
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal, repoType });
   const chosen = select(listing, selection, opts, modelId, revision, api);
   warnIfUnhashed(modelId, chosen);
