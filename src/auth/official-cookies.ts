@@ -1,7 +1,8 @@
 // Reads the official Python client's login: <home>/credentials/cookies, a pickled requests cookie jar.
 // We only ever read it (never write): its `m_session_id` cookie is the token, unless it has expired.
 import path from "node:path";
-import { Parser } from "pickleparser";
+import { createRequire } from "node:module";
+import type { Parser as PickleParser } from "pickleparser";
 import { readSmallFileSync } from "../util/safe-open.js";
 import { pickleOverBudget } from "./pickle-budget.js";
 import { warnOnce } from "../util/warn.js";
@@ -63,6 +64,11 @@ function unreadable(file: string, why: string): undefined {
   return undefined;
 }
 
+/** Loaded only when a jar is there to read: most runs have none, and loading it is ~5 ms of every start. */
+function loadPickleParser(): typeof PickleParser {
+  return (createRequire(import.meta.url)("pickleparser") as { Parser: typeof PickleParser }).Parser;
+}
+
 /**
  * The token from the official client's cookie jar, or undefined when there is none or it has expired.
  * A jar that cannot be read (not a regular file, too big, not a pickle, too many objects) counts as no
@@ -77,7 +83,7 @@ export function readOfficialCookieToken(home: string, now: Date = new Date()): s
   if (over) return unreadable(file, over);
   let cookies: PickledCookie[];
   try {
-    const jar = new Parser().parse(read.data) as { _cookies?: unknown } | undefined;
+    const jar = new (loadPickleParser())().parse(read.data) as { _cookies?: unknown } | undefined;
     cookies = cookiesIn(jar?._cookies ?? jar);
   } catch (err) {
     return unreadable(file, err instanceof JarTooComplex ? err.message : "not a cookie jar the official client wrote");
