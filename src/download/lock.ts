@@ -129,6 +129,17 @@ export async function tryLock(file: string): Promise<FileLock | undefined> {
   return undefined;
 }
 
+/** Tries for the lock every `pollMs` until it is taken or `waitMs` have passed (then undefined). */
+export async function lockWithin(file: string, waitMs: number, pollMs: number): Promise<FileLock | undefined> {
+  const t0 = Date.now();
+  let lock = await tryLock(file);
+  while (!lock && Date.now() - t0 < waitMs) {
+    await new Promise((r) => setTimeout(r, pollMs));
+    lock = await tryLock(file);
+  }
+  return lock;
+}
+
 /** Moves a stale lock away; if what moved turns out not to be the stale lock we saw, puts it back. */
 function breakLock(file: string, seen: LockOwner | undefined): void {
   const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;

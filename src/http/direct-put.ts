@@ -1,9 +1,10 @@
 // A blob PUT over the direct transport (direct-get.ts): the request head, then the body read from its
 // source into a few reused buffers and written to the socket, at most that many writes in flight (the
 // socket's backpressure: a buffer is refilled only once the kernel took it). Through undici every piece
-// was a fresh buffer and went through its request writer: ~0.5 CPU-s per 484 MB on this 2-core machine,
-// CPU the hub receiving on the same cores did not get. The answer is read as for a GET; one that arrives
-// before the body is all sent (a refusal) stops the sending, so the caller sees the hub's answer.
+// was a fresh buffer and went through its request writer: ~0.05-0.1 CPU-s per 484 MB on this 2-core
+// machine (README, Uploads), CPU the hub receiving on the same cores did not get. The answer is read as
+// for a GET; one that arrives before the body is all sent (a refusal) stops the sending, so the caller
+// sees the hub's answer.
 import type net from "node:net";
 import { Readable } from "node:stream";
 import { directRequest, type DirectGetOptions, type DirectResponse, type DirectUpload } from "./direct-get.js";

@@ -3,7 +3,7 @@
 // admins at once cannot lose each other's change. Running hubs see the new file on their next request.
 import path from "node:path";
 import { UsageError } from "../errors.js";
-import { tryLock } from "../download/lock.js";
+import { lockWithin } from "../download/lock.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { hubConfigPath, readHubConfig, rulesOf, type HubConfig, type HubUser } from "./hub-config.js";
 import { hubStateDir } from "./shared-secret.js";
@@ -14,13 +14,8 @@ const LOCK_WAIT_MS = 10_000;
 /** Reads hub.json, lets `change` edit it, writes it back atomically; all under the root's hub.json lock. */
 export async function editHubConfig<T>(root: string, change: (config: HubConfig) => T): Promise<T> {
   const lockFile = path.join(hubStateDir(root), "hub.json.lock");
-  const t0 = Date.now();
-  let lock = await tryLock(lockFile);
-  while (!lock) {
-    if (Date.now() - t0 > LOCK_WAIT_MS) throw new UsageError(`${hubConfigPath(root)} is being changed by another command`, "try again in a moment", { key: "hubJsonBusy", vars: { path: hubConfigPath(root) } });
-    await new Promise((r) => setTimeout(r, 50));
-    lock = await tryLock(lockFile);
-  }
+  const lock = await lockWithin(lockFile, LOCK_WAIT_MS, 50);
+  if (!lock) throw new UsageError(`${hubConfigPath(root)} is being changed by another command`, "try again in a moment", { key: "hubJsonBusy", vars: { path: hubConfigPath(root) } });
   try {
     const config = readHubConfig(root);
     const out = change(config);

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { tryLock } from "../download/lock.js";
+import { lockWithin, tryLock } from "../download/lock.js";
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { hubStateDir } from "./shared-secret.js";
 
@@ -53,12 +53,7 @@ export class SignInLimiter {
   async failed(address: string, now = Date.now()): Promise<void> {
     const file = this.file(address);
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const t0 = Date.now();
-    let lock = await tryLock(`${file}.lock`);
-    while (!lock && Date.now() - t0 < LOCK_WAIT_MS) {
-      await new Promise((r) => setTimeout(r, 5));
-      lock = await tryLock(`${file}.lock`);
-    }
+    const lock = await lockWithin(`${file}.lock`, LOCK_WAIT_MS, 5);
     // A lock never freed in time (a stuck file system): the failure still counts, unlocked.
     try {
       const bucket: Bucket = { tries: this.tries(this.read(file), now) - 1, at: now };
