@@ -10,7 +10,7 @@ import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js"
 import { writeSmallFileAtomicSync } from "../util/atomic-write.js";
 import { PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX } from "./layout.js";
 import { preallocate } from "./preallocate.js";
-import { endOfPart, loadRangeState, planParts, type RangeState } from "./range-state.js";
+import { endOfPart, landedPrefix, loadRangeState, planParts } from "./range-state.js";
 import { RangeSink, type Lane } from "./range-sink.js";
 import { RangeIgnoredError, contentRangeStart, open, premature, receiveInto, typedError, withRetries, type FetchContext, type Switch, type TempResult } from "./file-request.js";
 import { openPartial } from "../util/safe-open.js";
@@ -36,13 +36,6 @@ export async function releaseThreads(carried: Switch | undefined): Promise<void>
   if (!t) return;
   carried.threads = undefined;
   await Promise.all([t.hasher.terminate(), t.writer.terminate()]);
-}
-
-/** Where the file's bytes have landed without a gap from its start. */
-function landedPrefix(st: RangeState): number {
-  let i = 0;
-  while (i + 1 < st.starts.length && st.starts[i]! + st.done[i]! === st.starts[i + 1]) i++;
-  return st.starts[i]! + st.done[i]!;
 }
 
 async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext, carried?: Switch): Promise<TempResult> {
@@ -110,7 +103,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   // there (else the hash starts over and what landed is read back).
   let threads = carried?.threads;
   if (carried) carried.threads = undefined;
-  if (threads && landedPrefix(st) < threads.hashed) {
+  if (threads && landedPrefix(st.starts, st.done, file.size) < threads.hashed) {
     const pair = threads;
     await pair.hasher.call({ t: "reset" }).catch(async (err: unknown) => {
       await Promise.all([pair.hasher.terminate(), pair.writer.terminate()]);

@@ -61,6 +61,15 @@ export function endOfPart(starts: number[], i: number, size: number): number {
   return i + 1 < starts.length ? starts[i + 1]! : size;
 }
 
+/** Where the bytes have landed without a gap from the file's start (`size` once every part is done). */
+export function landedPrefix(starts: number[], done: number[], size: number): number {
+  for (let i = 0; i < starts.length; i++) {
+    const reached = starts[i]! + done[i]!;
+    if (reached < endOfPart(starts, i, size)) return reached;
+  }
+  return size;
+}
+
 /** The state saved beside `tempPath`, or undefined when it is missing, unreadable or for other bytes. */
 export async function loadRangeState(file: string, repo: RepoFile, tempPath: string): Promise<RangeState | undefined> {
   try {

@@ -2,7 +2,7 @@
 // it, the download engine says so as the bytes land (Landing, which wakes the waiters); when another process
 // of the hub does, its range state says so (RangeStateReader), once the fill goes on in ranges.
 import fs from "node:fs";
-import { endOfPart } from "../../download/range-state.js";
+import { landedPrefix } from "../../download/range-state.js";
 import { readJsonSmallSync } from "../../util/safe-open.js";
 
 /** What this process's fill of a file has landed, and a wake-up for those waiting on more. */
@@ -64,11 +64,7 @@ function rangePrefix(statePath: string, size: number): number | undefined {
   }
   const { starts, done } = st;
   if (st.size !== size || !Array.isArray(starts) || !Array.isArray(done) || starts.length !== done.length) return undefined;
-  for (let i = 0; i < starts.length; i++) {
-    const start = Number(starts[i]);
-    const got = Number(done[i]);
-    if (!(got >= 0)) return undefined;
-    if (start + got < endOfPart(starts as number[], i, size)) return start + got;
-  }
-  return size;
+  const whole = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+  if (!starts.every(whole) || !done.every(whole)) return undefined;
+  return landedPrefix(starts, done, size);
 }
