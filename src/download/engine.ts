@@ -62,6 +62,20 @@ export async function download(modelId: string, selection: Selection, opts: Down
   const offline = opts.offline ?? offlineFromEnv(api.env);
   if (offline) return offlineResult(run, selection);
 
+  // No listing saved for this target: a first download, which usually has a big file. Its threads start
+  // while the listing is out (a cache hit, which has a saved listing, never pays for them).
+  const prewarm = !opts.dryRun && !(await loadListing(target));
+  if (prewarm) void import("./worker-sink.js").then((m) => m.prewarmWorkers(), () => undefined);
+  try {
+    return await listAndFetch(run, selection);
+  } finally {
+    // Threads no file took (a model of small files only) do not outlive the download.
+    if (prewarm) await import("./worker-sink.js").then((m) => m.releaseWarmWorkers(), () => undefined);
+  }
+}
+
+async function listAndFetch(run: Run, selection: Selection): Promise<SnapshotResult> {
+  const { api, modelId, revision, repoType, target, opts, emit } = run;
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal, repoType });
   const chosen = select(listing, selection, opts, modelId, revision, api);
   warnIfUnhashed(modelId, chosen);
