@@ -12,7 +12,7 @@ import { ModelScopeError, AbortedError, BadResponseError, ConnectionFailedError,
 import type { NetworkSettings } from "../settings.js";
 import { DirectBody, DirectBodyTooLargeError, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
 import { directPut, isBodySource, sourceStream, type BodySource } from "./direct-put.js";
-import { dispatcherFor } from "./dispatcher.js";
+import { dispatcherFor, requestVia } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
 import { REFUSED_MAX_RETRIES, noticeRetry } from "./retry-notice.js";
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from "./retry-policy.js";
@@ -201,9 +201,9 @@ export class HubClient {
           res = await directPut(url, body, opts.body!.length, { headers, signal: opts.signal, ...timeouts });
         }
         if (!res) {
-          const [{ request }, dispatcher] = await Promise.all([import("undici"), dispatcherFor(timeouts)]);
+          const dispatcher = await dispatcherFor(timeouts);
           const data = isBodySource(body) ? sourceStream(body, opts.body!.length) : body;
-          res = await request(url, { method, headers, body: data, dispatcher, signal: opts.signal });
+          res = await requestVia(dispatcher, url, { method, headers, body: data, signal: opts.signal });
         }
       } catch (err) {
         throw errorForNetwork(err, url, opts.signal);
