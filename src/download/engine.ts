@@ -64,8 +64,10 @@ export async function download(modelId: string, selection: Selection, opts: Down
 
   // No listing saved for this target: a first download, which usually has a big file. Its threads start
   // while the listing is out (a cache hit, which has a saved listing, never pays for them).
+  // The fetch code loads then too (~10 ms of modules the first file would otherwise wait for).
   const prewarm = !opts.dryRun && !(await loadListing(target));
   if (prewarm) void import("./worker-sink.js").then((m) => m.prewarmWorkers(), () => undefined);
+  if (prewarm) void import("./fetch.js").catch(() => undefined);
   try {
     return await listAndFetch(run, selection);
   } finally {
