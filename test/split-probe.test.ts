@@ -29,6 +29,10 @@ function rig() {
       return openedAt;
     },
     /** `ms` steps: the first stream gets `first` bytes each; the probe `probeBytes` (if it is reading). */
+    /** `ms` without a read: the process was held up, and no byte was taken. */
+    stall(ms: number) {
+      now += ms;
+    },
     async run(ms: number, first: number, probeBytes = 0) {
       for (let i = 0; i < ms; i++) {
         now += 1;
@@ -60,6 +64,27 @@ describe("split probe", () => {
     const r = rig();
     assert.equal(await r.run(101, 40_000), undefined);
     assert.equal(await r.run(200, 30_000, 10_000), "stay");
+  });
+
+  test("a first window with the process held up in it starts again after it: the probe's bytes that come out of the first stream's are not read as a gain", async () => {
+    const r = rig();
+    assert.equal(await r.run(1, 40_000), undefined);
+    r.stall(40); // e.g. a module loading on the main thread: the alone rate would read 24 000 a ms
+    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(r.openedAt, 142, "the window ran 100 ms from the first read after the stall");
+    // The CPU is the limit: the first stream gives up a quarter to the probe (1.0x in total; against the
+    // held-up window it would read 1.67x, steady: a split).
+    assert.equal(await r.run(200, 30_000, 10_000), "stay");
+  });
+
+  test("a link that pauses again and again is measured after a few restarts all the same", async () => {
+    const r = rig();
+    assert.equal(await r.run(1, 40_000), undefined);
+    for (let i = 0; i < 5; i++) {
+      r.stall(35);
+      assert.equal(await r.run(20, 40_000), undefined);
+    }
+    assert.ok(r.openedAt > 0 && r.openedAt <= 1 + 5 * 55, `the probe never opened (${r.openedAt})`);
   });
 
   test("a stream fast alone is never probed", async () => {

@@ -5,7 +5,8 @@
 // keeps its pace. Where the limit is the CPU (a fast link, or a machine busy with something else), the
 // probe's bytes come out of the first stream's, and the total does not rise: no split, whatever the
 // process's CPU share. A stream that is fast alone (150 MB/s) is left alone. The probe's bytes are
-// dropped (a few MiB at most); the first stream is never stopped by this.
+// dropped (a few MiB at most); the first stream is never stopped by this. A first window in which the
+// process was held up (no read for 30 ms) starts again after it.
 import { DirectBody, discardBody, type HubFileResponse } from "../http/index.js";
 
 /** Each measuring window. */
@@ -24,6 +25,13 @@ const GAIN = 1.4;
 const KEPT = 0.7;
 /** ...and did not rise by more than this (then the measurement met a change on the machine: no). */
 const STEADY = 1.3;
+/**
+ * No byte read for this long during the first window: the process was held up (its threads starting, a
+ * module loading, the CPU taken) and the window would read that as a slow link, which the probe's
+ * window then "beats": the window starts again after it, a few times at most (a bursty link may pause).
+ */
+const STALL_MS = 30;
+const MAX_RESTARTS = 2;
 /** After half the window, a clear yes: the gain and the share kept for an early split. */
 const CLEAR_GAIN = 1.8;
 const CLEAR_KEPT = 0.8;
@@ -35,6 +43,8 @@ export class SplitProbe {
   private phase: "baseline" | "probing" | "done" = "baseline";
   private t0 = -1;
   private b0 = 0;
+  private last = -1; // the previous tick, during the first window
+  private restarts = 0;
   private alone = 0; // bytes per ms, the first stream alone
   private probeT0 = -1;
   private probeB0 = 0; // the first stream's bytes when the probe's first byte came
@@ -55,7 +65,10 @@ export class SplitProbe {
   /** Called as the first stream receives; a verdict once there is one (then never again). */
   tick(now = this.clock()): Verdict | undefined {
     if (this.phase === "done") return undefined;
-    if (this.t0 < 0) {
+    const stalled = this.phase === "baseline" && this.last >= 0 && now - this.last > STALL_MS && this.restarts < MAX_RESTARTS;
+    if (stalled) this.restarts++;
+    this.last = now;
+    if (this.t0 < 0 || stalled) {
       this.t0 = now;
       this.b0 = this.received();
       return undefined;
