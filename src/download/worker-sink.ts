@@ -166,9 +166,12 @@ let warm: { sab: SharedArrayBuffer; hasher: RingWorker; writer: RingWorker } | u
 export function prewarmWorkers(): void {
   if (warm) return;
   const sab = new SharedArrayBuffer(RING_BYTES);
-  // A thread that failed before it was taken is not handed to a sink (it would never answer).
+  // A thread that failed before it was taken is not handed to a sink (it would never answer), nor is
+  // its partner kept.
   const drop = (): void => {
-    if (warm === pair) warm = undefined;
+    if (warm !== pair) return;
+    warm = undefined;
+    void Promise.all([pair.hasher.terminate(), pair.writer.terminate()]).catch(() => undefined);
   };
   const pair = { sab, hasher: new RingWorker("hashing", { ring: sab }, drop), writer: new RingWorker("writing", { ring: sab }, drop) };
   pair.hasher.hold(false);
