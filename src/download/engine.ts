@@ -17,7 +17,7 @@ import { DEFAULT_REVISION, cacheRoot as defaultCacheRoot, downloadSettings, offl
 import { PathFilter } from "./filters.js";
 import { META_DIR_NAME, assertSafeRevision, isTempName, localPathOf, lockPathFor, resolveTarget, type Target } from "./layout.js";
 import { tryLock } from "./lock.js";
-import { SummaryWriter, cacheState, listingPath, loadListing, loadSummary, saveListing, type Summary } from "./records.js";
+import { SummaryWriter, cacheState, loadListing, loadSummary, saveListing, type Summary } from "./records.js";
 import type { DownloadOptions, FileResult, ProgressEvent, SnapshotResult } from "./types.js";
 
 export const DEFAULT_MAX_WORKERS = 8;
@@ -62,22 +62,6 @@ export async function download(modelId: string, selection: Selection, opts: Down
   const offline = opts.offline ?? offlineFromEnv(api.env);
   if (offline) return offlineResult(run, selection);
 
-  // No listing saved for this target: a first download, which usually has a big file. Its threads start
-  // while the listing is out (a cache hit, which has a saved listing, never pays for them).
-  // The fetch code loads then too (~10 ms of modules the first file would otherwise wait for).
-  const prewarm = !opts.dryRun && !fs.statSync(listingPath(target), { throwIfNoEntry: false });
-  if (prewarm) void import("./worker-sink.js").then((m) => m.prewarmWorkers(), () => undefined);
-  if (prewarm) void import("./fetch.js").catch(() => undefined);
-  try {
-    return await listAndFetch(run, selection);
-  } finally {
-    // Threads no file took (a model of small files only) do not outlive the download.
-    if (prewarm) await import("./worker-sink.js").then((m) => m.releaseWarmWorkers(), () => undefined);
-  }
-}
-
-async function listAndFetch(run: Run, selection: Selection): Promise<SnapshotResult> {
-  const { api, modelId, revision, repoType, target, opts, emit } = run;
   const listing = await api.listFiles(modelId, { revision, signal: opts.signal, repoType });
   const chosen = select(listing, selection, opts, modelId, revision, api);
   warnIfUnhashed(modelId, chosen);

@@ -129,12 +129,6 @@ export class RingWorker {
     });
   }
 
-  /** Whether the thread keeps the process alive (a thread started ahead of need does not). */
-  hold(on: boolean): void {
-    if (on) this.worker.ref();
-    else this.worker.unref();
-  }
-
   async terminate(): Promise<void> {
     this.worker.removeAllListeners("exit");
     await this.worker.terminate();
@@ -153,37 +147,6 @@ interface Batch {
   len: number;
   hashed: boolean;
   written: boolean;
-}
-
-/** Two threads started ahead of the first big file (prewarmWorkers), with their ring. */
-let warm: { sab: SharedArrayBuffer; hasher: RingWorker; writer: RingWorker } | undefined;
-
-/**
- * Starts a hashing and a writing thread before the download knows it needs them (while the listing is
- * out): their start-up (~75 ms on 2 cores) was on the path to the split probe, which waits for them. The
- * first WorkerSink takes them; unused, they do not keep the process alive.
- */
-export function prewarmWorkers(): void {
-  if (warm) return;
-  const sab = new SharedArrayBuffer(RING_BYTES);
-  // A thread that failed before it was taken is not handed to a sink (it would never answer), nor is
-  // its partner kept.
-  const drop = (): void => {
-    if (warm !== pair) return;
-    warm = undefined;
-    void Promise.all([pair.hasher.terminate(), pair.writer.terminate()]).catch(() => undefined);
-  };
-  const pair = { sab, hasher: new RingWorker("hashing", { ring: sab }, drop), writer: new RingWorker("writing", { ring: sab }, drop) };
-  pair.hasher.hold(false);
-  pair.writer.hold(false);
-  warm = pair;
-}
-
-/** Ends threads started ahead of need that no sink took (a library caller's process goes on). */
-export async function releaseWarmWorkers(): Promise<void> {
-  const pair = warm;
-  warm = undefined;
-  if (pair) await Promise.all([pair.hasher.terminate(), pair.writer.terminate()]);
 }
 
 export class WorkerSink implements Sink {
@@ -209,24 +172,11 @@ export class WorkerSink implements Sink {
     private readonly fh: fsp.FileHandle,
     start: number,
   ) {
-    const onFailure = (err: Error) => this.fail(err);
-    const pre = warm;
-    warm = undefined;
-    const sab = pre?.sab ?? new SharedArrayBuffer(RING_BYTES);
+    const sab = new SharedArrayBuffer(RING_BYTES);
     this.ring = Buffer.from(sab);
-    if (pre) {
-      this.hasher = pre.hasher;
-      this.writer = pre.writer;
-      for (const w of [this.hasher, this.writer]) {
-        w.onFailure = onFailure;
-        w.hold(true);
-      }
-      // Answered in order: the file is the writer's before its first write.
-      this.writer.call({ t: "attach", ring: sab, fd: fh.fd, piece: WRITE_PIECE_BYTES }).catch(onFailure);
-    } else {
-      this.hasher = new RingWorker("hashing", { ring: sab }, onFailure);
-      this.writer = new RingWorker("writing", { ring: sab, fd: fh.fd, piece: WRITE_PIECE_BYTES }, onFailure);
-    }
+    const onFailure = (err: Error) => this.fail(err);
+    this.hasher = new RingWorker("hashing", { ring: sab }, onFailure);
+    this.writer = new RingWorker("writing", { ring: sab, fd: fh.fd, piece: WRITE_PIECE_BYTES }, onFailure);
     this.nextPos = start;
     this.landedPos = start;
   }
