@@ -71,7 +71,7 @@ describe("split probe", () => {
     assert.equal(await r.run(1, 40_000), undefined);
     r.stall(40); // e.g. a module loading on the main thread: the alone rate would read 24 000 a ms
     assert.equal(await r.run(101, 40_000), undefined);
-    assert.equal(r.openedAt, 142, "the window ran 100 ms from the first read after the stall");
+    assert.equal(r.openedAt, 132, "the window ran from the first read after the stall (the probe asked for 10 ms before its end)");
     // The CPU is the limit: the first stream gives up a quarter to the probe (1.0x in total; against the
     // held-up window it would read 1.67x, steady: a split).
     assert.equal(await r.run(200, 30_000, 10_000), "stay");
@@ -85,6 +85,17 @@ describe("split probe", () => {
       assert.equal(await r.run(20, 40_000), undefined);
     }
     assert.ok(r.openedAt > 0 && r.openedAt <= 1 + 5 * 55, `the probe never opened (${r.openedAt})`);
+  });
+
+  test("the probe is asked for before the first window ends, which ends at its first byte: its set-up is off the way to the verdict", async () => {
+    const r = rig();
+    assert.equal(await r.run(91, 40_000), undefined);
+    assert.equal(r.openedAt, 91, "asked for 10 ms before the end of the window (which began at 1)");
+    // Its first byte comes at 96, before the window's 100 ms: the window ends there, and the probe's bytes
+    // count from then on; a clear yes half a window later.
+    assert.equal(await r.run(4, 40_000), undefined);
+    const verdict = await r.run(60, 40_000, 40_000);
+    assert.equal(verdict, "split");
   });
 
   test("a stream fast alone is never probed", async () => {

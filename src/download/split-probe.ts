@@ -32,6 +32,12 @@ const STEADY = 1.3;
  */
 const STALL_MS = 30;
 const MAX_RESTARTS = 2;
+/**
+ * The probe is asked for this long before the first window ends, so that its connection and first answer
+ * are not on the way to the verdict; the first window ends at the probe's first byte at the latest (its
+ * bytes are never counted as the first stream's alone).
+ */
+const LEAD_MS = 10;
 /** After half the window, a clear yes: the gain and the share kept for an early split. */
 const CLEAR_GAIN = 1.8;
 const CLEAR_KEPT = 0.8;
@@ -45,6 +51,7 @@ export class SplitProbe {
   private b0 = 0;
   private last = -1; // the previous tick, during the first window
   private restarts = 0;
+  private opened = false; // the probe was asked for
   private alone = 0; // bytes per ms, the first stream alone
   private probeT0 = -1;
   private probeB0 = 0; // the first stream's bytes when the probe's first byte came
@@ -55,7 +62,7 @@ export class SplitProbe {
 
   constructor(
     /** Opens the probe's request. */
-    private readonly openProbe: () => Promise<HubFileResponse>,
+    private readonly request: () => Promise<HubFileResponse>,
     /** Bytes the first stream has received so far. */
     private readonly received: () => number,
     /** Milliseconds, ascending (tests set their own). */
@@ -65,7 +72,7 @@ export class SplitProbe {
   /** Called as the first stream receives; a verdict once there is one (then never again). */
   tick(now = this.clock()): Verdict | undefined {
     if (this.phase === "done") return undefined;
-    const stalled = this.phase === "baseline" && this.last >= 0 && now - this.last > STALL_MS && this.restarts < MAX_RESTARTS;
+    const stalled = this.phase === "baseline" && !this.opened && this.last >= 0 && now - this.last > STALL_MS && this.restarts < MAX_RESTARTS;
     if (stalled) this.restarts++;
     this.last = now;
     if (this.t0 < 0 || stalled) {
@@ -74,13 +81,17 @@ export class SplitProbe {
       return undefined;
     }
     if (this.phase === "baseline") {
-      if (now - this.t0 < WINDOW_MS) return undefined;
-      this.alone = (this.received() - this.b0) / (now - this.t0);
+      const ms = now - this.t0;
+      if (ms < WINDOW_MS - LEAD_MS) return undefined;
+      // Not ahead of time for a stream that looks fast: that one is not probed at all.
+      if (!this.opened && (this.received() - this.b0) / ms < 0.8 * FAST) this.openProbe();
+      if (ms < WINDOW_MS) return undefined;
+      this.endFirstWindow(now, this.received());
       if (this.alone >= FAST) return this.decide("fast");
-      this.phase = "probing";
-      void this.runProbe();
+      if (!this.opened) this.openProbe();
       return undefined;
     }
+    if (this.alone >= FAST) return this.decide("fast"); // the window ended at the probe's first byte
     if (this.failed) return this.decide("stay");
     if (this.probeT0 < 0) return undefined;
     const end = this.probeEnd >= 0 ? this.probeEnd : now;
@@ -94,6 +105,16 @@ export class SplitProbe {
     const steady = first >= KEPT * this.alone && first <= STEADY * this.alone;
     if (this.probeEnd < 0 && ms < WINDOW_MS && !(ms >= WINDOW_MS / 2 && gain >= CLEAR_GAIN && steady && first >= CLEAR_KEPT * this.alone)) return undefined;
     return this.decide(gain >= GAIN && steady ? "split" : "stay");
+  }
+
+  private endFirstWindow(at: number, bytes: number): void {
+    this.alone = (bytes - this.b0) / Math.max(1, at - this.t0);
+    this.phase = "probing";
+  }
+
+  private openProbe(): void {
+    this.opened = true;
+    void this.runProbe();
   }
 
   private decide(v: Verdict): Verdict {
@@ -115,7 +136,7 @@ export class SplitProbe {
 
   private async runProbe(): Promise<void> {
     try {
-      const res = await this.openProbe();
+      const res = await this.request();
       if (this.stopped || res.status !== 206) {
         discardBody(res.body);
         this.failed = !this.stopped;
@@ -127,6 +148,7 @@ export class SplitProbe {
           // From its first byte: its connection set-up is not throughput.
           this.probeT0 = this.clock();
           this.probeB0 = this.received();
+          if (this.phase === "baseline") this.endFirstWindow(this.probeT0, this.probeB0);
           return;
         }
         this.probeBytes += n;
