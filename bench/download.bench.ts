@@ -25,6 +25,21 @@ import { describeFetch, seenRequests, setThrottle } from "./lib/throttle.js";
 import { aria2, cpuHog, haveCommand, haveOfficialClient, officialClient, type Baseline } from "./lib/baselines.js";
 
 const MB = 1e6;
+/** `--trace`: preloaded into our client (see the file). */
+const CONNECT_TRACE = path.join(REPO_ROOT, "bench", "lib", "connect-trace.mjs");
+
+interface ConnectTrace {
+  connects: number[];
+  parallelAt: number;
+}
+
+function readConnectTrace(file: string): ConnectTrace | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8").trim().split("\n")[0]!) as ConnectTrace;
+  } catch {
+    return undefined;
+  }
+}
 
 const { values: flags } = parseArgs({
   options: {
@@ -42,6 +57,7 @@ const { values: flags } = parseArgs({
     keep: { type: "boolean", default: false },
     order: { type: "string", default: "blocks" },
     strict: { type: "boolean", default: false },
+    trace: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -66,6 +82,8 @@ if (flags.help) {
                          back to back (as hyperfine does); interleaved: curl and ours alternate
   --keep                 keep the temp data
   --strict               exit 1 when a target is missed (always exits 1 when bytes do not verify)
+  --trace                print when each cold run of ours opened its first connection and when it
+                         first had 3 open at once (scenario 2: the ranges), in ms after its start
 `);
   process.exit(0);
 }
@@ -273,11 +291,15 @@ async function runScenario(opts: {
     log(`  ${label}: curl          ${fmtS(r.seconds)} s  ${fmtRate(model.totalBytes, r.seconds)} MB/s`);
     return r;
   };
+  const traced: ConnectTrace[] = [];
   const runOurs = async (i: number, label: string, timed = true): Promise<void> => {
     const cacheDir = path.join(work, `cache-${i}`);
     const args = [cliBin, "download", model.modelId, "--cache-dir", cacheDir, ...maxWorkers];
     const seenBefore = opts.hubStats ? (await seenRequests(hub.url)).length : 0;
-    const c = await measure(hub, process.execPath, args, ourEnv);
+    const traceFile = path.join(work, "connect-trace.jsonl");
+    fs.rmSync(traceFile, { force: true });
+    const c = await measure(hub, process.execPath, flags.trace ? ["--import", CONNECT_TRACE, ...args] : args, flags.trace ? { ...ourEnv, BENCH_CONNECT_TRACE: traceFile } : ourEnv);
+    const trace = flags.trace ? readConnectTrace(traceFile) : undefined;
     if (c.code !== 0) throw new Error(`modelscope download failed (exit ${c.code}):\n${c.stderr.trim().split("\n").slice(-15).join("\n")}`);
     if (opts.hubStats && i === 0) notes.push(`ours, cold: ${describeFetch((await seenRequests(hub.url)).slice(seenBefore), model.big.path)}`);
     const h = await measure(hub, process.execPath, args, ourEnv);
@@ -287,13 +309,15 @@ async function runScenario(opts: {
     else if (i === 0) problems.push(...(await verifyFolder(folder, model)).map((p) => `modelscope download: ${p}`));
     if (folder && downloadedFolder(h.stdout) !== folder) problems.push(`cache hit printed ${downloadedFolder(h.stdout)}, cold printed ${folder}`);
     fs.rmSync(cacheDir, { recursive: true, force: true });
+    const traceText = trace ? ` (connections: first at ${trace.connects[0] ?? "-"} ms, 3 at once at ${trace.parallelAt >= 0 ? `${trace.parallelAt} ms` : "never"}, ${trace.connects.length} in all)` : "";
     if (!timed) {
-      log(`  ${label}: ours, cold    ${fmtS(c.seconds)} s  ${fmtRate(model.totalBytes, c.seconds)} MB/s`);
+      log(`  ${label}: ours, cold    ${fmtS(c.seconds)} s  ${fmtRate(model.totalBytes, c.seconds)} MB/s${traceText}`);
       return;
     }
+    if (trace) traced.push(trace);
     cold.push(c);
     hit.push(h);
-    log(`  ${label}: ours, cold    ${fmtS(c.seconds)} s  ${fmtRate(model.totalBytes, c.seconds)} MB/s; cache hit ${fmtS(h.seconds)} s`);
+    log(`  ${label}: ours, cold    ${fmtS(c.seconds)} s  ${fmtRate(model.totalBytes, c.seconds)} MB/s; cache hit ${fmtS(h.seconds)} s${traceText}`);
   };
 
   const others = new Map<string, StepResult[]>((opts.baselines ?? []).map((b) => [b.step, []]));
@@ -338,6 +362,10 @@ async function runScenario(opts: {
     }
   }
   for (const p of problems) log(`  VERIFY FAILED ${p}`);
+  if (traced.length > 0) {
+    const at = traced.map((t) => t.parallelAt).filter((t) => t >= 0);
+    notes.push(`ours, cold, traced: first connection a median ${median(traced.map((t) => t.connects[0] ?? NaN)).toFixed(0)} ms after start; 3 open at once in ${at.length} of ${traced.length} run(s)${at.length ? `, a median ${median(at).toFixed(0)} ms after start` : ""}`);
+  }
 
   const curlS = median(curl.map((r) => r.seconds));
   const coldS = median(cold.map((r) => r.seconds));
