@@ -35,7 +35,7 @@ export async function releaseThreads(carried: Switch | undefined): Promise<void>
   const t = carried?.threads;
   if (!t) return;
   carried.threads = undefined;
-  await Promise.all([t.hasher.terminate(), t.writer.terminate()]);
+  await Promise.all([t.hasher.terminate(), t.writer?.terminate()]);
 }
 
 async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext, carried?: Switch): Promise<TempResult> {
@@ -106,19 +106,19 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   if (threads && landedPrefix(st.starts, st.done, file.size) < threads.hashed) {
     const pair = threads;
     await pair.hasher.call({ t: "reset" }).catch(async (err: unknown) => {
-      await Promise.all([pair.hasher.terminate(), pair.writer.terminate()]);
+      await Promise.all([pair.hasher.terminate(), pair.writer?.terminate()]);
       throw err;
     });
     threads = { ...pair, hashed: 0 };
   }
   const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads);
+  sink.onBytes = (bytes) => ctx.emit({ type: "bytes", path: file.path, bytes });
 
   /** One range's body read straight into its lane of the ring (direct transport). */
   const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> =>
     receiveInto(body, () => lane.nextSpace(), (n) => {
       const take = Math.min(n, partEnd - lane.next);
       const room = lane.commit(take, () => body.resume());
-      ctx.emit({ type: "bytes", path: file.path, bytes: take });
       if (lane.next >= partEnd) {
         body.destroy();
         return false;
@@ -157,7 +157,6 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
         else for await (const chunk of res.body as AsyncIterable<Buffer>) {
           const data = lane.next + chunk.length > partEnd ? chunk.subarray(0, partEnd - lane.next) : chunk;
           const wait = lane.add(data);
-          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
           if (lane.next >= partEnd) {
             discardBody(res.body);
             break;

@@ -1,17 +1,22 @@
-// Where parallel range streams' bytes go: off the main thread, as for the single stream (worker-sink.ts).
-// Each stream (a lane) owns a small ring in shared memory; the socket reads straight into it (or a
-// received chunk is copied in), and each batch (full, or one that waited LINGER_MS) goes to one worker
-// thread that writes it at its file position while the lane goes on receiving. The hash follows the
-// file in order on a second worker: a batch that starts exactly where the hash stands is hashed from
-// the ring; bytes that landed ahead of it (other ranges, a resumed run) are read back from the file by
-// that worker once the hash reaches them. No buffer is allocated per chunk.
+// Where parallel range streams' bytes go. Each stream (a lane) owns a small ring in shared memory; the
+// socket reads straight into it (or a received chunk is copied in). A lane's bytes are written to the
+// file from the main thread (positional writes of the ring, a few per lane and tick: TICK_MS), and the
+// hash follows the file in order on one worker thread: a batch that starts exactly where the hash stands
+// is hashed from the ring; bytes that landed ahead of it (other ranges, a resumed run) are read back from
+// the file by that thread once the hash reaches them, one message per tick at most. No buffer is
+// allocated per chunk.
+//
+// Why the writes are not on a thread of their own (as the single stream's are): capped range streams
+// bring a few hundred MB/s at most, one tick's writes (~0.6 MB per lane at 40 MB/s) take the main thread
+// 1-5 ms while the sockets buffer, and a thread costs ~0.045 CPU-s to start plus a message, a wake-up
+// and an answer per batch.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { RingWorker, type RingPair } from "./worker-sink.js";
 import { openPartial } from "../util/safe-open.js";
 
 const KiB = 1024;
-/** Each lane's ring; the socket reads at most READ_SLICE at once into it, and batches go out at BATCH (a capped
- * stream's batches mostly go at LINGER_MS: ~0.8 MB at 40 MB/s; messages to the workers cost ~50 µs each). */
+/** Each lane's ring; the socket reads at most READ_SLICE at once into it, and its bytes go out at BATCH or at the tick. */
 const LANE_BYTES = 2048 * KiB;
 const READ_SLICE = 256 * KiB;
 const BATCH_BYTES = 1024 * KiB;
@@ -21,24 +26,41 @@ const BATCH_BYTES = 1024 * KiB;
  * capped, 4 interleaved runs each), within noise of 512 KiB. sink.ts says why the single stream's stay small.
  */
 const RANGE_WRITE_PIECE = 256 * KiB;
-/** Longest a received byte waits for its batch to fill before it is written anyway (a resume keeps what landed). */
-const LINGER_MS = 20;
+/**
+ * The shared tick: the longest a received byte waits before it is written (a resume keeps what landed);
+ * ~0.6 MB per lane at 40 MB/s. One timer for all lanes, and one message to the hash thread per tick.
+ */
+const TICK_MS = 15;
 
 interface Batch {
   off: number; // ring offset (absolute)
   len: number;
   pos: number; // file position of its first byte
-  /** Answers still awaited: the write, and the hash when hashed from the ring. */
-  busy: number;
+  /** Still being hashed from the ring: its space is not free yet. */
+  hashing: boolean;
+}
+
+/** A batch in a message to the hash thread: its lane, told when the answer comes. */
+interface Sent {
+  lane: Lane;
+  b: Batch;
 }
 
 export class RangeSink {
   private readonly hasher: RingWorker;
-  private readonly writer: RingWorker;
+  private readonly ring: Buffer;
   private failure: Error | undefined;
   /** Where the hash will stand once every message posted to the hasher is done. */
   private hashQueued = 0;
   private closed = false;
+  /** The next message to the hash thread: flat [kind, a, len] (0 = ring data at a, 1 = file bytes from a). */
+  private hashOps: number[] = [];
+  private hashBatches: Sent[] = [];
+  /** Bytes written since the last progress event. */
+  private unreported = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Received bytes as they are written (progress events: per tick or batch, not per read). */
+  onBytes: (n: number) => void = () => undefined;
   readonly lanes: Lane[];
 
   private constructor(
@@ -52,32 +74,33 @@ export class RangeSink {
     const onFailure = (err: Error) => this.fail(err);
     if (pair) {
       this.hasher = pair.hasher;
-      this.writer = pair.writer;
-      this.hasher.onFailure = this.writer.onFailure = onFailure;
+      this.hasher.onFailure = onFailure;
       this.hashQueued = pair.hashed;
     } else {
-      this.hasher = new RingWorker("hashing", { ring: sab, fd: fh.fd }, onFailure);
-      this.writer = new RingWorker("writing", { ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE }, onFailure);
+      this.hasher = new RingWorker("hashing", { ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE }, onFailure);
     }
-    const ring = Buffer.from(sab);
+    const ring = (this.ring = Buffer.from(sab));
     const lanes = sab.byteLength / LANE_BYTES;
     this.lanes = Array.from({ length: lanes }, (_, i) => new Lane(this, ring.subarray(i * LANE_BYTES, (i + 1) * LANE_BYTES), i * LANE_BYTES));
   }
 
   /**
    * Opens the preallocated temp file for positional writes; `landedEnd` tells what has landed where.
-   * With `pair` (a single stream's threads), they go on here; its hash stands at `pair.hashed`, which
-   * the caller made sure has landed. The pair is this sink's from the call on (closed with it).
+   * With `pair` (a single stream's threads), its hashing thread goes on here (a writing thread is not
+   * needed: stopped); its hash stands at `pair.hashed`, which the caller made sure has landed. The pair
+   * is this sink's from the call on (closed with it).
    */
   static async open(file: string, lanes: number, size: number, landedEnd: (pos: number) => number, pair?: RingPair): Promise<RangeSink> {
     const sab = new SharedArrayBuffer(lanes * LANE_BYTES);
     let fh: fsp.FileHandle | undefined;
     try {
+      const writer = pair?.writer;
+      if (pair) pair.writer = undefined;
+      await writer?.terminate();
       fh = await openPartial(file, "resume");
-      const attach = { t: "attach", ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE };
-      if (pair) await Promise.all([pair.hasher.call(attach), pair.writer.call(attach)]);
+      if (pair) await pair.hasher.call({ t: "attach", ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE });
     } catch (err) {
-      await Promise.all([fh?.close(), pair?.hasher.terminate(), pair?.writer.terminate()]);
+      await Promise.all([fh?.close(), pair?.hasher.terminate()]);
       throw err;
     }
     return new RangeSink(fh, sab, size, landedEnd, pair);
@@ -92,36 +115,83 @@ export class RangeSink {
     for (const lane of this.lanes) lane.wake();
   }
 
-  /** Sends a batch to be written (and hashed, when the hash stands where it starts); `done` once both answered. */
-  post(lane: Lane, b: Batch): void {
-    const failed = (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err)));
-    b.busy = 1;
-    if (b.pos === this.hashQueued) {
-      b.busy++;
-      this.hashQueued += b.len;
-      this.hasher.call({ t: "data", off: b.off, len: b.len }).then(() => lane.answered(b), failed);
+  /**
+   * Writes a lane's batch at its file position, and queues it to be hashed from the ring when the hash
+   * stands where it starts. False when the write failed (the sink has failed).
+   */
+  land(lane: Lane, b: Batch): boolean {
+    if (this.failure) return false;
+    try {
+      for (let done = 0; done < b.len; ) {
+        const n = fs.writeSync(this.fh.fd, this.ring, b.off + done, Math.min(RANGE_WRITE_PIECE, b.len - done), b.pos + done);
+        if (n <= 0) throw new Error("short write");
+        done += n;
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return false;
     }
-    this.writer.call({ t: "write", off: b.off, len: b.len, pos: b.pos }).then(() => {
-      lane.written(b.pos + b.len);
-      this.catchUp();
-      lane.answered(b);
-    }, failed);
+    if (b.pos === this.hashQueued) {
+      b.hashing = true;
+      this.hashQueued += b.len;
+      this.hashOps.push(0, b.off, b.len);
+      this.hashBatches.push({ lane, b });
+    }
+    this.unreported += b.len;
+    lane.written(b.pos + b.len);
+    this.catchUp();
+    return true;
   }
 
-  /** Hands the hasher the bytes that landed ahead of it and that it has now reached (read back from the file). */
-  catchUp(): void {
+  /** Sends the hash thread what is queued for it (one message), and reports progress. */
+  send(): void {
+    if (this.hashOps.length > 0) {
+      const h = this.hashOps;
+      const sent = this.hashBatches;
+      this.hashOps = [];
+      this.hashBatches = [];
+      this.hasher.call({ t: "hashes", h }).then(
+        () => {
+          for (const { lane, b } of sent) lane.hashed(b);
+        },
+        (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
+      );
+    }
+    if (this.unreported > 0) {
+      const n = this.unreported;
+      this.unreported = 0;
+      this.onBytes(n);
+    }
+  }
+
+  /** Queues, for the hasher, the bytes that landed ahead of it and that it has now reached (read back from the file). */
+  private catchUp(): void {
     while (this.hashQueued < this.size && !this.failure) {
       const end = this.landedEnd(this.hashQueued);
       if (end <= this.hashQueued) return;
-      const from = this.hashQueued;
+      this.hashOps.push(1, this.hashQueued, end - this.hashQueued);
       this.hashQueued = end;
-      this.hasher.call({ t: "range", from, len: end - from }).catch((err: unknown) => this.fail(err as Error));
     }
+  }
+
+  /** Runs the tick soon (a lane has bytes waiting). */
+  schedule(): void {
+    if (!this.timer && !this.closed) this.timer = setTimeout(() => this.tick(), TICK_MS);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    let waiting = false;
+    for (const lane of this.lanes) lane.post();
+    this.send();
+    for (const lane of this.lanes) waiting ||= lane.waiting;
+    if (waiting) this.schedule();
   }
 
   /** Once every range has landed: the sha256 of the whole file. */
   async digest(): Promise<string> {
     this.catchUp();
+    this.send();
     if (this.failure) throw this.failure;
     if (this.hashQueued !== this.size) throw new Error(`internal: hash at ${this.hashQueued} of ${this.size} bytes`);
     const r = await this.hasher.call({ t: "finish" });
@@ -130,21 +200,22 @@ export class RangeSink {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     await Promise.all(this.lanes.map((l) => l.flush().catch(() => undefined)));
-    await Promise.all([this.hasher.terminate(), this.writer.terminate()]);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.hasher.terminate();
     await this.fh.close();
   }
 }
 
 /** One range stream's way into the sink: its own small ring, whose batches land in order. */
 export class Lane {
+  /** Batches written and still being hashed from the ring, in ring order. */
   private readonly batches: Batch[] = [];
   private head = 0; // lane offset where the next byte goes
-  private pendingStart = 0; // lane offset of the bytes not yet posted
+  private pendingStart = 0; // lane offset of the bytes not yet written
   private pendingLen = 0;
-  private outstanding = 0; // bytes posted or pending, not yet landed
-  private timer: NodeJS.Timeout | undefined;
+  private outstanding = 0; // bytes pending or being hashed: their ring space is not free
   private waiter: (() => void) | undefined;
   private onWritten: ((end: number) => void) | undefined;
   /** File position of the next byte. */
@@ -166,11 +237,20 @@ export class Lane {
     this.onWritten?.(end);
   }
 
-  /** A batch's answer came: free the landed batches at the front. */
-  answered(b: Batch): void {
-    b.busy--;
-    while (this.batches.length > 0 && this.batches[0]!.busy === 0) this.outstanding -= this.batches.shift()!.len;
+  /** Bytes received and not yet written. */
+  get waiting(): boolean {
+    return this.pendingLen > 0;
+  }
+
+  /** A batch was hashed from the ring: its space (and that of any written after it) is free. */
+  hashed(b: Batch): void {
+    b.hashing = false;
+    this.free();
     this.wake();
+  }
+
+  private free(): void {
+    while (this.batches.length > 0 && !this.batches[0]!.hashing) this.outstanding -= this.batches.shift()!.len;
   }
 
   wake(): void {
@@ -202,10 +282,12 @@ export class Lane {
     this.pendingLen += n;
     this.outstanding += n;
     this.next += n;
-    if (this.head === LANE_BYTES || this.pendingLen >= BATCH_BYTES) this.post();
-    else if (this.pendingLen > 0) this.timer ??= setTimeout(() => this.post(), LINGER_MS);
+    if (this.pendingLen >= BATCH_BYTES || this.head === LANE_BYTES) this.post(); // a batch never wraps
+    if (this.pendingLen > 0) this.sink.schedule();
+    this.check();
     if (this.spaceFree()) return true;
-    this.post();
+    // Only a batch still being hashed from the ring holds it: the hash thread has it already.
+    this.sink.send();
     const wait = () => {
       if (this.spaceFree() || this.sink.failed) onSpace();
       else this.waiter = wait;
@@ -218,7 +300,10 @@ export class Lane {
   add(chunk: Uint8Array): Promise<void> | undefined {
     for (let src = chunk; src.length > 0; ) {
       this.check();
-      if (!this.spaceFree()) return new Promise<void>((r) => this.whenSpace(r)).then(() => this.add(src));
+      if (!this.spaceFree()) {
+        this.sink.send();
+        return new Promise<void>((r) => this.whenSpace(r)).then(() => this.add(src));
+      }
       const space = this.nextSpace();
       const k = Math.min(space.length, src.length);
       space.set(src.subarray(0, k));
@@ -236,22 +321,21 @@ export class Lane {
     wait();
   }
 
-  /** Sends the bytes received since the last batch. */
-  private post(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  /** Writes the bytes received since the last batch (their hash, if any, goes with the sink's next message). */
+  post(): void {
     if (this.pendingLen === 0) return;
-    const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, busy: 0 };
+    const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, hashing: false };
     this.batches.push(b);
     if (this.head === LANE_BYTES) this.head = 0;
     this.pendingStart = this.head;
     this.pendingLen = 0;
-    this.sink.post(this, b);
+    if (this.sink.land(this, b)) this.free();
   }
 
   /** Lands everything received so far (a retry or the next range starts from there). */
   async flush(): Promise<void> {
     this.post();
+    this.sink.send();
     while (this.batches.length > 0 && !this.sink.failed) await new Promise<void>((r) => (this.waiter = r));
     this.check();
   }
