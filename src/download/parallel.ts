@@ -111,7 +111,7 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     });
     threads = { ...pair, hashed: 0 };
   }
-  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads);
+  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads, ctx.ownEventLoop === true);
   sink.onBytes = (bytes) => ctx.emit({ type: "bytes", path: file.path, bytes });
 
   /** One range's body read straight into its lane of the ring (direct transport). */

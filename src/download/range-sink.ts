@@ -1,15 +1,15 @@
 // Where parallel range streams' bytes go. Each stream (a lane) owns a small ring in shared memory; the
-// socket reads straight into it (or a received chunk is copied in). A lane's bytes are written to the
-// file from the main thread (positional writes of the ring, a few per lane and tick: TICK_MS), and the
-// hash follows the file in order on one worker thread: a batch that starts exactly where the hash stands
-// is hashed from the ring; bytes that landed ahead of it (other ranges, a resumed run) are read back from
-// the file by that thread once the hash reaches them, one message per tick at most. No buffer is
-// allocated per chunk.
+// socket reads straight into it (or a received chunk is copied in). A lane's bytes go out at a shared
+// tick (TICK_MS) or once a batch is full: written at their file position, and hashed in file order on a
+// worker thread: a batch that starts exactly where the hash stands is hashed from the ring; bytes that
+// landed ahead of it (other ranges, a resumed run) are read back from the file by that thread once the
+// hash reaches them. One message per thread and tick at most; no buffer allocated per chunk.
 //
-// Why the writes are not on a thread of their own (as the single stream's are): capped range streams
-// bring a few hundred MB/s at most, one tick's writes (~0.6 MB per lane at 40 MB/s) take the main thread
-// 1-5 ms while the sockets buffer, and a thread costs ~0.045 CPU-s to start plus a message, a wake-up
-// and an answer per batch.
+// Where the writes run: with `writeInline` (a process whose event loop does nothing else, the CLI) on
+// the main thread itself: capped range streams bring a few hundred MB/s at most, one tick's writes
+// (~0.6 MB per lane at 40 MB/s) take it 1-5 ms while the sockets buffer, and a thread of their own
+// costs ~0.045 CPU-s to start plus a message, a wake-up and an answer per tick. Otherwise (a server, an
+// app) on a writing thread, so the caller's event loop is never held up.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { RingWorker, type RingPair } from "./worker-sink.js";
@@ -36,11 +36,12 @@ interface Batch {
   off: number; // ring offset (absolute)
   len: number;
   pos: number; // file position of its first byte
-  /** Still being hashed from the ring: its space is not free yet. */
+  /** Still being written by the writing thread, or hashed from the ring: its space is not free yet. */
+  writing: boolean;
   hashing: boolean;
 }
 
-/** A batch in a message to the hash thread: its lane, told when the answer comes. */
+/** A batch in a message to a thread: its lane, told when the answer comes. */
 interface Sent {
   lane: Lane;
   b: Batch;
@@ -48,6 +49,8 @@ interface Sent {
 
 export class RangeSink {
   private readonly hasher: RingWorker;
+  /** The writing thread, unless the writes run on the main thread (`writeInline`). */
+  private readonly writer: RingWorker | undefined;
   private readonly ring: Buffer;
   private failure: Error | undefined;
   /** Where the hash will stand once every message posted to the hasher is done. */
@@ -56,6 +59,9 @@ export class RangeSink {
   /** The next message to the hash thread: flat [kind, a, len] (0 = ring data at a, 1 = file bytes from a). */
   private hashOps: number[] = [];
   private hashBatches: Sent[] = [];
+  /** The next message to the writing thread: flat [off, len, pos]. */
+  private writeOps: number[] = [];
+  private writeBatches: Sent[] = [];
   /** Bytes written since the last progress event. */
   private unreported = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -70,15 +76,19 @@ export class RangeSink {
     /** The end of the bytes landed contiguously from `pos` (in the part holding it). */
     private readonly landedEnd: (pos: number) => number,
     pair: RingPair | undefined,
+    writeInline: boolean,
   ) {
     const onFailure = (err: Error) => this.fail(err);
+    const data = { ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE };
     if (pair) {
       this.hasher = pair.hasher;
       this.hasher.onFailure = onFailure;
       this.hashQueued = pair.hashed;
     } else {
-      this.hasher = new RingWorker("hashing", { ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE }, onFailure);
+      this.hasher = new RingWorker("hashing", data, onFailure);
     }
+    if (pair?.writer) pair.writer.onFailure = onFailure;
+    this.writer = writeInline ? undefined : (pair?.writer ?? new RingWorker("writing", data, onFailure));
     const ring = (this.ring = Buffer.from(sab));
     const lanes = sab.byteLength / LANE_BYTES;
     this.lanes = Array.from({ length: lanes }, (_, i) => new Lane(this, ring.subarray(i * LANE_BYTES, (i + 1) * LANE_BYTES), i * LANE_BYTES));
@@ -86,24 +96,27 @@ export class RangeSink {
 
   /**
    * Opens the preallocated temp file for positional writes; `landedEnd` tells what has landed where.
-   * With `pair` (a single stream's threads), its hashing thread goes on here (a writing thread is not
-   * needed: stopped); its hash stands at `pair.hashed`, which the caller made sure has landed. The pair
-   * is this sink's from the call on (closed with it).
+   * With `pair` (a single stream's threads), they go on here (its writing thread, if it has one, only
+   * without `writeInline`); its hash stands at `pair.hashed`, which the caller made sure has landed. The
+   * pair is this sink's from the call on (closed with it).
    */
-  static async open(file: string, lanes: number, size: number, landedEnd: (pos: number) => number, pair?: RingPair): Promise<RangeSink> {
+  static async open(file: string, lanes: number, size: number, landedEnd: (pos: number) => number, pair: RingPair | undefined, writeInline: boolean): Promise<RangeSink> {
     const sab = new SharedArrayBuffer(lanes * LANE_BYTES);
     let fh: fsp.FileHandle | undefined;
     try {
-      const writer = pair?.writer;
-      if (pair) pair.writer = undefined;
-      await writer?.terminate();
+      if (pair?.writer && writeInline) {
+        const writer = pair.writer;
+        pair.writer = undefined;
+        await writer.terminate();
+      }
       fh = await openPartial(file, "resume");
-      if (pair) await pair.hasher.call({ t: "attach", ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE });
+      const attach = { t: "attach", ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE };
+      if (pair) await Promise.all([pair.hasher.call(attach), pair.writer?.call(attach)]);
     } catch (err) {
-      await Promise.all([fh?.close(), pair?.hasher.terminate()]);
+      await Promise.all([fh?.close(), pair?.hasher.terminate(), pair?.writer?.terminate()]);
       throw err;
     }
-    return new RangeSink(fh, sab, size, landedEnd, pair);
+    return new RangeSink(fh, sab, size, landedEnd, pair, writeInline);
   }
 
   get failed(): Error | undefined {
@@ -116,11 +129,24 @@ export class RangeSink {
   }
 
   /**
-   * Writes a lane's batch at its file position, and queues it to be hashed from the ring when the hash
-   * stands where it starts. False when the write failed (the sink has failed).
+   * A lane's batch goes out: hashed from the ring when the hash stands where it starts (next message),
+   * and written at its file position, at once on this thread or by the writing thread (next message).
    */
-  land(lane: Lane, b: Batch): boolean {
-    if (this.failure) return false;
+  land(lane: Lane, b: Batch): void {
+    if (this.failure) return;
+    if (b.pos === this.hashQueued) {
+      b.hashing = true;
+      this.hashQueued += b.len;
+      this.hashOps.push(0, b.off, b.len);
+      this.hashBatches.push({ lane, b });
+    }
+    this.unreported += b.len;
+    if (this.writer) {
+      b.writing = true;
+      this.writeOps.push(b.off, b.len, b.pos);
+      this.writeBatches.push({ lane, b });
+      return;
+    }
     try {
       for (let done = 0; done < b.len; ) {
         const n = fs.writeSync(this.fh.fd, this.ring, b.off + done, Math.min(RANGE_WRITE_PIECE, b.len - done), b.pos + done);
@@ -129,33 +155,38 @@ export class RangeSink {
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
-      return false;
+      return;
     }
-    if (b.pos === this.hashQueued) {
-      b.hashing = true;
-      this.hashQueued += b.len;
-      this.hashOps.push(0, b.off, b.len);
-      this.hashBatches.push({ lane, b });
-    }
-    this.unreported += b.len;
     lane.written(b.pos + b.len);
     this.catchUp();
-    return true;
   }
 
-  /** Sends the hash thread what is queued for it (one message), and reports progress. */
+  /** The writing thread wrote these: they count as landed, and the hash may read back what it reached. */
+  private written(sent: Sent[]): void {
+    for (const { lane, b } of sent) lane.written(b.pos + b.len);
+    this.catchUp();
+    for (const { lane, b } of sent) lane.done(b, "writing");
+    this.send();
+  }
+
+  /** Sends each thread what is queued for it (one message each), and reports progress. */
   send(): void {
+    const fail = (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err)));
+    if (this.writeOps.length > 0) {
+      const w = this.writeOps;
+      const sent = this.writeBatches;
+      this.writeOps = [];
+      this.writeBatches = [];
+      this.writer!.call({ t: "writes", w }).then(() => this.written(sent), fail);
+    }
     if (this.hashOps.length > 0) {
       const h = this.hashOps;
       const sent = this.hashBatches;
       this.hashOps = [];
       this.hashBatches = [];
-      this.hasher.call({ t: "hashes", h }).then(
-        () => {
-          for (const { lane, b } of sent) lane.hashed(b);
-        },
-        (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
-      );
+      this.hasher.call({ t: "hashes", h }).then(() => {
+        for (const { lane, b } of sent) lane.done(b, "hashing");
+      }, fail);
     }
     if (this.unreported > 0) {
       const n = this.unreported;
@@ -203,19 +234,19 @@ export class RangeSink {
     await Promise.all(this.lanes.map((l) => l.flush().catch(() => undefined)));
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.hasher.terminate();
+    await Promise.all([this.hasher.terminate(), this.writer?.terminate()]);
     await this.fh.close();
   }
 }
 
 /** One range stream's way into the sink: its own small ring, whose batches land in order. */
 export class Lane {
-  /** Batches written and still being hashed from the ring, in ring order. */
+  /** Batches still being written or hashed from the ring, in ring order. */
   private readonly batches: Batch[] = [];
   private head = 0; // lane offset where the next byte goes
   private pendingStart = 0; // lane offset of the bytes not yet written
   private pendingLen = 0;
-  private outstanding = 0; // bytes pending or being hashed: their ring space is not free
+  private outstanding = 0; // bytes pending, being written or hashed: their ring space is not free
   private waiter: (() => void) | undefined;
   private onWritten: ((end: number) => void) | undefined;
   /** File position of the next byte. */
@@ -242,15 +273,15 @@ export class Lane {
     return this.pendingLen > 0;
   }
 
-  /** A batch was hashed from the ring: its space (and that of any written after it) is free. */
-  hashed(b: Batch): void {
-    b.hashing = false;
+  /** A batch was written or hashed: the space of the batches at the front that are both is free. */
+  done(b: Batch, what: "writing" | "hashing"): void {
+    b[what] = false;
     this.free();
     this.wake();
   }
 
   private free(): void {
-    while (this.batches.length > 0 && !this.batches[0]!.hashing) this.outstanding -= this.batches.shift()!.len;
+    while (this.batches.length > 0 && !this.batches[0]!.hashing && !this.batches[0]!.writing) this.outstanding -= this.batches.shift()!.len;
   }
 
   wake(): void {
@@ -286,7 +317,6 @@ export class Lane {
     if (this.pendingLen > 0) this.sink.schedule();
     this.check();
     if (this.spaceFree()) return true;
-    // Only a batch still being hashed from the ring holds it: the hash thread has it already.
     this.sink.send();
     const wait = () => {
       if (this.spaceFree() || this.sink.failed) onSpace();
@@ -321,15 +351,16 @@ export class Lane {
     wait();
   }
 
-  /** Writes the bytes received since the last batch (their hash, if any, goes with the sink's next message). */
+  /** Sends out the bytes received since the last batch (see RangeSink.land). */
   post(): void {
     if (this.pendingLen === 0) return;
-    const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, hashing: false };
+    const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, writing: false, hashing: false };
     this.batches.push(b);
     if (this.head === LANE_BYTES) this.head = 0;
     this.pendingStart = this.head;
     this.pendingLen = 0;
-    if (this.sink.land(this, b)) this.free();
+    this.sink.land(this, b);
+    if (!this.sink.failed) this.free();
   }
 
   /** Lands everything received so far (a retry or the next range starts from there). */

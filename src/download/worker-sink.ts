@@ -23,6 +23,7 @@ const LINGER_MS = 20;
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
+//           {t:"writes", w}         several in one message: w = [off, len, pos, ...]
 //           {t:"hashes", h}         many of data and range in one message: h = [kind, a, len, ...],
 //                                   kind 0 = data (a = ring offset), 1 = range (a = file position)
 //   both:   {t:"wh", off, len, pos} writes ring[off, off+len) at pos, then hashes it (one thread for both)
@@ -60,6 +61,9 @@ parentPort.on("message", (m) => {
   try {
     if (m.t === "write") {
       write(m.off, m.len, m.pos);
+      parentPort.postMessage({ t: "ok" });
+    } else if (m.t === "writes") {
+      for (let i = 0; i < m.w.length; i += 3) write(m.w[i], m.w[i + 1], m.w[i + 2]);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "wh") {
       write(m.off, m.len, m.pos);
