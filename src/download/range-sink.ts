@@ -205,7 +205,7 @@ export class RangeSink {
     }
   }
 
-  /** Runs the tick soon (a lane has bytes waiting). */
+  /** Runs the tick soon (a lane has bytes waiting, or a thread a message). */
   schedule(): void {
     if (!this.timer && !this.closed) this.timer = setTimeout(() => this.tick(), TICK_MS);
   }
@@ -314,7 +314,7 @@ export class Lane {
     this.outstanding += n;
     this.next += n;
     if (this.pendingLen >= BATCH_BYTES || this.head === LANE_BYTES) this.post(); // a batch never wraps
-    if (this.pendingLen > 0) this.sink.schedule();
+    this.sink.schedule(); // what waits (bytes, or messages for the threads) goes at the tick
     this.check();
     if (this.spaceFree()) return true;
     this.sink.send();
@@ -360,7 +360,9 @@ export class Lane {
     this.pendingStart = this.head;
     this.pendingLen = 0;
     this.sink.land(this, b);
-    if (!this.sink.failed) this.free();
+    if (this.sink.failed) return;
+    this.free();
+    this.wake();
   }
 
   /** Lands everything received so far (a retry or the next range starts from there). */
