@@ -30,14 +30,14 @@ const ENV = {
   MODELSCOPE_DOWNLOAD_HASH_WORKER_MB: "0.25",
 };
 
-function run(home: string, extra: Record<string, string> = {}, ownEventLoop?: boolean) {
+function run(home: string, extra: Record<string, string> = {}) {
   const cacheDir = path.join(home, "cache");
   const events: ProgressEvent[] = [];
   const api = new HubApi({ endpoint: hub.url, home, env: cleanEnv(home, { ...ENV, ...extra }) });
   return {
     events,
     cacheDir,
-    go: (include?: string) => snapshotDownload("acme/f", { api, cacheDir, include, ownEventLoop, onProgress: (e) => events.push(e) }),
+    go: (include?: string) => snapshotDownload("acme/f", { api, cacheDir, include, onProgress: (e) => events.push(e) }),
   };
 }
 
@@ -63,20 +63,6 @@ describe("connection faults resume with Range", () => {
         assert.ok((await hubStats(hub)).bytesSent[file]! < data.length + 100 * 1024);
       });
     }
-  }
-
-  // The CLI's way (ownEventLoop): range streams write from the main thread, one thread hashes.
-  for (const kind of ["close", "reset"] as const) {
-    test(`${kind} mid-file (large.bin), ranges written from the main thread: resumes, every byte right`, async () => {
-      await setFaults(hub, [{ kind, path: "large.bin", afterBytes: 10 * 1024, times: 2 }]);
-      const r = run(tempDir(), {}, true);
-      await r.go("large.bin");
-      assert.equal(sha256(fileIn(r.cacheDir, "large.bin")), sha256(LARGE));
-      assert.ok(retries(r.events).length >= 1, "no retry happened");
-      assert.ok((await hubStats(hub)).bytesSent["large.bin"]! < LARGE.length + 100 * 1024);
-      const got = r.events.filter((e) => e.type === "bytes").reduce((a, e) => a + (e as { bytes: number }).bytes, 0);
-      assert.equal(got, LARGE.length, "progress counts every byte once");
-    });
   }
 
   for (const [file, data] of [["small.bin", SMALL], ["mid.bin", MID]] as const) {

@@ -181,7 +181,6 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       signal: opts.signal,
       emit,
       landed: opts.onLanded && ((bytes: number) => opts.onLanded!(f.path, bytes)),
-      ownEventLoop: opts.ownEventLoop,
     });
     records.add(f.path, { size: f.size, mtimeMs, sha256 });
     results.set(f.path, result(target, f, "downloaded"));

@@ -30,8 +30,6 @@ export interface FetchContext {
   landed?: ((bytes: number) => void) | undefined;
   /** Folders already made in this run (saves a mkdir per file). */
   madeDirs?: Set<string>;
-  /** DownloadOptions.ownEventLoop: range streams may write from the main thread (range-sink.ts). */
-  ownEventLoop?: boolean | undefined;
   /** The file's signed CDN URL, once a request through the hub found it (file-link.ts); set per file. */
   link?: FileLink;
 }

@@ -35,7 +35,7 @@ export async function releaseThreads(carried: Switch | undefined): Promise<void>
   const t = carried?.threads;
   if (!t) return;
   carried.threads = undefined;
-  await Promise.all([t.hasher.terminate(), t.writer?.terminate()]);
+  await Promise.all([t.hasher.terminate(), t.writer.terminate()]);
 }
 
 async function fetchParallelInner(ctx: FetchContext, local: AbortController, outer: FetchContext, carried?: Switch): Promise<TempResult> {
@@ -106,12 +106,12 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
   if (threads && landedPrefix(st.starts, st.done, file.size) < threads.hashed) {
     const pair = threads;
     await pair.hasher.call({ t: "reset" }).catch(async (err: unknown) => {
-      await Promise.all([pair.hasher.terminate(), pair.writer?.terminate()]);
+      await Promise.all([pair.hasher.terminate(), pair.writer.terminate()]);
       throw err;
     });
     threads = { ...pair, hashed: 0 };
   }
-  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads, ctx.ownEventLoop === true);
+  const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads);
   sink.onBytes = (bytes) => ctx.emit({ type: "bytes", path: file.path, bytes });
 
   /** One range's body read straight into its lane of the ring (direct transport). */

@@ -1,16 +1,10 @@
-// Where parallel range streams' bytes go. Each stream (a lane) owns a small ring in shared memory; the
-// socket reads straight into it (or a received chunk is copied in). A lane's bytes go out at a shared
-// tick (TICK_MS) or once a batch is full: written at their file position, and hashed in file order on a
-// worker thread: a batch that starts exactly where the hash stands is hashed from the ring; bytes that
-// landed ahead of it (other ranges, a resumed run) are read back from the file by that thread once the
-// hash reaches them. One message per thread and tick at most; no buffer allocated per chunk.
-//
-// Where the writes run: with `writeInline` (a process whose event loop does nothing else, the CLI) on
-// the main thread itself: capped range streams bring a few hundred MB/s at most, one tick's writes
-// (~0.6 MB per lane at 40 MB/s) take it 1-5 ms while the sockets buffer, and a thread of their own
-// costs ~0.045 CPU-s to start plus a message, a wake-up and an answer per tick. Otherwise (a server, an
-// app) on a writing thread, so the caller's event loop is never held up.
-import fs from "node:fs";
+// Where parallel range streams' bytes go: off the main thread, as for the single stream (worker-sink.ts).
+// Each stream (a lane) owns a small ring in shared memory; the socket reads straight into it (or a
+// received chunk is copied in). A lane's bytes go out at a shared tick (TICK_MS) or once a batch is
+// full: written at their file position by one worker thread, and hashed in file order by another: a
+// batch that starts exactly where the hash stands is hashed from the ring; bytes that landed ahead of it
+// (other ranges, a resumed run) are read back from the file by that thread once the hash reaches them.
+// One message per thread and tick at most (not one per batch); no buffer allocated per chunk.
 import fsp from "node:fs/promises";
 import { RingWorker, type RingPair } from "./worker-sink.js";
 import { openPartial } from "../util/safe-open.js";
@@ -28,7 +22,7 @@ const BATCH_BYTES = 1024 * KiB;
 const RANGE_WRITE_PIECE = 256 * KiB;
 /**
  * The shared tick: the longest a received byte waits before it is written (a resume keeps what landed);
- * ~0.6 MB per lane at 40 MB/s. One timer for all lanes, and one message to the hash thread per tick.
+ * ~0.6 MB per lane at 40 MB/s. One timer for all lanes, and one message to each thread per tick.
  */
 const TICK_MS = 15;
 
@@ -49,9 +43,7 @@ interface Sent {
 
 export class RangeSink {
   private readonly hasher: RingWorker;
-  /** The writing thread, unless the writes run on the main thread (`writeInline`). */
-  private readonly writer: RingWorker | undefined;
-  private readonly ring: Buffer;
+  private readonly writer: RingWorker;
   private failure: Error | undefined;
   /** Where the hash will stand once every message posted to the hasher is done. */
   private hashQueued = 0;
@@ -76,47 +68,39 @@ export class RangeSink {
     /** The end of the bytes landed contiguously from `pos` (in the part holding it). */
     private readonly landedEnd: (pos: number) => number,
     pair: RingPair | undefined,
-    writeInline: boolean,
   ) {
     const onFailure = (err: Error) => this.fail(err);
-    const data = { ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE };
     if (pair) {
       this.hasher = pair.hasher;
-      this.hasher.onFailure = onFailure;
+      this.writer = pair.writer;
+      this.hasher.onFailure = this.writer.onFailure = onFailure;
       this.hashQueued = pair.hashed;
     } else {
-      this.hasher = new RingWorker("hashing", data, onFailure);
+      this.hasher = new RingWorker("hashing", { ring: sab, fd: fh.fd }, onFailure);
+      this.writer = new RingWorker("writing", { ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE }, onFailure);
     }
-    if (pair?.writer) pair.writer.onFailure = onFailure;
-    this.writer = writeInline ? undefined : (pair?.writer ?? new RingWorker("writing", data, onFailure));
-    const ring = (this.ring = Buffer.from(sab));
+    const ring = Buffer.from(sab);
     const lanes = sab.byteLength / LANE_BYTES;
     this.lanes = Array.from({ length: lanes }, (_, i) => new Lane(this, ring.subarray(i * LANE_BYTES, (i + 1) * LANE_BYTES), i * LANE_BYTES));
   }
 
   /**
    * Opens the preallocated temp file for positional writes; `landedEnd` tells what has landed where.
-   * With `pair` (a single stream's threads), they go on here (its writing thread, if it has one, only
-   * without `writeInline`); its hash stands at `pair.hashed`, which the caller made sure has landed. The
-   * pair is this sink's from the call on (closed with it).
+   * With `pair` (a single stream's threads), they go on here; its hash stands at `pair.hashed`, which
+   * the caller made sure has landed. The pair is this sink's from the call on (closed with it).
    */
-  static async open(file: string, lanes: number, size: number, landedEnd: (pos: number) => number, pair: RingPair | undefined, writeInline: boolean): Promise<RangeSink> {
+  static async open(file: string, lanes: number, size: number, landedEnd: (pos: number) => number, pair?: RingPair): Promise<RangeSink> {
     const sab = new SharedArrayBuffer(lanes * LANE_BYTES);
     let fh: fsp.FileHandle | undefined;
     try {
-      if (pair?.writer && writeInline) {
-        const writer = pair.writer;
-        pair.writer = undefined;
-        await writer.terminate();
-      }
       fh = await openPartial(file, "resume");
       const attach = { t: "attach", ring: sab, fd: fh.fd, piece: RANGE_WRITE_PIECE };
-      if (pair) await Promise.all([pair.hasher.call(attach), pair.writer?.call(attach)]);
+      if (pair) await Promise.all([pair.hasher.call(attach), pair.writer.call(attach)]);
     } catch (err) {
-      await Promise.all([fh?.close(), pair?.hasher.terminate(), pair?.writer?.terminate()]);
+      await Promise.all([fh?.close(), pair?.hasher.terminate(), pair?.writer.terminate()]);
       throw err;
     }
-    return new RangeSink(fh, sab, size, landedEnd, pair, writeInline);
+    return new RangeSink(fh, sab, size, landedEnd, pair);
   }
 
   get failed(): Error | undefined {
@@ -129,11 +113,13 @@ export class RangeSink {
   }
 
   /**
-   * A lane's batch goes out: hashed from the ring when the hash stands where it starts (next message),
-   * and written at its file position, at once on this thread or by the writing thread (next message).
+   * A lane's batch goes out with the next messages: written at its file position, and hashed from the
+   * ring when the hash stands where it starts.
    */
-  land(lane: Lane, b: Batch): void {
-    if (this.failure) return;
+  queue(lane: Lane, b: Batch): void {
+    b.writing = true;
+    this.writeOps.push(b.off, b.len, b.pos);
+    this.writeBatches.push({ lane, b });
     if (b.pos === this.hashQueued) {
       b.hashing = true;
       this.hashQueued += b.len;
@@ -141,24 +127,6 @@ export class RangeSink {
       this.hashBatches.push({ lane, b });
     }
     this.unreported += b.len;
-    if (this.writer) {
-      b.writing = true;
-      this.writeOps.push(b.off, b.len, b.pos);
-      this.writeBatches.push({ lane, b });
-      return;
-    }
-    try {
-      for (let done = 0; done < b.len; ) {
-        const n = fs.writeSync(this.fh.fd, this.ring, b.off + done, Math.min(RANGE_WRITE_PIECE, b.len - done), b.pos + done);
-        if (n <= 0) throw new Error("short write");
-        done += n;
-      }
-    } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    lane.written(b.pos + b.len);
-    this.catchUp();
   }
 
   /** The writing thread wrote these: they count as landed, and the hash may read back what it reached. */
@@ -177,7 +145,7 @@ export class RangeSink {
       const sent = this.writeBatches;
       this.writeOps = [];
       this.writeBatches = [];
-      this.writer!.call({ t: "writes", w }).then(() => this.written(sent), fail);
+      this.writer.call({ t: "writes", w }).then(() => this.written(sent), fail);
     }
     if (this.hashOps.length > 0) {
       const h = this.hashOps;
@@ -234,7 +202,7 @@ export class RangeSink {
     await Promise.all(this.lanes.map((l) => l.flush().catch(() => undefined)));
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all([this.hasher.terminate(), this.writer?.terminate()]);
+    await Promise.all([this.hasher.terminate(), this.writer.terminate()]);
     await this.fh.close();
   }
 }
@@ -313,7 +281,10 @@ export class Lane {
     this.pendingLen += n;
     this.outstanding += n;
     this.next += n;
-    if (this.pendingLen >= BATCH_BYTES || this.head === LANE_BYTES) this.post(); // a batch never wraps
+    if (this.pendingLen >= BATCH_BYTES) {
+      this.post();
+      this.sink.send();
+    } else if (this.head === LANE_BYTES) this.post(); // a batch never wraps
     this.sink.schedule(); // what waits (bytes, or messages for the threads) goes at the tick
     this.check();
     if (this.spaceFree()) return true;
@@ -351,7 +322,7 @@ export class Lane {
     wait();
   }
 
-  /** Sends out the bytes received since the last batch (see RangeSink.land). */
+  /** Queues the bytes received since the last batch (sent with the sink's next messages). */
   post(): void {
     if (this.pendingLen === 0) return;
     const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, writing: false, hashing: false };
@@ -359,10 +330,7 @@ export class Lane {
     if (this.head === LANE_BYTES) this.head = 0;
     this.pendingStart = this.head;
     this.pendingLen = 0;
-    this.sink.land(this, b);
-    if (this.sink.failed) return;
-    this.free();
-    this.wake();
+    this.sink.queue(this, b);
   }
 
   /** Lands everything received so far (a retry or the next range starts from there). */

@@ -31,12 +31,6 @@ export interface DownloadOptions {
    * pull-through mirror sends them to its waiting clients meanwhile.
    */
   onLanded?: ((path: string, bytes: number) => void) | undefined;
-  /**
-   * The process's event loop does nothing else meanwhile (a command-line download): parallel range
-   * streams then write from it rather than from a thread of their own, which costs less CPU but holds
-   * the loop a few ms at a time. Leave unset in a server or an app.
-   */
-  ownEventLoop?: boolean | undefined;
   /** The hub to use (endpoint and token chain); default `new HubApi()`. */
   api?: HubApi | undefined;
 }

@@ -22,12 +22,11 @@ const LINGER_MS = 20;
 //           {t:"range", from, len}  hashes the file's bytes [from, from+len) (workerData.fd; range-sink.ts)
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
-//   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
-//           {t:"writes", w}         several in one message: w = [off, len, pos, ...]
 //           {t:"hashes", h}         many of data and range in one message: h = [kind, a, len, ...],
 //                                   kind 0 = data (a = ring offset), 1 = range (a = file position)
-//   both:   {t:"wh", off, len, pos} writes ring[off, off+len) at pos, then hashes it (one thread for both)
-//           {t:"ping"}              answered once the worker runs
+//   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
+//           {t:"writes", w}         several in one message: w = [off, len, pos, ...]
+//   both:   {t:"ping"}              answered once the worker runs
 //           {t:"attach", ring, fd, piece}  works on another ring and file from now on, the hash kept
 //                                   (a single stream's threads going on as the range sink's)
 // Answers: {t:"ok"} (with hex for finish), or {t:"error", message, code}.
@@ -65,21 +64,17 @@ parentPort.on("message", (m) => {
     } else if (m.t === "writes") {
       for (let i = 0; i < m.w.length; i += 3) write(m.w[i], m.w[i + 1], m.w[i + 2]);
       parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "wh") {
-      write(m.off, m.len, m.pos);
+    } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
+      parentPort.postMessage({ t: "ok" });
+    } else if (m.t === "range") {
+      hashRange(m.from, m.len);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "hashes") {
       for (let i = 0; i < m.h.length; i += 3) {
         if (m.h[i] === 0) hash.update(ring.subarray(m.h[i + 1], m.h[i + 1] + m.h[i + 2]));
         else hashRange(m.h[i + 1], m.h[i + 2]);
       }
-      parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "data") {
-      hash.update(ring.subarray(m.off, m.off + m.len));
-      parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "range") {
-      hashRange(m.from, m.len);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "prefix") {
       const fd = fs.openSync(m.file, "r");
@@ -158,13 +153,10 @@ export class RingWorker {
   }
 }
 
-/**
- * The threads handed from one sink to the next; the hash covers the file's first `hashed` bytes. Without
- * `writer`, the hasher writes too (a stream that never needed a second thread).
- */
+/** A hashing and a writing thread handed from one sink to the next; the hash covers the file's first `hashed` bytes. */
 export interface RingPair {
   hasher: RingWorker;
-  writer?: RingWorker | undefined;
+  writer: RingWorker;
   hashed: number;
 }
 
@@ -175,20 +167,10 @@ interface Batch {
   written: boolean;
 }
 
-/**
- * One thread hashes and writes until it falls behind: a capped stream (tens of MB/s) never needs a
- * second, and each thread costs ~0.045 CPU-s to start. Once over half the ring waits for it (a fast
- * link), a writing thread starts and the first goes on hashing only.
- */
-const SECOND_THREAD_BACKLOG = RING_BYTES / 2;
-
 export class WorkerSink implements Sink {
   private readonly ring: Buffer;
-  private readonly sab: SharedArrayBuffer;
   private readonly hasher: RingWorker;
-  /** The writing thread, once one thread was not enough; `writing` once it runs. */
-  private writer: RingWorker | undefined;
-  private writing = false;
+  private readonly writer: RingWorker;
   /** Batches posted and not yet landed, in file order. */
   private readonly batches: Batch[] = [];
   private failure: Error | undefined;
@@ -208,9 +190,11 @@ export class WorkerSink implements Sink {
     private readonly fh: fsp.FileHandle,
     start: number,
   ) {
-    this.sab = new SharedArrayBuffer(RING_BYTES);
-    this.ring = Buffer.from(this.sab);
-    this.hasher = new RingWorker("hashing", { ring: this.sab, fd: fh.fd, piece: WRITE_PIECE_BYTES }, (err) => this.fail(err));
+    const sab = new SharedArrayBuffer(RING_BYTES);
+    this.ring = Buffer.from(sab);
+    const onFailure = (err: Error) => this.fail(err);
+    this.hasher = new RingWorker("hashing", { ring: sab }, onFailure);
+    this.writer = new RingWorker("writing", { ring: sab, fd: fh.fd, piece: WRITE_PIECE_BYTES }, onFailure);
     this.nextPos = start;
     this.landedPos = start;
   }
@@ -219,9 +203,9 @@ export class WorkerSink implements Sink {
   static async open(file: string, prefix: number): Promise<WorkerSink> {
     const fh = await openPartial(file, prefix > 0 ? "resume" : "create");
     const sink = new WorkerSink(fh, prefix);
-    // The thread starts while the request goes out; `ready` tells when it runs (its start-up CPU is
+    // The threads start while the request goes out; `ready` tells when both run (their start-up CPU is
     // not the cost of receiving, which the adaptive split's probe measures).
-    void sink.hasher.call({ t: "ping" }).then(
+    void Promise.all([sink.hasher.call({ t: "ping" }), sink.writer.call({ t: "ping" })]).then(
       () => (sink.started = true),
       () => undefined,
     );
@@ -234,7 +218,7 @@ export class WorkerSink implements Sink {
     return sink;
   }
 
-  /** The worker thread is running. */
+  /** Both worker threads are running. */
   get ready(): boolean {
     return this.started;
   }
@@ -282,35 +266,17 @@ export class WorkerSink implements Sink {
     const batch: Batch = { len, hashed: false, written: false };
     this.batches.push(batch);
     const failed = (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err)));
-    const pos = this.nextPos - len;
-    if (!this.writer && this.started && this.outstanding > SECOND_THREAD_BACKLOG) this.startWriter();
-    if (this.writing) {
-      this.hasher.call({ t: "data", off, len }).then(() => {
-        batch.hashed = true;
-        this.land();
-      }, failed);
-      this.writer!.call({ t: "write", off, len, pos }).then(() => {
-        batch.written = true;
-        this.land();
-      }, failed);
-    } else {
-      this.hasher.call({ t: "wh", off, len, pos }).then(() => {
-        batch.hashed = batch.written = true;
-        this.land();
-      }, failed);
-    }
+    this.hasher.call({ t: "data", off, len }).then(() => {
+      batch.hashed = true;
+      this.land();
+    }, failed);
+    this.writer.call({ t: "write", off, len, pos: this.nextPos - len }).then(() => {
+      batch.written = true;
+      this.land();
+    }, failed);
     this.pendingStart = this.head === RING_BYTES ? 0 : this.head;
     if (this.head === RING_BYTES) this.head = 0;
     this.pendingLen = 0;
-  }
-
-  private startWriter(): void {
-    const writer = new RingWorker("writing", { ring: this.sab, fd: this.fh.fd, piece: WRITE_PIECE_BYTES }, (err) => this.fail(err));
-    this.writer = writer;
-    void writer.call({ t: "ping" }).then(
-      () => (this.writing = !this.closed),
-      () => undefined,
-    );
   }
 
   add(chunk: Buffer): Promise<void> | undefined {
@@ -386,7 +352,7 @@ export class WorkerSink implements Sink {
     try {
       await this.fh.close();
     } catch (err) {
-      await Promise.all([this.hasher.terminate(), this.writer?.terminate()]);
+      await Promise.all([this.hasher.terminate(), this.writer.terminate()]);
       throw err;
     }
     return { hasher: this.hasher, writer: this.writer, hashed: this.landedPos };
@@ -418,7 +384,7 @@ export class WorkerSink implements Sink {
       // The writer uses the descriptor: every write ends before the file is closed.
       await this.flush().catch(() => undefined);
     } finally {
-      await Promise.all([this.hasher.terminate(), this.writer?.terminate()]);
+      await Promise.all([this.hasher.terminate(), this.writer.terminate()]);
       await this.fh.close();
     }
   }

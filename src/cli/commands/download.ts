@@ -164,7 +164,6 @@ export function registerDownloadCommand(program: Command): void {
             offline: flags.offline ? true : undefined,
             dryRun: flags.dryRun,
             signal: interruptSignal(),
-            ownEventLoop: true,
             onProgress: (e: Parameters<typeof progress.onEvent>[0]) => {
               if (e.type === "bytes") collect(e.bytes);
               progress.onEvent(e);
