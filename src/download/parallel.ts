@@ -112,13 +112,13 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
     threads = { ...pair, hashed: 0 };
   }
   const sink = await RangeSink.open(tempPath, streams, file.size, landedEnd, threads);
+  sink.onBytes = (bytes) => ctx.emit({ type: "bytes", path: file.path, bytes });
 
   /** One range's body read straight into its lane of the ring (direct transport). */
   const receiveDirect = (body: DirectBody, lane: Lane, partEnd: number): Promise<void> =>
     receiveInto(body, () => lane.nextSpace(), (n) => {
       const take = Math.min(n, partEnd - lane.next);
       const room = lane.commit(take, () => body.resume());
-      ctx.emit({ type: "bytes", path: file.path, bytes: take });
       if (lane.next >= partEnd) {
         body.destroy();
         return false;
@@ -157,7 +157,6 @@ async function fetchParallelInner(ctx: FetchContext, local: AbortController, out
         else for await (const chunk of res.body as AsyncIterable<Buffer>) {
           const data = lane.next + chunk.length > partEnd ? chunk.subarray(0, partEnd - lane.next) : chunk;
           const wait = lane.add(data);
-          ctx.emit({ type: "bytes", path: file.path, bytes: data.length });
           if (lane.next >= partEnd) {
             discardBody(res.body);
             break;

@@ -1,17 +1,16 @@
 // Where parallel range streams' bytes go: off the main thread, as for the single stream (worker-sink.ts).
 // Each stream (a lane) owns a small ring in shared memory; the socket reads straight into it (or a
-// received chunk is copied in), and each batch (full, or one that waited LINGER_MS) goes to one worker
-// thread that writes it at its file position while the lane goes on receiving. The hash follows the
-// file in order on a second worker: a batch that starts exactly where the hash stands is hashed from
-// the ring; bytes that landed ahead of it (other ranges, a resumed run) are read back from the file by
-// that worker once the hash reaches them. No buffer is allocated per chunk.
+// received chunk is copied in). A lane's bytes go out at a shared tick (TICK_MS) or once a batch is
+// full: written at their file position by one worker thread, and hashed in file order by another: a
+// batch that starts exactly where the hash stands is hashed from the ring; bytes that landed ahead of it
+// (other ranges, a resumed run) are read back from the file by that thread once the hash reaches them.
+// One message per thread and tick at most (not one per batch); no buffer allocated per chunk.
 import fsp from "node:fs/promises";
 import { RingWorker, type RingPair } from "./worker-sink.js";
 import { openPartial } from "../util/safe-open.js";
 
 const KiB = 1024;
-/** Each lane's ring; the socket reads at most READ_SLICE at once into it, and batches go out at BATCH (a capped
- * stream's batches mostly go at LINGER_MS: ~0.8 MB at 40 MB/s; messages to the workers cost ~50 µs each). */
+/** Each lane's ring; the socket reads at most READ_SLICE at once into it, and its bytes go out at BATCH or at the tick. */
 const LANE_BYTES = 2048 * KiB;
 const READ_SLICE = 256 * KiB;
 const BATCH_BYTES = 1024 * KiB;
@@ -21,15 +20,25 @@ const BATCH_BYTES = 1024 * KiB;
  * capped, 4 interleaved runs each), within noise of 512 KiB. sink.ts says why the single stream's stay small.
  */
 const RANGE_WRITE_PIECE = 256 * KiB;
-/** Longest a received byte waits for its batch to fill before it is written anyway (a resume keeps what landed). */
-const LINGER_MS = 20;
+/**
+ * The shared tick: the longest a received byte waits before it is written (a resume keeps what landed);
+ * ~0.6 MB per lane at 40 MB/s. One timer for all lanes, and one message to each thread per tick.
+ */
+const TICK_MS = 15;
 
 interface Batch {
   off: number; // ring offset (absolute)
   len: number;
   pos: number; // file position of its first byte
-  /** Answers still awaited: the write, and the hash when hashed from the ring. */
-  busy: number;
+  /** Still being written by the writing thread, or hashed from the ring: its space is not free yet. */
+  writing: boolean;
+  hashing: boolean;
+}
+
+/** A batch in a message to a thread: its lane, told when the answer comes. */
+interface Sent {
+  lane: Lane;
+  b: Batch;
 }
 
 export class RangeSink {
@@ -39,6 +48,17 @@ export class RangeSink {
   /** Where the hash will stand once every message posted to the hasher is done. */
   private hashQueued = 0;
   private closed = false;
+  /** The next message to the hash thread: flat [kind, a, len] (0 = ring data at a, 1 = file bytes from a). */
+  private hashOps: number[] = [];
+  private hashBatches: Sent[] = [];
+  /** The next message to the writing thread: flat [off, len, pos]. */
+  private writeOps: number[] = [];
+  private writeBatches: Sent[] = [];
+  /** Bytes written since the last progress event. */
+  private unreported = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Received bytes as they are written (progress events: per tick or batch, not per read). */
+  onBytes: (n: number) => void = () => undefined;
   readonly lanes: Lane[];
 
   private constructor(
@@ -92,36 +112,85 @@ export class RangeSink {
     for (const lane of this.lanes) lane.wake();
   }
 
-  /** Sends a batch to be written (and hashed, when the hash stands where it starts); `done` once both answered. */
-  post(lane: Lane, b: Batch): void {
-    const failed = (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err)));
-    b.busy = 1;
+  /**
+   * A lane's batch goes out with the next messages: written at its file position, and hashed from the
+   * ring when the hash stands where it starts.
+   */
+  queue(lane: Lane, b: Batch): void {
+    b.writing = true;
+    this.writeOps.push(b.off, b.len, b.pos);
+    this.writeBatches.push({ lane, b });
     if (b.pos === this.hashQueued) {
-      b.busy++;
+      b.hashing = true;
       this.hashQueued += b.len;
-      this.hasher.call({ t: "data", off: b.off, len: b.len }).then(() => lane.answered(b), failed);
+      this.hashOps.push(0, b.off, b.len);
+      this.hashBatches.push({ lane, b });
     }
-    this.writer.call({ t: "write", off: b.off, len: b.len, pos: b.pos }).then(() => {
-      lane.written(b.pos + b.len);
-      this.catchUp();
-      lane.answered(b);
-    }, failed);
+    this.unreported += b.len;
   }
 
-  /** Hands the hasher the bytes that landed ahead of it and that it has now reached (read back from the file). */
-  catchUp(): void {
+  /** The writing thread wrote these: they count as landed, and the hash may read back what it reached. */
+  private written(sent: Sent[]): void {
+    for (const { lane, b } of sent) lane.written(b.pos + b.len);
+    this.catchUp();
+    for (const { lane, b } of sent) lane.done(b, "writing");
+    this.send();
+  }
+
+  /** Sends each thread what is queued for it (one message each), and reports progress. */
+  send(): void {
+    const fail = (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err)));
+    if (this.writeOps.length > 0) {
+      const w = this.writeOps;
+      const sent = this.writeBatches;
+      this.writeOps = [];
+      this.writeBatches = [];
+      this.writer.call({ t: "writes", w }).then(() => this.written(sent), fail);
+    }
+    if (this.hashOps.length > 0) {
+      const h = this.hashOps;
+      const sent = this.hashBatches;
+      this.hashOps = [];
+      this.hashBatches = [];
+      this.hasher.call({ t: "hashes", h }).then(() => {
+        for (const { lane, b } of sent) lane.done(b, "hashing");
+      }, fail);
+    }
+    if (this.unreported > 0) {
+      const n = this.unreported;
+      this.unreported = 0;
+      this.onBytes(n);
+    }
+  }
+
+  /** Queues, for the hasher, the bytes that landed ahead of it and that it has now reached (read back from the file). */
+  private catchUp(): void {
     while (this.hashQueued < this.size && !this.failure) {
       const end = this.landedEnd(this.hashQueued);
       if (end <= this.hashQueued) return;
-      const from = this.hashQueued;
+      this.hashOps.push(1, this.hashQueued, end - this.hashQueued);
       this.hashQueued = end;
-      this.hasher.call({ t: "range", from, len: end - from }).catch((err: unknown) => this.fail(err as Error));
     }
+  }
+
+  /** Runs the tick soon (a lane has bytes waiting, or a thread a message). */
+  schedule(): void {
+    if (!this.timer && !this.closed) this.timer = setTimeout(() => this.tick(), TICK_MS);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    let waiting = false;
+    for (const lane of this.lanes) lane.post();
+    this.send();
+    for (const lane of this.lanes) waiting ||= lane.waiting;
+    if (waiting) this.schedule();
   }
 
   /** Once every range has landed: the sha256 of the whole file. */
   async digest(): Promise<string> {
     this.catchUp();
+    this.send();
     if (this.failure) throw this.failure;
     if (this.hashQueued !== this.size) throw new Error(`internal: hash at ${this.hashQueued} of ${this.size} bytes`);
     const r = await this.hasher.call({ t: "finish" });
@@ -130,8 +199,9 @@ export class RangeSink {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     await Promise.all(this.lanes.map((l) => l.flush().catch(() => undefined)));
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     await Promise.all([this.hasher.terminate(), this.writer.terminate()]);
     await this.fh.close();
   }
@@ -139,12 +209,12 @@ export class RangeSink {
 
 /** One range stream's way into the sink: its own small ring, whose batches land in order. */
 export class Lane {
+  /** Batches still being written or hashed from the ring, in ring order. */
   private readonly batches: Batch[] = [];
   private head = 0; // lane offset where the next byte goes
-  private pendingStart = 0; // lane offset of the bytes not yet posted
+  private pendingStart = 0; // lane offset of the bytes not yet written
   private pendingLen = 0;
-  private outstanding = 0; // bytes posted or pending, not yet landed
-  private timer: NodeJS.Timeout | undefined;
+  private outstanding = 0; // bytes pending, being written or hashed: their ring space is not free
   private waiter: (() => void) | undefined;
   private onWritten: ((end: number) => void) | undefined;
   /** File position of the next byte. */
@@ -166,11 +236,20 @@ export class Lane {
     this.onWritten?.(end);
   }
 
-  /** A batch's answer came: free the landed batches at the front. */
-  answered(b: Batch): void {
-    b.busy--;
-    while (this.batches.length > 0 && this.batches[0]!.busy === 0) this.outstanding -= this.batches.shift()!.len;
+  /** Bytes received and not yet written. */
+  get waiting(): boolean {
+    return this.pendingLen > 0;
+  }
+
+  /** A batch was written or hashed: the space of the batches at the front that are both is free. */
+  done(b: Batch, what: "writing" | "hashing"): void {
+    b[what] = false;
+    this.free();
     this.wake();
+  }
+
+  private free(): void {
+    while (this.batches.length > 0 && !this.batches[0]!.hashing && !this.batches[0]!.writing) this.outstanding -= this.batches.shift()!.len;
   }
 
   wake(): void {
@@ -202,10 +281,14 @@ export class Lane {
     this.pendingLen += n;
     this.outstanding += n;
     this.next += n;
-    if (this.head === LANE_BYTES || this.pendingLen >= BATCH_BYTES) this.post();
-    else if (this.pendingLen > 0) this.timer ??= setTimeout(() => this.post(), LINGER_MS);
+    if (this.pendingLen >= BATCH_BYTES) {
+      this.post();
+      this.sink.send();
+    } else if (this.head === LANE_BYTES) this.post(); // a batch never wraps
+    this.sink.schedule(); // what waits (bytes, or messages for the threads) goes at the tick
+    this.check();
     if (this.spaceFree()) return true;
-    this.post();
+    this.sink.send();
     const wait = () => {
       if (this.spaceFree() || this.sink.failed) onSpace();
       else this.waiter = wait;
@@ -218,7 +301,10 @@ export class Lane {
   add(chunk: Uint8Array): Promise<void> | undefined {
     for (let src = chunk; src.length > 0; ) {
       this.check();
-      if (!this.spaceFree()) return new Promise<void>((r) => this.whenSpace(r)).then(() => this.add(src));
+      if (!this.spaceFree()) {
+        this.sink.send();
+        return new Promise<void>((r) => this.whenSpace(r)).then(() => this.add(src));
+      }
       const space = this.nextSpace();
       const k = Math.min(space.length, src.length);
       space.set(src.subarray(0, k));
@@ -236,22 +322,21 @@ export class Lane {
     wait();
   }
 
-  /** Sends the bytes received since the last batch. */
-  private post(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  /** Queues the bytes received since the last batch (sent with the sink's next messages). */
+  post(): void {
     if (this.pendingLen === 0) return;
-    const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, busy: 0 };
+    const b: Batch = { off: this.base + this.pendingStart, len: this.pendingLen, pos: this.next - this.pendingLen, writing: false, hashing: false };
     this.batches.push(b);
     if (this.head === LANE_BYTES) this.head = 0;
     this.pendingStart = this.head;
     this.pendingLen = 0;
-    this.sink.post(this, b);
+    this.sink.queue(this, b);
   }
 
   /** Lands everything received so far (a retry or the next range starts from there). */
   async flush(): Promise<void> {
     this.post();
+    this.sink.send();
     while (this.batches.length > 0 && !this.sink.failed) await new Promise<void>((r) => (this.waiter = r));
     this.check();
   }

@@ -22,7 +22,10 @@ const LINGER_MS = 20;
 //           {t:"range", from, len}  hashes the file's bytes [from, from+len) (workerData.fd; range-sink.ts)
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
+//           {t:"hashes", h}         many of data and range in one message: h = [kind, a, len, ...],
+//                                   kind 0 = data (a = ring offset), 1 = range (a = file position)
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
+//           {t:"writes", w}         several in one message: w = [off, len, pos, ...]
 //   both:   {t:"ping"}              answered once the worker runs
 //           {t:"attach", ring, fd, piece}  works on another ring and file from now on, the hash kept
 //                                   (a single stream's threads going on as the range sink's)
@@ -36,26 +39,41 @@ let fd = workerData.fd;
 let piece = workerData.piece;
 let hash = createHash("sha256");
 let readBuf;
+function write(off, len, pos) {
+  let done = 0;
+  while (done < len) {
+    const n = fs.writeSync(fd, ring, off + done, Math.min(piece, len - done), pos + done);
+    if (n <= 0) throw new Error("short write");
+    done += n;
+  }
+}
+function hashRange(from, len) {
+  readBuf ??= Buffer.allocUnsafe(1 << 20);
+  for (let pos = from, end = from + len; pos < end; ) {
+    const n = fs.readSync(fd, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
+    if (n === 0) throw new Error("temp file shorter than expected");
+    hash.update(readBuf.subarray(0, n));
+    pos += n;
+  }
+}
 parentPort.on("message", (m) => {
   try {
     if (m.t === "write") {
-      let done = 0;
-      while (done < m.len) {
-        const n = fs.writeSync(fd, ring, m.off + done, Math.min(piece, m.len - done), m.pos + done);
-        if (n <= 0) throw new Error("short write");
-        done += n;
-      }
+      write(m.off, m.len, m.pos);
+      parentPort.postMessage({ t: "ok" });
+    } else if (m.t === "writes") {
+      for (let i = 0; i < m.w.length; i += 3) write(m.w[i], m.w[i + 1], m.w[i + 2]);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "range") {
-      readBuf ??= Buffer.allocUnsafe(1 << 20);
-      for (let pos = m.from, end = m.from + m.len; pos < end; ) {
-        const n = fs.readSync(fd, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
-        if (n === 0) throw new Error("temp file shorter than expected");
-        hash.update(readBuf.subarray(0, n));
-        pos += n;
+      hashRange(m.from, m.len);
+      parentPort.postMessage({ t: "ok" });
+    } else if (m.t === "hashes") {
+      for (let i = 0; i < m.h.length; i += 3) {
+        if (m.h[i] === 0) hash.update(ring.subarray(m.h[i + 1], m.h[i + 1] + m.h[i + 2]));
+        else hashRange(m.h[i + 1], m.h[i + 2]);
       }
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "prefix") {
