@@ -11,6 +11,11 @@
 // Usage: npm run build && node --import tsx bench/mirror.bench.ts [--size-mib 1024] [--clients 8] [--cap-mbps 40]
 //          [--part-mib N] (the mirror's fill part size; default the engine's)
 //          [--cli PATH] (the mirror's modelscope CLI, to compare builds; the upstream hub is always this build's)
+//          [--trace FILE] (the cold steps over time, every 50 ms: see TRACE)
+//          [--warm-pages MiB] (memory just freed for each cold step's fill to write into: see WARM_MIB)
+// The mirror's CPU is also given per thread: its main thread (HTTP, the fill's sockets, the clients'
+// writes) and the others (the fill's hash and write threads, file reads): the write thread's seconds
+// tell a run whose fill wrote into memory the VM had to bring in first (README, mirror performance).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -51,6 +56,24 @@ function writeModel(root: string): string {
   return dir;
 }
 
+/**
+ * --warm-pages MiB: before each cold step, writes and deletes a scratch file of that size, so the fill's
+ * page cache reuses memory just freed. On this VM memory not touched for a while (freed pages are reported
+ * back to the host) costs ~2.4 CPU-s per GiB to write into the first time, against ~0.2 when just freed
+ * (dd of 1 GiB), and a fill writes 1 GiB: which of the two a step gets is otherwise chance.
+ */
+const WARM_MIB = arg("warm-pages", 0);
+
+function warmPages(dir: string): void {
+  if (WARM_MIB <= 0) return;
+  const file = path.join(dir, "warm-pages");
+  const fd = fs.openSync(file, "w");
+  const block = Buffer.alloc(16 * MiB, 1);
+  for (let off = 0; off < WARM_MIB * MiB; off += block.length) fs.writeSync(fd, block);
+  fs.closeSync(fd);
+  fs.rmSync(file);
+}
+
 /** One curl to /dev/null under GNU time: its CPU seconds. */
 async function curl(url: string, scratch: string): Promise<number> {
   const r = await timed("curl", ["-sSfL", "-o", "/dev/null", url], process.env, scratch);
@@ -67,23 +90,123 @@ interface Step {
   machine: number;
   /** Seconds from the start until the mirror kept the file (the fill's end), when watched. */
   filled?: number;
+  /** CPU seconds of the mirror's threads in the step: its main thread first, then the others, most first. */
+  threads?: number[];
+}
+
+/**
+ * --trace FILE: every 50 ms of a cold step, as JSON lines: each curl's bytes received (/proc wchar: its
+ * writes to /dev/null), upstream's bytes sent (the fill's progress), each party's CPU seconds and the
+ * mirror's main thread's, and the machine's.
+ */
+const TRACE = (() => {
+  const i = process.argv.indexOf("--trace");
+  return i > 0 ? path.resolve(process.argv[i + 1]!) : undefined;
+})();
+
+/** The pids of the curls this process runs (under GNU time: their grandparent is us). */
+function ourCurls(): number[] {
+  const parent = (pid: string) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ppid: f[1]! };
+    } catch {
+      return undefined;
+    }
+  };
+  const out: number[] = [];
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const p = parent(pid);
+    if (p?.comm !== "curl") continue;
+    const pp = parent(p.ppid);
+    if (pp && (Number(p.ppid) === process.pid || Number(pp.ppid) === process.pid)) out.push(Number(pid));
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** CPU seconds of each thread of a process (tid -> seconds). */
+function perThread(pid: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[tid] = (Number(f[11]) + Number(f[12])) / 100;
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+function wchar(pid: number): number {
+  try {
+    return Number(/wchar: (\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+  } catch {
+    return NaN;
+  }
+}
+
+function tracer(label: string, procs: Record<string, number | undefined>, upstreamUrl: string | undefined, t0: number): () => void {
+  if (!TRACE) return () => undefined;
+  const lines: string[] = [];
+  const seen = new Map<number, number>();
+  const timer = setInterval(async () => {
+    const t = (performance.now() - t0) / 1000;
+    for (const pid of ourCurls()) {
+      const w = wchar(pid);
+      if (!Number.isNaN(w)) seen.set(pid, w);
+    }
+    const cpu = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, processCpuSeconds(pid)]));
+    // The mirror's main thread alone (its task with the process's own id).
+    if (procs.mirror !== undefined) cpu.mirrorMain = perThread(procs.mirror)[String(procs.mirror)] ?? NaN;
+    const curlsCpu = [...seen.keys()].reduce((a, pid) => a + (processCpuSeconds(pid) || 0), 0);
+    let up: number | undefined;
+    if (upstreamUrl) {
+      try {
+        up = ((await (await fetch(`${upstreamUrl}/__test__/stats`)).json()) as { bytesSent: Record<string, number> }).bytesSent[FILE];
+      } catch {
+        up = undefined;
+      }
+    }
+    lines.push(JSON.stringify({ label, pids: procs, t, now: Date.now(), clients: [...seen.values()], up, cpu, curlsCpu, machine: machineBusySeconds() }));
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    fs.appendFileSync(TRACE, lines.join("\n") + "\n");
+  };
 }
 
 /** The curls at once; the CPU of `procs` (name -> pid) read before and after. */
-async function crowd(urls: string[], procs: Record<string, number | undefined>, scratch: string, kept?: string): Promise<Step> {
+async function crowd(urls: string[], procs: Record<string, number | undefined>, scratch: string, kept?: string, label = "", upstreamUrl?: string): Promise<Step> {
   const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, processCpuSeconds(pid)]));
   const machine0 = machineBusySeconds();
   const t0 = performance.now();
+  const stopTrace = kept ? tracer(label, procs, upstreamUrl, t0) : () => undefined;
+  // The mirror's threads (the fill's hash and write threads end with it: sampled while they run).
+  const threads0 = perThread(procs.mirror);
+  const threads: Record<string, number> = {};
+  const sampleThreads = () => {
+    for (const [tid, v] of Object.entries(perThread(procs.mirror))) threads[tid] = v - (threads0[tid] ?? 0);
+  };
+  const threadWatch = procs.mirror !== undefined ? setInterval(sampleThreads, 50) : undefined;
   // When the fill ended (the file appears at its final path in the mirror's root), to split the wall time.
   let filled: number | undefined;
   const watch = kept ? setInterval(() => filled ??= fs.existsSync(kept) ? (performance.now() - t0) / 1000 : undefined, 20) : undefined;
   const curls = await Promise.all(urls.map((u) => curl(u, scratch)));
   clearInterval(watch);
+  clearInterval(threadWatch);
+  sampleThreads();
+  stopTrace();
   const wall = (performance.now() - t0) / 1000;
   const cpu: Record<string, number> = {};
   for (const [k, pid] of Object.entries(procs)) cpu[k] = processCpuSeconds(pid) - before[k]!;
   cpu.curls = curls.reduce((a, b) => a + b, 0);
-  return { wall, cpu, machine: machineBusySeconds() - machine0, filled };
+  const main = String(procs.mirror);
+  const others = Object.entries(threads).filter(([tid, v]) => tid !== main && v >= 0.05).map(([, v]) => v).sort((a, b) => b - a);
+  return { wall, cpu, machine: machineBusySeconds() - machine0, filled, threads: procs.mirror !== undefined ? [threads[main] ?? NaN, ...others] : undefined };
 }
 
 /** "CPU s: upstream 1.2, mirror 3.4, curls 2.0 = 6.6 (machine 7.0) ...": the step's CPU against what 2 cores give in its wall time. */
@@ -93,7 +216,7 @@ function cpuLine(step: Step, server = "mirror"): string {
   const pct = (cpu: number) => `${((cpu / CORES / step.wall) * 100).toFixed(0)}%`;
   // Other work on the machine counts too: the cores it took were not there for this step.
   const verdict = step.machine / CORES / step.wall >= 0.9 ? "CPU-bound" : "not CPU-bound";
-  return `    CPU s: ${parts.join(", ")} = ${total.toFixed(2)} (${pct(total)} of ${CORES} cores over ${step.wall.toFixed(2)} s); machine ${step.machine.toFixed(2)} (${pct(step.machine)}: ${verdict}); ${server} ${(step.cpu[server]! / ((step.bytes ?? 0) / 1024 ** 3)).toFixed(2)} CPU-s per GiB served`;
+  return `    CPU s: ${parts.join(", ")} = ${total.toFixed(2)} (${pct(total)} of ${CORES} cores over ${step.wall.toFixed(2)} s); machine ${step.machine.toFixed(2)} (${pct(step.machine)}: ${verdict}); ${server} ${(step.cpu[server]! / ((step.bytes ?? 0) / 1024 ** 3)).toFixed(2)} CPU-s per GiB served${step.threads ? `\n    ${server} threads: main ${step.threads[0]!.toFixed(2)}, others ${step.threads.slice(1).map((v) => v.toFixed(2)).join(" ")}` : ""}`;
 }
 
 async function upstreamBytes(hub: RunningHubProcess): Promise<number> {
@@ -140,12 +263,13 @@ async function main(): Promise<void> {
 
     const scratch = path.join(tmp, "scratch");
     fs.mkdirSync(scratch);
-    const run = async (urls: string[], procs: Record<string, number | undefined>, kept?: string) => ({ ...(await crowd(urls, procs, scratch, kept)), bytes: urls.length * SIZE });
+    const run = async (urls: string[], procs: Record<string, number | undefined>, kept?: string) => ({ ...(await crowd(urls, procs, scratch, kept, `${urls.length}`, upstream.url)), bytes: urls.length * SIZE });
     const keptIn = (name: string) => path.join(tmp, name, "models", MODEL.replace("/", "--"), "snapshots", "master", FILE);
     const fillLine = (s: Step) => (s.filled === undefined ? "" : `; the fill ended at ${s.filled.toFixed(2)} s, the last client ${(s.wall - s.filled).toFixed(2)} s later`);
     console.log(`mirror: ${path.relative(REPO_ROOT, MIRROR_CLI)}${PART_MIB > 0 ? `, fill parts of ${PART_MIB} MiB` : ""}; load before: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
     const one = await startMirror("mirror-one");
+    warmPages(tmp);
     const before1 = await upstreamBytes(upstream);
     const s1 = await run([fileUrl(one.url)], { upstream: upstream.child.pid, mirror: one.pid }, keptIn("mirror-one"));
     const t1 = s1.wall;
@@ -154,6 +278,7 @@ async function main(): Promise<void> {
     console.log(cpuLine(s1));
 
     const many = await startMirror("mirror-many");
+    warmPages(tmp);
     const before8 = await upstreamBytes(upstream);
     const s8 = await run(Array.from({ length: CLIENTS }, () => fileUrl(many.url)), { upstream: upstream.child.pid, mirror: many.pid }, keptIn("mirror-many"));
     const t8 = s8.wall;

@@ -125,6 +125,8 @@ export interface DownloadSettings {
    * full disk fails at once and writes are cheaper (MODELSCOPE_DOWNLOAD_PREALLOCATE_MB; default 64).
    */
   preallocateMinBytes: number;
+  /** Parts planned to land in file order from the start (range-state.ts planParts): set for a caller following the landed prefix (DownloadOptions.onLanded). */
+  inOrderParts?: boolean;
 }
 
 const MiB = 1024 * 1024;

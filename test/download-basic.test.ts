@@ -320,4 +320,14 @@ describe("parallel range plan", () => {
     // A file of a few parts' size still gets a part per stream (equal 32 MiB parts gave 100 MiB 4).
     assert.ok(lengths(100 * MiB).length >= 8);
   });
+
+  test("in order (a caller following the landed prefix): the first parts grow by 1/streams of a part, then as before", () => {
+    const size = 1024 * MiB + 5;
+    const starts = planParts(size, { ...settings, inOrderParts: true });
+    const lens = starts.map((s, i) => (starts[i + 1] ?? size) - s);
+    assert.equal(lens.reduce((a, b) => a + b, 0), size);
+    // 4, 8, ..., 32 MiB: streams started together finish their first parts one after another, in file order.
+    assert.deepEqual(lens.slice(0, 9), [4, 8, 12, 16, 20, 24, 28, 32, 32].map((m) => m * MiB));
+    assert.ok(lens.slice(-9, -1).every((l) => l === 4 * MiB), `the same shrinking end: ${lens.slice(-9).join(",")}`);
+  });
 });

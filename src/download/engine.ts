@@ -175,7 +175,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       revision: run.revision,
       file: f,
       finalPath,
-      settings,
+      settings: opts.onLanded ? { ...settings, inOrderParts: true } : settings,
       token,
       maxBackoffMs: run.api.network.maxBackoffMs,
       signal: opts.signal,

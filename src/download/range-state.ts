@@ -38,16 +38,20 @@ const PART_ALIGN = 64 * 1024;
  * 224 MiB, ~0.13 s). Small last parts also keep one slow connection from holding a big part at the end,
  * and let a file of a few parts' size use every stream (100 MiB: 4 of 8 streams before).
  */
-export function planParts(size: number, settings: Pick<DownloadSettings, "partSizeBytes" | "rangeWorkers">): number[] {
+export function planParts(size: number, settings: Pick<DownloadSettings, "partSizeBytes" | "rangeWorkers" | "inOrderParts">): number[] {
   const full = Math.max(1, Math.floor(settings.partSizeBytes));
   const min = Math.max(1, Math.floor(full / MIN_PART_FRACTION));
   const align = min >= PART_ALIGN ? PART_ALIGN : 1;
   const starts: number[] = [];
-  for (let pos = 0; pos < size; ) {
+  for (let pos = 0, k = 1; pos < size; k++) {
     starts.push(pos);
     // A part is at most 2/3 of one stream's share of what is left (tried in a simulation of 8 equal
     // streams: the last byte came as early as with equal parts, with the least left to hash after it).
-    const len = Math.max(min, Math.min(full, Math.ceil(((size - pos) * 2) / (3 * settings.rangeWorkers))));
+    let len = Math.max(min, Math.min(full, Math.ceil(((size - pos) * 2) / (3 * settings.rangeWorkers))));
+    // In order: the first parts grow from 1/streams of a part to a whole one, so the streams, started
+    // together, finish their first parts in file order one after another and the landed prefix moves on
+    // from the start, instead of waiting a whole part's time and then jumping by (streams - 1) parts.
+    if (settings.inOrderParts) len = Math.min(len, Math.ceil((k * full) / settings.rangeWorkers));
     pos += Math.ceil(len / align) * align;
   }
   return starts;

@@ -23,6 +23,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { readBody, sendJson } from "./respond.js";
+import type { BodyPacer } from "./send-file.js";
 
 export interface FileServeContext {
   modelId: string;
@@ -38,10 +39,11 @@ export interface FaultHooks {
   /** Called first for every request; returns true when it answered the request itself. */
   onRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
   /**
-   * Lets a fault change the bytes of a file body (corrupt, stall, throttle, cut): returns the stream to
-   * send instead, or undefined to send the file untouched (the hub's fast path).
+   * Lets a fault change the bytes of a file body (corrupt, stall, cut): returns the stream to send instead;
+   * or a pacer when the bytes go as they are, only counted (and throttled); or undefined to send the file
+   * untouched (the hub's fast path).
    */
-  wrapFileStream(ctx: FileServeContext, open: () => Readable, res: ServerResponse): Readable | undefined;
+  wrapFileStream(ctx: FileServeContext, open: () => Readable, res: ServerResponse): Readable | BodyPacer | undefined;
   /** For a blob PUT: a function that may change (or cut) the received bytes, or undefined. */
   uploadFault?(ctx: { modelId: string; oid: string; size: number }, req: IncomingMessage): ((chunk: Buffer) => Buffer | Promise<Buffer>) | undefined;
 }
@@ -143,6 +145,28 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
   });
 }
 
+/**
+ * A throttle's pacing of one body: slices of `slice` bytes, and after each the milliseconds until the next
+ * is due, against the clock since the body started (or, shared, since the first byte sent under the fault),
+ * so the average rate is the cap. In 10 ms steps: smooth enough for a client measuring its rate over
+ * 100 ms, as on a real link.
+ */
+function pacing(throttle: Fault, bytesPerSecond: number): { slice: number; after(n: number): number } {
+  const slice = Math.max(16 * 1024, Math.floor(bytesPerSecond / 100));
+  const start = Date.now();
+  let sent = 0;
+  return {
+    slice,
+    after(n) {
+      sent += n;
+      if (!throttle.shared) return start + (sent / bytesPerSecond) * 1000 - Date.now();
+      throttle.sharedStart ??= Date.now();
+      throttle.sharedSent = (throttle.sharedSent ?? 0) + n;
+      return throttle.sharedStart + (throttle.sharedSent / bytesPerSecond) * 1000 - Date.now();
+    },
+  };
+}
+
 /** Creates the switchable hooks. */
 export function createTestFaults(extraStats: () => Record<string, number> = () => ({})): FaultHooks {
   let faults: Fault[] = [];
@@ -239,7 +263,6 @@ export function createTestFaults(extraStats: () => Record<string, number> = () =
 
     wrapFileStream(ctx, open, res) {
       // Always wrapped in test mode: the stats count every byte sent.
-      const body = open();
       const cut = take("close", ctx.modelId, ctx.filePath) ?? take("reset", ctx.modelId, ctx.filePath);
       const corrupt = take("corrupt", ctx.modelId, ctx.filePath);
       const stall = take("stall", ctx.modelId, ctx.filePath);
@@ -248,12 +271,14 @@ export function createTestFaults(extraStats: () => Record<string, number> = () =
       const count = (n: number) => {
         stats.bytesSent[ctx.filePath] = (stats.bytesSent[ctx.filePath] ?? 0) + n;
       };
+      const pace = throttle?.bytesPerSecond ? pacing(throttle, throttle.bytesPerSecond) : undefined;
+      // The bytes unchanged: sent as the hub sends any file (send-file.ts), counted and paced on the way.
+      if (!cut && !corrupt && !stall) return { slice: pace?.slice, sent: (n) => (count(n), pace ? pace.after(n) : 0) };
+      const body = open();
       async function* gen(): AsyncGenerator<Buffer> {
         let sent = 0;
         let corrupted = false;
         let triggered = false;
-        const throttleStart = Date.now();
-        let throttled = 0;
         for await (const raw of body as AsyncIterable<Buffer>) {
           let chunk = raw;
           if (corrupt && !corrupted && chunk.length > 0) {
@@ -285,22 +310,13 @@ export function createTestFaults(extraStats: () => Record<string, number> = () =
             }
             chunk = chunk.subarray(head.length);
           }
-          if (throttle?.bytesPerSecond) {
-            // Paced against the clock since the body started, so the average rate is the cap.
-            // In 10 ms steps: smooth enough for a client measuring its rate over 100 ms, as on a real link.
-            const slice = Math.max(16 * 1024, Math.floor(throttle.bytesPerSecond / 100));
-            for (let off = 0; off < chunk.length; off += slice) {
-              const piece = chunk.subarray(off, off + slice);
+          if (pace) {
+            for (let off = 0; off < chunk.length; off += pace.slice) {
+              const piece = chunk.subarray(off, off + pace.slice);
               count(piece.length);
               sent += piece.length;
-              throttled += piece.length;
               yield piece;
-              let due = throttleStart + (throttled / throttle.bytesPerSecond) * 1000 - Date.now();
-              if (throttle.shared) {
-                throttle.sharedStart ??= Date.now();
-                throttle.sharedSent = (throttle.sharedSent ?? 0) + piece.length;
-                due = throttle.sharedStart + (throttle.sharedSent / throttle.bytesPerSecond) * 1000 - Date.now();
-              }
+              const due = pace.after(piece.length);
               if (due > 0) await sleep(due, res);
               if (res.destroyed) return;
             }

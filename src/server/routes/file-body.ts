@@ -1,6 +1,7 @@
 // A file's bytes as a response, for the hub and its CDN alike: Range (one `bytes=` range, 206/416), HEAD,
 // and the test faults' hook on the body.
 import fs from "node:fs";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Call } from "../context.js";
 import { sendFileRange } from "../send-file.js";
@@ -49,7 +50,7 @@ export async function sendFile(call: Call, repo: StoredRepo, revision: string, f
   const ctx = { modelId: repo.ref.id, revision, filePath: file.path, start, end, size: file.size };
   const wrapped = call.hub.faults.wrapFileStream(ctx, open, res);
   try {
-    await (wrapped ? pipeline(wrapped, res) : sendFileRange(file.absPath, start, end, res, call.hub.sendBudget));
+    await (wrapped instanceof Readable ? pipeline(wrapped, res) : sendFileRange(file.absPath, start, end, res, call.hub.sendBudget, wrapped));
   } catch {
     // The client went away, or a fault cut the stream: nothing more to send.
     res.destroy();
