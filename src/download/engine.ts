@@ -146,8 +146,9 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
     .filter((p) => !p.cached)
     .map((p) => p.file)
     .sort((a, b) => b.size - a.size);
-  // The biggest file's bytes flow before the others start: their start-up (loading undici, ~50-110 ms
-  // of the main thread, and their own requests) held up its redirect and first byte by as much.
+  // The biggest file's bytes flow before the others start (and its first split verdict is in): their
+  // start-up (loading undici, ~50-110 ms of the main thread, and their own requests) held up its
+  // redirect and first byte by as much.
   const lead = queue.length > 1 && queue[0]!.size >= settings.workerSinkBytes ? queue[0] : undefined;
   let leadFlowing = () => {};
   const leadStarted = lead && new Promise<void>((resolve) => (leadFlowing = resolve));
@@ -184,7 +185,8 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       token,
       maxBackoffMs: run.api.network.maxBackoffMs,
       signal: opts.signal,
-      emit: f === lead ? (e) => (e.type === "bytes" && leadFlowing(), emit(e)) : emit,
+      emit,
+      started: f === lead ? leadFlowing : undefined,
       landed: opts.onLanded && ((bytes: number) => opts.onLanded!(f.path, bytes)),
     });
     records.add(f.path, { size: f.size, mtimeMs, sha256 });
