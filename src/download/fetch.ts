@@ -119,9 +119,11 @@ async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
 }
 
 async function parallelOrSingle(ctx: FetchContext, carried?: Switch): Promise<TempResult> {
-  ctx.started?.(); // ranges: no verdict to wait for
+  // Ranges: no verdict to wait for, only their first bytes.
+  const started = ctx.started;
+  const emit = ctx.emit;
   try {
-    return await fetchParallel(ctx, carried);
+    return await fetchParallel(started ? { ...ctx, emit: (e) => (e.type === "bytes" && started(), emit(e)) } : ctx, carried);
   } catch (err) {
     if (!(err instanceof RangeIgnoredError)) throw err;
     // The server ignores Range: start over with one plain stream.
