@@ -31,6 +31,8 @@ const CONNECT_TRACE = path.join(REPO_ROOT, "bench", "lib", "connect-trace.mjs");
 interface ConnectTrace {
   connects: number[];
   parallelAt: number;
+  /** When the connection that received the most bytes (scenario 1: the big file's) got its first bytes. */
+  bigFirstByte?: number;
 }
 
 function readConnectTrace(file: string): ConnectTrace | undefined {
@@ -82,8 +84,10 @@ if (flags.help) {
                          back to back (as hyperfine does); interleaved: curl and ours alternate
   --keep                 keep the temp data
   --strict               exit 1 when a target is missed (always exits 1 when bytes do not verify)
-  --trace                print when each cold run of ours opened its first connection and when it
-                         first had 3 open at once (scenario 2: the ranges), in ms after its start
+  --trace                print when each cold run of ours opened its first connection, when it
+                         first had 3 open at once (scenario 2: the ranges) and when the connection
+                         that received the most (scenario 1: the big file's) got its first bytes,
+                         in ms after its start
 `);
   process.exit(0);
 }
@@ -309,7 +313,7 @@ async function runScenario(opts: {
     else if (i === 0) problems.push(...(await verifyFolder(folder, model)).map((p) => `modelscope download: ${p}`));
     if (folder && downloadedFolder(h.stdout) !== folder) problems.push(`cache hit printed ${downloadedFolder(h.stdout)}, cold printed ${folder}`);
     fs.rmSync(cacheDir, { recursive: true, force: true });
-    const traceText = trace ? ` (connections: first at ${trace.connects[0] ?? "-"} ms, 3 at once at ${trace.parallelAt >= 0 ? `${trace.parallelAt} ms` : "never"}, ${trace.connects.length} in all)` : "";
+    const traceText = trace ? ` (connections: first at ${trace.connects[0] ?? "-"} ms, 3 at once at ${trace.parallelAt >= 0 ? `${trace.parallelAt} ms` : "never"}, ${trace.connects.length} in all; biggest's first byte at ${trace.bigFirstByte ?? "-"} ms)` : "";
     if (!timed) {
       log(`  ${label}: ours, cold    ${fmtS(c.seconds)} s  ${fmtRate(model.totalBytes, c.seconds)} MB/s${traceText}`);
       return;
@@ -364,7 +368,7 @@ async function runScenario(opts: {
   for (const p of problems) log(`  VERIFY FAILED ${p}`);
   if (traced.length > 0) {
     const at = traced.map((t) => t.parallelAt).filter((t) => t >= 0);
-    notes.push(`ours, cold, traced: first connection a median ${median(traced.map((t) => t.connects[0] ?? NaN)).toFixed(0)} ms after start; 3 open at once in ${at.length} of ${traced.length} run(s)${at.length ? `, a median ${median(at).toFixed(0)} ms after start` : ""}`);
+    notes.push(`ours, cold, traced: first connection a median ${median(traced.map((t) => t.connects[0] ?? NaN)).toFixed(0)} ms after start; 3 open at once in ${at.length} of ${traced.length} run(s)${at.length ? `, a median ${median(at).toFixed(0)} ms after start` : ""}; the connection that received the most got its first byte a median ${median(traced.map((t) => t.bigFirstByte ?? NaN)).toFixed(0)} ms after start`);
   }
 
   const curlS = median(curl.map((r) => r.seconds));

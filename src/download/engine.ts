@@ -146,6 +146,12 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
     .filter((p) => !p.cached)
     .map((p) => p.file)
     .sort((a, b) => b.size - a.size);
+  // The biggest file's bytes flow before the others start (and its first split verdict is in): their
+  // start-up (loading undici, ~50-110 ms of the main thread, and their own requests) held up its
+  // redirect and first byte by as much.
+  const lead = queue.length > 1 && queue[0]!.size >= settings.workerSinkBytes ? queue[0] : undefined;
+  let leadFlowing = () => {};
+  const leadStarted = lead && new Promise<void>((resolve) => (leadFlowing = resolve));
   const madeDirs = new Set<string>();
   // One token for the whole run: every request is signed alike, and the token file and the official
   // cookie jar are read once rather than for every file.
@@ -180,6 +186,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       maxBackoffMs: run.api.network.maxBackoffMs,
       signal: opts.signal,
       emit,
+      started: f === lead ? leadFlowing : undefined,
       landed: opts.onLanded && ((bytes: number) => opts.onLanded!(f.path, bytes)),
     });
     records.add(f.path, { size: f.size, mtimeMs, sha256 });
@@ -199,6 +206,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       const f = fromQueue ? queue.shift()! : deferred.shift()!;
       const lock = await tryLock(lockPathFor(run.cacheRoot, localPathOf(target, f.path)));
       if (!lock) {
+        if (f === lead) leadFlowing();
         // Another process is on this file: do the others first, then come back to it.
         deferred.push(f);
         if (!announcedWait.has(f.path)) {
@@ -219,12 +227,14 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
         if (local && ["ENOSPC", "EDQUOT", "EROFS"].includes(local.code)) diskFailed = true;
         failures.push({ file: f.path, error: local ?? (err instanceof Error ? err : new Error(String(err))) });
       } finally {
+        if (f === lead) leadFlowing();
         await lock.release();
       }
     }
   };
   const workers = Math.max(1, Math.min(Math.floor(opts.maxWorkers ?? DEFAULT_MAX_WORKERS), 64, queue.length || 1));
-  await Promise.all(Array.from({ length: workers }, worker));
+  // The first worker takes the lead file at once (synchronously, before any other runs).
+  await Promise.all(Array.from({ length: workers }, (_, i) => (i === 0 || !leadStarted ? worker() : leadStarted.then(worker))));
   if (aborted || opts.signal?.aborted) throw new AbortedError();
   if (failures.length > 0) {
     // One named file that failed with an error that already names it (or needs a sign-in): that error.

@@ -119,8 +119,11 @@ async function fetchToTemp(ctx: FetchContext): Promise<TempResult> {
 }
 
 async function parallelOrSingle(ctx: FetchContext, carried?: Switch): Promise<TempResult> {
+  // Ranges: no verdict to wait for, only their first bytes.
+  const started = ctx.started;
+  const emit = ctx.emit;
   try {
-    return await fetchParallel(ctx, carried);
+    return await fetchParallel(started ? { ...ctx, emit: (e) => (e.type === "bytes" && started(), emit(e)) } : ctx, carried);
   } catch (err) {
     if (!(err instanceof RangeIgnoredError)) throw err;
     // The server ignores Range: start over with one plain stream.
@@ -192,6 +195,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     const verdict = probe.tick();
     if (verdict === undefined) return false;
     probe = undefined;
+    ctx.started?.();
     const worth = file.size - sink.accepted >= 2 * ctx.settings.partSizeBytes;
     if (verdict === "split") {
       splittable = false;
@@ -216,6 +220,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     /** The body read straight into the worker sink's ring; same rules as the loop below. */
     const receiveDirect = (body: DirectBody, ring: WorkerSink): Promise<void> =>
       receiveInto(body, () => ring.nextSpace(), (n) => {
+        if (!splittable) ctx.started?.();
         let take = n;
         if (ring.accepted + take > file.size) {
           overflow = true;
@@ -258,6 +263,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
       try {
         if (res.body instanceof DirectBody) await receiveDirect(res.body, sink as WorkerSink);
         else for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          if (!splittable) ctx.started?.();
           let data = chunk;
           if (sink.accepted + data.length > file.size) {
             overflow = true;
@@ -296,6 +302,7 @@ async function fetchSingle(ctx: FetchContext, splittable: boolean): Promise<Temp
     }
     digest = await sink.finish();
   } finally {
+    ctx.started?.();
     (probe as SplitProbe | undefined)?.stop();
     if (digest === undefined) {
       carry?.destroy();

@@ -28,6 +28,12 @@ export interface FetchContext {
   emit: (event: ProgressEvent) => void;
   /** Bytes from the file's start on disk in its temp file, as they land (DownloadOptions.onLanded). */
   landed?: ((bytes: number) => void) | undefined;
+  /**
+   * Told (perhaps more than once) when this file no longer needs the process to itself: its bytes flow
+   * and, on a stream that may split, its first split verdict is in (the other files' start-up, read into
+   * that window, made a busy main thread look like a slow link); or it ended.
+   */
+  started?: (() => void) | undefined;
   /** Folders already made in this run (saves a mkdir per file). */
   madeDirs?: Set<string>;
   /** The file's signed CDN URL, once a request through the hub found it (file-link.ts); set per file. */
