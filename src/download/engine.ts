@@ -160,6 +160,8 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
   const announcedWait = new Set<string>();
   let aborted = false;
 
+  // A caller following the landed prefix (the mirror) gets parts planned to land in file order.
+  const fileSettings = opts.onLanded ? { ...settings, inOrderParts: true } : settings;
   const processFile = async (f: RepoFile) => {
     const finalPath = localPathOf(target, f.path);
     if (!opts.force) {
@@ -181,7 +183,7 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       revision: run.revision,
       file: f,
       finalPath,
-      settings: opts.onLanded ? { ...settings, inOrderParts: true } : settings,
+      settings: fileSettings,
       token,
       maxBackoffMs: run.api.network.maxBackoffMs,
       signal: opts.signal,

@@ -19,11 +19,10 @@ const LINGER_MS = 20;
 // One source, two roles. Messages, answered in order:
 //   hasher: {t:"prefix", file, len} hashes the first `len` bytes of the file (a resume)
 //           {t:"data", off, len}    hashes ring[off, off+len)
-//           {t:"range", from, len}  hashes the file's bytes [from, from+len) (workerData.fd; range-sink.ts)
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
-//           {t:"hashes", h}         many of data and range in one message: h = [kind, a, len, ...],
-//                                   kind 0 = data (a = ring offset), 1 = range (a = file position)
+//           {t:"hashes", h}         several in one message (range-sink.ts): h = [kind, a, len, ...], kind 0 =
+//                                   ring[a, a+len), 1 = the file's bytes [a, a+len) read back (workerData.fd)
 //   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
 //           {t:"writes", w}         several in one message: w = [off, len, pos, ...]
 //   both:   {t:"ping"}              answered once the worker runs
@@ -66,9 +65,6 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "data") {
       hash.update(ring.subarray(m.off, m.off + m.len));
-      parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "range") {
-      hashRange(m.from, m.len);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "hashes") {
       for (let i = 0; i < m.h.length; i += 3) {
