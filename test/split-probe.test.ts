@@ -50,19 +50,19 @@ function rig() {
 describe("split probe", () => {
   test("a second connection that carries as much as the first: split", async () => {
     const r = rig();
-    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(await r.run(71, 40_000), undefined);
     assert.equal(await r.run(200, 40_000, 40_000), "split");
   });
 
   test("a first stream that sped up while the probe ran (something else on the machine finished): no split", async () => {
     const r = rig();
-    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(await r.run(71, 40_000), undefined);
     assert.equal(await r.run(200, 80_000, 40_000), "stay");
   });
 
   test("where the probe's bytes come out of the first stream's, the total does not rise: stay", async () => {
     const r = rig();
-    assert.equal(await r.run(101, 40_000), undefined);
+    assert.equal(await r.run(71, 40_000), undefined);
     assert.equal(await r.run(200, 30_000, 10_000), "stay");
   });
 
@@ -70,8 +70,8 @@ describe("split probe", () => {
     const r = rig();
     assert.equal(await r.run(1, 40_000), undefined);
     r.stall(40); // e.g. a module loading on the main thread: the alone rate would read 24 000 a ms
-    assert.equal(await r.run(101, 40_000), undefined);
-    assert.equal(r.openedAt, 132, "the window ran from the first read after the stall (the probe asked for 10 ms before its end)");
+    assert.equal(await r.run(71, 40_000), undefined);
+    assert.equal(r.openedAt, 102, "the window ran from the first read after the stall (the probe asked for 10 ms before its end)");
     // The CPU is the limit: the first stream gives up a quarter to the probe (1.0x in total; against the
     // held-up window it would read 1.67x, steady: a split).
     assert.equal(await r.run(200, 30_000, 10_000), "stay");
@@ -89,9 +89,9 @@ describe("split probe", () => {
 
   test("the probe is asked for before the first window ends, which ends at its first byte: its set-up is off the way to the verdict", async () => {
     const r = rig();
-    assert.equal(await r.run(91, 40_000), undefined);
-    assert.equal(r.openedAt, 91, "asked for 10 ms before the end of the window (which began at 1)");
-    // Its first byte comes at 96, before the window's 100 ms: the window ends there, and the probe's bytes
+    assert.equal(await r.run(61, 40_000), undefined);
+    assert.equal(r.openedAt, 61, "asked for 10 ms before the end of the window (which began at 1)");
+    // Its first byte comes at 66, before the window's 70 ms: the window ends there, and the probe's bytes
     // count from then on; a clear yes half a window later.
     assert.equal(await r.run(4, 40_000), undefined);
     const verdict = await r.run(60, 40_000, 40_000);
