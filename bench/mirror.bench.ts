@@ -21,7 +21,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, machineBusySeconds, processCpuSeconds, startHubProcess, timed, type RunningHubProcess } from "./lib/proc.js";
+import { MODELSCOPE_BIN, REPO_ROOT, cleanEnv, machineBusySeconds, processCpuSeconds, readProcStat, startHubProcess, statCpuSeconds, timed, type RunningHubProcess } from "./lib/proc.js";
 
 const MiB = 1024 * 1024;
 
@@ -107,13 +107,8 @@ const TRACE = (() => {
 /** The pids of the curls this process runs (under GNU time: their grandparent is us). */
 function ourCurls(): number[] {
   const parent = (pid: string) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ppid: f[1]! };
-    } catch {
-      return undefined;
-    }
+    const stat = readProcStat(`/proc/${pid}/stat`);
+    return stat && { comm: stat.comm, ppid: stat.fields[1]! };
   };
   const out: number[] = [];
   for (const pid of fs.readdirSync("/proc")) {
@@ -129,14 +124,15 @@ function ourCurls(): number[] {
 /** CPU seconds of each thread of a process (tid -> seconds). */
 function perThread(pid: number | undefined): Record<string, number> {
   const out: Record<string, number> = {};
+  let tids: string[] = [];
   try {
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out[tid] = (Number(f[11]) + Number(f[12])) / 100;
-    }
+    tids = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
     // gone
+  }
+  for (const tid of tids) {
+    const seconds = statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+    if (!Number.isNaN(seconds)) out[tid] = seconds; // a thread that ended meanwhile is left out
   }
   return out;
 }

@@ -109,17 +109,28 @@ export async function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv,
   return { seconds, peakRss, cpuSeconds, code, stdout, stderr };
 }
 
+/**
+ * A /proc `stat` file (of a process, or of one of its threads under task/): its command name and the
+ * fields after "(comm)", which may hold spaces (state is fields[0], ppid fields[1]); undefined once gone.
+ */
+export function readProcStat(file: string): { comm: string; fields: string[] } | undefined {
+  try {
+    const stat = fs.readFileSync(file, "utf8");
+    return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), fields: stat.slice(stat.lastIndexOf(")") + 2).split(" ") };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) of a /proc `stat` file: utime is field 14, stime 15 (clock ticks, 100 per second on Linux); NaN once gone. */
+export function statCpuSeconds(file: string): number {
+  const stat = readProcStat(file);
+  return stat ? (Number(stat.fields[11]) + Number(stat.fields[12])) / 100 : NaN;
+}
+
 /** CPU seconds (user + system) a running process has used so far, from /proc (Linux); NaN elsewhere. */
 export function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm)": state is field 3, utime 14 and stime 15 (clock ticks, 100 per second on Linux).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
+  return pid === undefined ? NaN : statCpuSeconds(`/proc/${pid}/stat`);
 }
 
 /** CPU seconds the whole machine has spent busy (all cores, not idle or iowait), from /proc/stat; NaN elsewhere. */

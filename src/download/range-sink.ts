@@ -180,11 +180,8 @@ export class RangeSink {
 
   private tick(): void {
     this.timer = undefined;
-    let waiting = false;
     for (const lane of this.lanes) lane.post();
-    this.send();
-    for (const lane of this.lanes) waiting ||= lane.waiting;
-    if (waiting) this.schedule();
+    this.send(); // every lane's bytes went out: the next byte received schedules the next tick
   }
 
   /** Once every range has landed: the sha256 of the whole file. */
@@ -234,11 +231,6 @@ export class Lane {
 
   written(end: number): void {
     this.onWritten?.(end);
-  }
-
-  /** Bytes received and not yet written. */
-  get waiting(): boolean {
-    return this.pendingLen > 0;
   }
 
   /** A batch was written or hashed: the space of the batches at the front that are both is free. */

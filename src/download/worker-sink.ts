@@ -46,6 +46,9 @@ function write(off, len, pos) {
     done += n;
   }
 }
+function hashRing(off, len) {
+  hash.update(ring.subarray(off, off + len));
+}
 function hashRange(from, len) {
   readBuf ??= Buffer.allocUnsafe(1 << 20);
   for (let pos = from, end = from + len; pos < end; ) {
@@ -64,11 +67,11 @@ parentPort.on("message", (m) => {
       for (let i = 0; i < m.w.length; i += 3) write(m.w[i], m.w[i + 1], m.w[i + 2]);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "data") {
-      hash.update(ring.subarray(m.off, m.off + m.len));
+      hashRing(m.off, m.len);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "hashes") {
       for (let i = 0; i < m.h.length; i += 3) {
-        if (m.h[i] === 0) hash.update(ring.subarray(m.h[i + 1], m.h[i + 1] + m.h[i + 2]));
+        if (m.h[i] === 0) hashRing(m.h[i + 1], m.h[i + 2]);
         else hashRange(m.h[i + 1], m.h[i + 2]);
       }
       parentPort.postMessage({ t: "ok" });
