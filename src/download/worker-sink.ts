@@ -14,9 +14,9 @@ import { openPartial } from "../util/safe-open.js";
 import { WRITE_PIECE_BYTES, type Sink } from "./sink.js";
 
 const MiB = 1024 * 1024;
-const RING_BYTES = 8 * MiB;
+const RING_BYTES = 16 * MiB;
 /** The threads are woken once this much more is in the ring (or after LINGER_MS). */
-const WORKER_BATCH = 512 * 1024;
+const WORKER_BATCH = 2 * MiB;
 /** Most a socket reads into the ring at once. */
 const DIRECT_SLICE = MiB;
 /** Longest a received byte waits for its batch to fill before it goes on anyway. */
