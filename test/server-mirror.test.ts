@@ -62,6 +62,11 @@ async function upstreamFetches(file: string): Promise<number> {
   return stats.requests.filter((r) => r.filePath === file && r.method === "GET").length;
 }
 
+/** Bytes a process has read so far (its read system calls: files and sockets). */
+function bytesRead(pid: number): number {
+  return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+}
+
 const kept = (model: string, file: string) => path.join(mirrorRoot, "models", model.replace("/", "--"), "snapshots", "master", file);
 
 describe("pull-through mirror", () => {
@@ -294,6 +299,43 @@ describe("pull-through mirror", () => {
       );
       for (const b of bodies) assert.equal(sha256(b), sha256(data));
       assert.equal(await upstreamFetches("two.bin"), 1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test("a kept file is not read again to vouch for it: the fill's verified record gives its sha256, in any process", async () => {
+    await clearFaults(upstream);
+    const whole = await fetch(fileUrl(mirror.url, "acme/pub", "big.bin"));
+    assert.equal(sha256(Buffer.from(await whole.arrayBuffer())), sha256(BIG));
+    await waitFor(() => fs.existsSync(kept("acme/pub", "big.bin")), "big.bin kept");
+    // A process that never saw the fill (a replica, a restart): only the engine's record can tell it.
+    const second = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--access-log", "off"]);
+    try {
+      const before = bytesRead(second.child.pid!);
+      const head = await fetch(fileUrl(second.url, "acme/pub", "big.bin"), { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-length"), String(BIG.length));
+      const read = bytesRead(second.child.pid!) - before;
+      assert.ok(read < BIG.length / 2, `the kept file was read again (${read} bytes read for a HEAD)`);
+      // The same for a plain hub serving that folder (a cache our client filled): its listing reads no file.
+      const plain = await startServe(["--root", mirrorRoot, "--access-log", "off"]);
+      try {
+        const start = bytesRead(plain.child.pid!);
+        const listing = (await (await fetch(`${plain.url}/api/v1/models/acme/pub/repo/files?Revision=master&Recursive=True`)).json()) as { Data: { Files: { Path: string; Sha256: string }[] } };
+        assert.equal(listing.Data.Files.find((f) => f.Path === "big.bin")?.Sha256, sha256(BIG));
+        const listed = bytesRead(plain.child.pid!) - start;
+        assert.ok(listed < BIG.length / 2, `the listing read the kept file again (${listed} bytes read)`);
+      } finally {
+        await plain.stop();
+      }
+      // A copy whose record no longer vouches for it (changed since) is checked again, and refetched.
+      const file = kept("acme/pub", "big.bin");
+      const changed = Buffer.from(BIG);
+      changed[0] = changed[0]! ^ 0xff;
+      fs.writeFileSync(file, changed);
+      const again = await fetch(fileUrl(second.url, "acme/pub", "big.bin"));
+      assert.equal(sha256(Buffer.from(await again.arrayBuffer())), sha256(BIG));
     } finally {
       await second.stop();
     }

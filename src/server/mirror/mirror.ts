@@ -276,7 +276,7 @@ export class Mirror {
   private async keptSha(ref: RepoRef, revision: string, filePath: string): Promise<string | undefined> {
     const repo = this.hub.store.resolve(ref);
     const file = repo && this.hub.store.file(repo, revision, filePath);
-    return file ? this.hub.store.sha256(file) : undefined;
+    return repo && file ? this.hub.store.sha256(file, { repo, revision }) : undefined;
   }
 
   private async sendKept(req: IncomingMessage, res: ServerResponse, url: URL, ref: RepoRef, revision: string, filePath: string): Promise<void> {

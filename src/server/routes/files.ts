@@ -24,7 +24,7 @@ export async function listing(call: Call, type: RepoType): Promise<void> {
       Path: f.path,
       Type: "blob",
       Size: f.size,
-      Sha256: await call.hub.store.sha256(f),
+      Sha256: await call.hub.store.sha256(f, { repo, revision }),
       Revision: revision,
       IsLFS: f.size >= 1024 * 1024,
       Mode: "33188",
