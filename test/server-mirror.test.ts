@@ -309,8 +309,14 @@ describe("pull-through mirror", () => {
     const whole = await fetch(fileUrl(mirror.url, "acme/pub", "big.bin"));
     assert.equal(sha256(Buffer.from(await whole.arrayBuffer())), sha256(BIG));
     await waitFor(() => fs.existsSync(kept("acme/pub", "big.bin")), "big.bin kept");
-    // A process that never saw the fill (a replica, a restart): only the engine's record can tell it.
-    const second = await startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--access-log", "off"]);
+    // A process that never saw the fill (a replica, a restart): only the engine's record can tell it. And a
+    // plain hub serving that folder (a cache our client filled). Both started first, so that the requests
+    // below follow each other closely (a kept-alive connection idle for as long as a process start under
+    // load can meet the server closing it).
+    const [second, plain] = await Promise.all([
+      startServe(["--root", mirrorRoot, "--upstream", upstream.url, "--access-log", "off"]),
+      startServe(["--root", mirrorRoot, "--access-log", "off"]),
+    ]);
     try {
       const before = bytesRead(second.child.pid!);
       const head = await fetch(fileUrl(second.url, "acme/pub", "big.bin"), { method: "HEAD" });
@@ -318,26 +324,20 @@ describe("pull-through mirror", () => {
       assert.equal(head.headers.get("content-length"), String(BIG.length));
       const read = bytesRead(second.child.pid!) - before;
       assert.ok(read < BIG.length / 2, `the kept file was read again (${read} bytes read for a HEAD)`);
-      // The same for a plain hub serving that folder (a cache our client filled): its listing reads no file.
-      const plain = await startServe(["--root", mirrorRoot, "--access-log", "off"]);
-      try {
-        const start = bytesRead(plain.child.pid!);
-        const listing = (await (await fetch(`${plain.url}/api/v1/models/acme/pub/repo/files?Revision=master&Recursive=True`)).json()) as { Data: { Files: { Path: string; Sha256: string }[] } };
-        assert.equal(listing.Data.Files.find((f) => f.Path === "big.bin")?.Sha256, sha256(BIG));
-        const listed = bytesRead(plain.child.pid!) - start;
-        assert.ok(listed < BIG.length / 2, `the listing read the kept file again (${listed} bytes read)`);
-      } finally {
-        await plain.stop();
-      }
+      // The plain hub's listing reads no file either.
+      const start = bytesRead(plain.child.pid!);
+      const listing = (await (await fetch(`${plain.url}/api/v1/models/acme/pub/repo/files?Revision=master&Recursive=True`)).json()) as { Data: { Files: { Path: string; Sha256: string }[] } };
+      assert.equal(listing.Data.Files.find((f) => f.Path === "big.bin")?.Sha256, sha256(BIG));
+      const listed = bytesRead(plain.child.pid!) - start;
+      assert.ok(listed < BIG.length / 2, `the listing read the kept file again (${listed} bytes read)`);
       // A copy whose record no longer vouches for it (changed since) is checked again, and refetched.
-      const file = kept("acme/pub", "big.bin");
       const changed = Buffer.from(BIG);
       changed[0] = changed[0]! ^ 0xff;
-      fs.writeFileSync(file, changed);
+      fs.writeFileSync(kept("acme/pub", "big.bin"), changed);
       const again = await fetch(fileUrl(second.url, "acme/pub", "big.bin"));
       assert.equal(sha256(Buffer.from(await again.arrayBuffer())), sha256(BIG));
     } finally {
-      await second.stop();
+      await Promise.all([second.stop(), plain.stop()]);
     }
   });
 
