@@ -20,6 +20,12 @@ afterEach(() => clearFaults(hub));
 
 /** Ranges from 0.9 MiB (parts of 0.25 MiB), no adaptive start: the file goes straight to ranges. */
 const RANGES = { MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB: "0.9", MODELSCOPE_DOWNLOAD_PART_SIZE_MB: "0.25", MODELSCOPE_DOWNLOAD_ADAPTIVE_MIN_MB: "100" };
+/**
+ * Ranges over two connections only, for the runs to kill: at the throttle's 64 KiB/s per connection the
+ * file then takes ~8 s, not ~1.4 s over twelve, so a kill meets the run well before its end even when the
+ * range state (saved twice a second) shows up late on a loaded machine.
+ */
+const RANGES_TO_KILL = { ...RANGES, MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "2" };
 /** One plain stream for this file. */
 const SINGLE = { MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB: "100" };
 
@@ -75,7 +81,7 @@ describe("a partial file is resumed whatever the current settings say", () => {
   ] as const) {
     test(`ranges killed, then a run with ${name}: resumes the ranges, no temp file left`, async () => {
       const home = tempDir();
-      const kept = await killMidway(home, RANGES, rangeBytes);
+      const kept = await killMidway(home, RANGES_TO_KILL, rangeBytes);
       assert.ok(kept > 0 && kept < DATA.length);
       await finish(home, settings, kept);
     });
@@ -90,9 +96,9 @@ describe("a partial file is resumed whatever the current settings say", () => {
 
   test("ranges -> one stream -> ranges: the ranges' partial file is resumed, and not left behind", async () => {
     const home = tempDir();
-    const kept = await killMidway(home, RANGES, rangeBytes);
+    const kept = await killMidway(home, RANGES_TO_KILL, rangeBytes);
     // The one-stream run resumes the ranges too (their state moves on); killed again, all it kept is range state.
-    const more = await killMidway(home, SINGLE, rangeBytes, kept + 64 * 1024);
+    const more = await killMidway(home, { ...SINGLE, MODELSCOPE_DOWNLOAD_PARALLEL_WORKERS: "2" }, rangeBytes, kept + 64 * 1024);
     assert.ok(more < DATA.length, `kept ${kept}, then ${more}`);
     assert.equal(singleBytes(home), 0, "started a second partial file");
     await finish(home, RANGES, more);
