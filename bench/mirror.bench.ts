@@ -13,6 +13,8 @@
 //          [--cli PATH] (the mirror's modelscope CLI, to compare builds; the upstream hub is always this build's)
 //          [--trace FILE] (the cold steps over time, every 50 ms: see TRACE)
 //          [--warm-pages MiB] (memory just freed for each cold step's fill to write into: see WARM_MIB)
+//          [--replicas N] (steps 2 and 3: N mirror processes on one root, the clients spread over them in
+//          turn, as behind a load balancer; one of them fills, the others follow its fill from the root)
 // The mirror's CPU is also given per thread: its main thread (HTTP, the fill's sockets, the clients'
 // writes) and the others (the fill's hash and write threads, file reads): the write thread's seconds
 // tell a run whose fill wrote into memory the VM had to bring in first (README, mirror performance).
@@ -32,6 +34,7 @@ function arg(name: string, fallback: number): number {
 
 const SIZE = arg("size-mib", 1024) * MiB;
 const CLIENTS = arg("clients", 8);
+const REPLICAS = Math.max(1, arg("replicas", 1));
 const CAP = arg("cap-mbps", 40) * 1_000_000;
 /** The mirror's fill part size in MiB (MODELSCOPE_DOWNLOAD_PART_SIZE_MB); 0: the engine's default. */
 const PART_MIB = arg("part-mib", 0);
@@ -212,7 +215,9 @@ function cpuLine(step: Step, server = "mirror"): string {
   const pct = (cpu: number) => `${((cpu / CORES / step.wall) * 100).toFixed(0)}%`;
   // Other work on the machine counts too: the cores it took were not there for this step.
   const verdict = step.machine / CORES / step.wall >= 0.9 ? "CPU-bound" : "not CPU-bound";
-  return `    CPU s: ${parts.join(", ")} = ${total.toFixed(2)} (${pct(total)} of ${CORES} cores over ${step.wall.toFixed(2)} s); machine ${step.machine.toFixed(2)} (${pct(step.machine)}: ${verdict}); ${server} ${(step.cpu[server]! / ((step.bytes ?? 0) / 1024 ** 3)).toFixed(2)} CPU-s per GiB served${step.threads ? `\n    ${server} threads: main ${step.threads[0]!.toFixed(2)}, others ${step.threads.slice(1).map((v) => v.toFixed(2)).join(" ")}` : ""}`;
+  // Every process of the server (replicas: mirror, mirror2, ...).
+  const serverCpu = Object.entries(step.cpu).filter(([k]) => k === server || new RegExp(`^${server}\\d+$`).test(k)).reduce((a, [, v]) => a + v, 0);
+  return `    CPU s: ${parts.join(", ")} = ${total.toFixed(2)} (${pct(total)} of ${CORES} cores over ${step.wall.toFixed(2)} s); machine ${step.machine.toFixed(2)} (${pct(step.machine)}: ${verdict}); ${server} ${(serverCpu / ((step.bytes ?? 0) / 1024 ** 3)).toFixed(2)} CPU-s per GiB served${step.threads ? `\n    ${server} threads: main ${step.threads[0]!.toFixed(2)}, others ${step.threads.slice(1).map((v) => v.toFixed(2)).join(" ")}` : ""}`;
 }
 
 async function upstreamBytes(hub: RunningHubProcess): Promise<number> {
@@ -237,7 +242,7 @@ async function main(): Promise<void> {
     // startHubProcess has no flag list for --upstream: a mirror is a hub process with these extra flags.
     const startMirror = async (name: string) => {
       const root = path.join(tmp, name);
-      fs.mkdirSync(root);
+      fs.mkdirSync(root, { recursive: true }); // a replica shares the root
       const child = spawn(process.execPath, [MIRROR_CLI, "serve", "--root", root, "--port", "0", "--upstream", upstream.url, "--access-log", "off"], { env: mirrorEnv, stdio: ["ignore", "pipe", "inherit"] });
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";
@@ -273,16 +278,21 @@ async function main(): Promise<void> {
     console.log(`cold, 1 client:  ${t1.toFixed(2)} s, upstream sent ${mb(up1)}${fillLine(s1)}`);
     console.log(cpuLine(s1));
 
-    const many = await startMirror("mirror-many");
+    const many = [await startMirror("mirror-many")];
+    while (many.length < REPLICAS) many.push(await startMirror("mirror-many"));
+    // The crowd spread over the replicas in turn; each replica's CPU counted (the first one's per thread).
+    const crowdUrls = Array.from({ length: CLIENTS }, (_, i) => fileUrl(many[i % many.length]!.url));
+    const replicaPids = Object.fromEntries(many.slice(1).map((m, i) => [`mirror${i + 2}`, m.pid]));
+    if (REPLICAS > 1) console.log(`${REPLICAS} mirror processes on one root, the clients spread over them`);
     warmPages(tmp);
     const before8 = await upstreamBytes(upstream);
-    const s8 = await run(Array.from({ length: CLIENTS }, () => fileUrl(many.url)), { upstream: upstream.child.pid, mirror: many.pid }, keptIn("mirror-many"));
+    const s8 = await run(crowdUrls, { upstream: upstream.child.pid, mirror: many[0]!.pid, ...replicaPids }, keptIn("mirror-many"));
     const t8 = s8.wall;
     const up8 = (await upstreamBytes(upstream)) - before8;
     console.log(`cold, ${CLIENTS} clients: ${t8.toFixed(2)} s (${(t8 / t1).toFixed(2)}x one client; target <= 1.3x), upstream sent ${mb(up8)} (${(up8 / SIZE).toFixed(2)}x the model; target <= 1.1x)${fillLine(s8)}`);
     console.log(cpuLine(s8));
 
-    const sw = await run(Array.from({ length: CLIENTS }, () => fileUrl(many.url)), { mirror: many.pid });
+    const sw = await run(crowdUrls, { mirror: many[0]!.pid, ...replicaPids });
     const warm = sw.wall;
     const py = spawn("python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir], { stdio: ["ignore", "pipe", "pipe"] });
     stops.push(async () => {
