@@ -9,11 +9,12 @@ import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, 
 
 const SINGLE = bytes(400 * 1024 + 1, 31);
 const PARALLEL = bytes(1024 * 1024 + 7, 32);
+const BIG = bytes(24 * 1024 * 1024, 33);
 const MANY: Record<string, Buffer> = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`shard-${i}.bin`, bytes(150 * 1024 + i, 40 + i)]));
 
 let hub: TestHub;
 before(async () => {
-  hub = await startTestHub({ models: { "acme/slow": { "single.bin": SINGLE, "parallel.bin": PARALLEL }, "acme/many": { ...MANY, "big.bin": PARALLEL } }, testFaults: true, redirectThresholdBytes: 200 * 1024 });
+  hub = await startTestHub({ models: { "acme/slow": { "single.bin": SINGLE, "parallel.bin": PARALLEL }, "acme/big": { "big.bin": BIG }, "acme/many": { ...MANY, "big.bin": PARALLEL } }, testFaults: true, redirectThresholdBytes: 200 * 1024 });
 });
 after(() => hub.close());
 afterEach(() => clearFaults(hub));
@@ -111,7 +112,39 @@ describe("range state of an earlier version", () => {
   });
 });
 
+/** Bytes a process has read so far (/proc rchar: files and sockets); NaN once it is gone. */
+function bytesRead(pid: number): number {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+  } catch {
+    return NaN;
+  }
+}
+
 describe("concurrent processes on one model", () => {
+  test("a process that waited for another's big file takes the other's record of it: it does not read the file again", async () => {
+    const home = tempDir();
+    await setFaults(hub, [{ kind: "throttle", bytesPerSecond: 16 * 1024 * 1024 }]);
+    const big = { ...env(home), MODELSCOPE_DOWNLOAD_HASH_WORKER_MB: "1", MODELSCOPE_DOWNLOAD_PARALLEL_THRESHOLD_MB: "100" };
+    const first = spawnModelscope(["download", "acme/big", "big.bin"], { env: big });
+    const partial = path.join(snap(home, "acme/big"), "big.bin.incomplete");
+    await waitFor(() => size(partial) > 0, "the first run's partial file");
+    const second = spawnModelscope(["download", "acme/big", "big.bin", "--json"], { env: big });
+    // What the second has read, sampled until it exits (its last sample is after any hashing).
+    let read = 0;
+    const sampler = setInterval(() => {
+      const now = bytesRead(second.child.pid!);
+      if (!Number.isNaN(now)) read = now;
+    }, 2);
+    const [a, b] = await Promise.all([first.done, second.done]);
+    clearInterval(sampler);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(sha256(fs.readFileSync(path.join(snap(home, "acme/big"), "big.bin"))), sha256(BIG));
+    assert.ok(read < BIG.length / 2, `the second run read ${read} bytes: it hashed the file the first one had verified`);
+  });
+
+
   for (const n of [2, 8]) {
     test(`${n} processes at once all succeed, and every byte is fetched once`, async () => {
       const home = tempDir();

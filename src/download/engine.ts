@@ -165,6 +165,12 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
   const processFile = async (f: RepoFile) => {
     const finalPath = localPathOf(target, f.path);
     if (!opts.force) {
+      // A file there that no record of this run's vouches for may have just been fetched and verified by
+      // another process (this one waited for its lock): its record, read again, saves hashing it.
+      if ((await cacheState(target, f, { hash: false, summary })) === "unchecked") {
+        const fresh = loadSummary(target).get(f.path);
+        if (fresh) summary.set(f.path, fresh);
+      }
       const state = await cacheState(target, f, { hash: true, summary, signal: opts.signal, onVerified: (rec) => records.add(f.path, rec) });
       if (state === "verified") {
         results.set(f.path, result(target, f, "cached"));
@@ -192,6 +198,10 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
       landed: opts.onLanded && ((bytes: number) => opts.onLanded!(f.path, bytes)),
     });
     records.add(f.path, { size: f.size, mtimeMs, sha256 });
+    // A big file's record goes to disk before its lock is let go: a process waiting on that lock (another
+    // download, a mirror's other process) then finds it vouched for, instead of hashing it again; for a
+    // small file the write would cost more than that hash (the records are otherwise written in batches).
+    if (f.size >= settings.workerSinkBytes) records.flush();
     results.set(f.path, result(target, f, "downloaded"));
     emit({ type: "file-done", path: f.path, status: "downloaded" });
   };
