@@ -165,13 +165,15 @@ async function runPoolInner(run: Run, planned: { file: RepoFile; cached: boolean
   const processFile = async (f: RepoFile) => {
     const finalPath = localPathOf(target, f.path);
     if (!opts.force) {
-      // A file there that no record of this run's vouches for may have just been fetched and verified by
-      // another process (this one waited for its lock): its record, read again, saves hashing it.
-      if ((await cacheState(target, f, { hash: false, summary })) === "unchecked") {
+      let state = await cacheState(target, f, { hash: false, summary });
+      if (state === "unchecked") {
+        // There, of the right size, and no record of this run's vouches for it: it may have just been
+        // fetched and verified by another process (this one waited for its lock), whose record, read
+        // again, saves hashing it. Otherwise it is hashed.
         const fresh = loadSummary(target).get(f.path);
         if (fresh) summary.set(f.path, fresh);
+        state = await cacheState(target, f, { hash: true, summary, signal: opts.signal, onVerified: (rec) => records.add(f.path, rec) });
       }
-      const state = await cacheState(target, f, { hash: true, summary, signal: opts.signal, onVerified: (rec) => records.add(f.path, rec) });
       if (state === "verified") {
         results.set(f.path, result(target, f, "cached"));
         emit({ type: "file-done", path: f.path, status: "cached" });
