@@ -120,9 +120,11 @@ export class HubStore {
   sha256(file: StoredFile, at?: { repo: StoredRepo; revision: string }): Promise<string> {
     const known = this.hashes.get(file.absPath);
     if (known && known.size === file.size && known.mtimeMs === file.mtimeMs) return known.sha256;
-    const stored = this.knownSha256(file) ?? (at && this.verified(at.repo, at.revision, file));
-    if (stored) return Promise.resolve(stored);
-    const sha256 = hashFile(file.absPath);
+    const blob = this.knownSha256(file);
+    if (blob) return Promise.resolve(blob);
+    const recorded = at && this.verified(at.repo, at.revision, file);
+    // Remembered like a computed one: the next listing of a big repo does not look at the records again.
+    const sha256 = recorded ? Promise.resolve(recorded) : hashFile(file.absPath);
     this.hashes.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, sha256 });
     sha256.catch(() => this.hashes.delete(file.absPath));
     return sha256;
