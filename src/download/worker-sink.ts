@@ -38,13 +38,11 @@ const STREAM_WAIT_MS = 200;
 
 // One source, two roles. Messages, answered in order:
 //   hasher: {t:"prefix", file, len} hashes the first `len` bytes of the file (a resume)
-//           {t:"data", off, len}    hashes ring[off, off+len)
 //           {t:"reset"}             starts a new hash
 //           {t:"finish"}            -> {hex}
 //           {t:"hashes", h}         several in one message (range-sink.ts): h = [kind, a, len, ...], kind 0 =
 //                                   ring[a, a+len), 1 = the file's bytes [a, a+len) read back (workerData.fd)
-//   writer: {t:"write", off, len, pos} writes ring[off, off+len) at pos, in pieces
-//           {t:"writes", w}         several in one message: w = [off, len, pos, ...]
+//   writer: {t:"writes", w}         writes ring[off, off+len) at pos, in pieces: w = [off, len, pos, ...]
 //   both:   {t:"stream", ctrl, role, base}  works through the ring as the shared counters `ctrl` say
 //                                   (the CONTROL_SLOTS above), hashing (role 0) or writing at file
 //                                   position base + stream offset (role 1), until asked to stop with
@@ -73,10 +71,10 @@ function write(off, len, pos) {
 function hashRing(off, len) {
   hash.update(ring.subarray(off, off + len));
 }
-function hashRange(from, len) {
+function hashRange(from, len, file = fd) {
   readBuf ??= Buffer.allocUnsafe(1 << 20);
   for (let pos = from, end = from + len; pos < end; ) {
-    const n = fs.readSync(fd, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
+    const n = fs.readSync(file, readBuf, 0, Math.min(readBuf.length, end - pos), pos);
     if (n === 0) throw new Error("temp file shorter than expected");
     hash.update(readBuf.subarray(0, n));
     pos += n;
@@ -118,14 +116,8 @@ parentPort.on("message", (m) => {
       parentPort.postMessage({ t: "ok" });
       return;
     }
-    if (m.t === "write") {
-      write(m.off, m.len, m.pos);
-      parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "writes") {
+    if (m.t === "writes") {
       for (let i = 0; i < m.w.length; i += 3) write(m.w[i], m.w[i + 1], m.w[i + 2]);
-      parentPort.postMessage({ t: "ok" });
-    } else if (m.t === "data") {
-      hashRing(m.off, m.len);
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "hashes") {
       for (let i = 0; i < m.h.length; i += 3) {
@@ -134,18 +126,11 @@ parentPort.on("message", (m) => {
       }
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "prefix") {
-      const fd = fs.openSync(m.file, "r");
+      const file = fs.openSync(m.file, "r");
       try {
-        const buf = Buffer.allocUnsafe(1 << 20);
-        let pos = 0;
-        while (pos < m.len) {
-          const n = fs.readSync(fd, buf, 0, Math.min(buf.length, m.len - pos), pos);
-          if (n === 0) throw new Error("temp file shorter than expected");
-          hash.update(buf.subarray(0, n));
-          pos += n;
-        }
+        hashRange(0, m.len, file);
       } finally {
-        fs.closeSync(fd);
+        fs.closeSync(file);
       }
       parentPort.postMessage({ t: "ok" });
     } else if (m.t === "reset") {
