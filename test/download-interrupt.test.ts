@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, spawnModelscope, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
+import { bytes, bytesRead, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, spawnModelscope, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
 
 const SINGLE = bytes(400 * 1024 + 1, 31);
 const PARALLEL = bytes(1024 * 1024 + 7, 32);
@@ -112,15 +112,6 @@ describe("range state of an earlier version", () => {
   });
 });
 
-/** Bytes a process has read so far (/proc rchar: files and sockets); NaN once it is gone. */
-function bytesRead(pid: number): number {
-  try {
-    return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
-  } catch {
-    return NaN;
-  }
-}
-
 describe("concurrent processes on one model", () => {
   test("a process that waited for another's big file takes the other's record of it: it does not read the file again", async () => {
     const home = tempDir();
@@ -143,7 +134,6 @@ describe("concurrent processes on one model", () => {
     assert.equal(sha256(fs.readFileSync(path.join(snap(home, "acme/big"), "big.bin"))), sha256(BIG));
     assert.ok(read < BIG.length / 2, `the second run read ${read} bytes: it hashed the file the first one had verified`);
   });
-
 
   for (const n of [2, 8]) {
     test(`${n} processes at once all succeed, and every byte is fetched once`, async () => {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { closeDispatchers } from "../src/http/dispatcher.js";
 import { metaKey } from "../src/server/mirror/mirror.js";
-import { bytes, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
+import { bytes, bytesRead, clearFaults, cleanEnv, hubStats, modelscope, setFaults, sha256, startTestHub, tempDir, waitFor, type TestHub } from "./helpers/hub.js";
 import { runOfficial, skipOfficial } from "./helpers/official-client.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
@@ -60,11 +60,6 @@ const auth = (token?: string): Record<string, string> => (token ? { authorizatio
 async function upstreamFetches(file: string): Promise<number> {
   const stats = await hubStats(upstream);
   return stats.requests.filter((r) => r.filePath === file && r.method === "GET").length;
-}
-
-/** Bytes a process has read so far (its read system calls: files and sockets). */
-function bytesRead(pid: number): number {
-  return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
 }
 
 const kept = (model: string, file: string) => path.join(mirrorRoot, "models", model.replace("/", "--"), "snapshots", "master", file);

@@ -268,6 +268,15 @@ export function spawnModelscope(args: string[], opts: RunOptions = {}): SpawnedC
 }
 
 /** Polls until `check` returns true (for waiting on files or server state; never a timed assertion). */
+/** Bytes a process has read so far (/proc rchar: its read calls, files and sockets); NaN once it is gone. */
+export function bytesRead(pid: number): number {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+  } catch {
+    return NaN;
+  }
+}
+
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const t0 = Date.now();
   while (!(await check())) {
