@@ -133,13 +133,14 @@ export class HubStore {
   /** The sha256 the engine recorded for `file` in `revision` when it verified these very bytes, if it did. */
   private verified(repo: StoredRepo, revision: string, file: StoredFile): string | undefined {
     if (!SAFE_REVISION.test(revision)) return undefined;
-    const metaDir = path.join(repo.dir, META_DIR_NAME, revision);
-    const where = summaryPath({ root: "", metaDir, kind: "cache" });
+    // The revision's bookkeeping folder as the engine lays it out (download/layout.ts), under the real repo folder.
+    const records = { root: "", metaDir: path.join(repo.dir, META_DIR_NAME, revision), kind: "cache" } as const;
+    const where = summaryPath(records);
     const st = fs.statSync(where, { throwIfNoEntry: false });
     if (!st?.isFile()) return undefined;
     let cached = this.summaries.get(where);
     if (!cached || cached.size !== st.size || cached.mtimeMs !== st.mtimeMs) {
-      cached = { size: st.size, mtimeMs: st.mtimeMs, summary: loadSummary({ root: "", metaDir, kind: "cache" }) };
+      cached = { size: st.size, mtimeMs: st.mtimeMs, summary: loadSummary(records) };
       this.summaries.set(where, cached);
     }
     const rec = cached.summary.get(file.path);
