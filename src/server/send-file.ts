@@ -48,53 +48,46 @@ export interface BodyPacer {
 /** Writes bytes [start, end] (inclusive) of `absPath` to `res` and ends it. Rejects if the client goes away. */
 export async function sendFileRange(absPath: string, start: number, end: number, res: ServerResponse, budget: SendBudget, pacer?: BodyPacer): Promise<void> {
   const length = end - start + 1;
-  if (pacer) return sendPaced(absPath, start, end, res, budget, pacer);
-  if (length <= SMALL_CHUNK_BYTES) return sendSmall(absPath, start, end, res);
-  // One buffer of the body's size, or two of a chunk each: from the budget, or small ones past it.
-  const wanted = length <= CHUNK_BYTES ? length : 2 * CHUNK_BYTES;
-  if (!budget.take(wanted)) return sendChunks(absPath, start, end, res, SMALL_CHUNK_BYTES);
-  try {
-    await (length <= CHUNK_BYTES ? sendSmall(absPath, start, end, res) : sendChunks(absPath, start, end, res, CHUNK_BYTES));
-  } finally {
-    budget.give(wanted);
+  if (!pacer && length <= SMALL_CHUNK_BYTES) return sendSmall(absPath, start, end, res);
+  // One buffer of the body's size from the budget; otherwise chunks (budgetedSender: small ones past it).
+  if (!pacer && length <= CHUNK_BYTES && budget.take(length)) {
+    try {
+      return await sendSmall(absPath, start, end, res);
+    } finally {
+      budget.give(length);
+    }
   }
-}
-
-async function sendChunks(absPath: string, start: number, end: number, res: ServerResponse, chunkBytes: number): Promise<void> {
-  const fh = await fsp.open(absPath, "r");
-  try {
-    const sender = new ChunkSender(res, Math.min(chunkBytes, end + 1 - start));
-    await sender.send(fh, start, end + 1);
-    await sender.flush();
-    await new Promise<void>((resolve) => res.end(resolve));
-  } finally {
-    await fh.close();
-  }
+  return sendChunks(absPath, start, end, res, budget, pacer);
 }
 
 /**
- * A body under the test faults, in slices through the same two reused buffers as any other (a read stream
- * cut in slices through an async generator cost the upstream hub of bench/mirror.bench.ts ~1.5 CPU-s per
- * GiB, a third of it in garbage collection of the stream's fresh 1 MiB buffers).
+ * A body in chunks through a ChunkSender's two reused buffers. Under the test faults' pacer (faults.ts), in
+ * its slices, waiting between them as it says, read with synchronous calls (small page-cached reads, where
+ * a thread hand-off each costs more than the read): a read stream cut in slices through an async generator
+ * cost the upstream hub of bench/mirror.bench.ts ~1.5 CPU-s per GiB, a third of it in garbage collection of
+ * the stream's fresh 1 MiB buffers.
  */
-async function sendPaced(absPath: string, start: number, end: number, res: ServerResponse, budget: SendBudget, pacer: BodyPacer): Promise<void> {
+async function sendChunks(absPath: string, start: number, end: number, res: ServerResponse, budget: SendBudget, pacer?: BodyPacer): Promise<void> {
   const stop = end + 1;
-  const slice = Math.max(1, pacer.slice ?? CHUNK_BYTES);
-  const { sender, release } = budgetedSender(res, Math.min(slice, stop - start), budget);
-  const fd = fs.openSync(absPath, "r");
+  const slice = pacer ? Math.max(1, pacer.slice ?? CHUNK_BYTES) : stop - start;
+  const file = pacer ? fs.openSync(absPath, "r") : await fsp.open(absPath, "r");
+  let release = (): void => undefined;
   try {
+    const budgeted = budgetedSender(res, Math.min(slice, stop - start), budget);
+    release = budgeted.release;
     for (let pos = start; pos < stop; ) {
       const to = Math.min(stop, pos + slice);
-      await sender.send(fd, pos, to);
-      const wait = pacer.sent(to - pos);
+      await budgeted.sender.send(file, pos, to);
+      const wait = pacer ? pacer.sent(to - pos) : 0;
       pos = to;
-      if (wait > 0) await sender.pause(wait);
+      if (wait > 0) await budgeted.sender.pause(wait);
     }
-    await sender.flush();
+    await budgeted.sender.flush();
     await new Promise<void>((resolve) => res.end(resolve));
   } finally {
     release();
-    fs.closeSync(fd);
+    if (typeof file === "number") fs.closeSync(file);
+    else await file.close();
   }
 }
 
