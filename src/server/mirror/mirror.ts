@@ -194,6 +194,7 @@ export class Mirror {
     // The listing gives the size to announce and the sha256 the kept copy must have.
     const entry = await this.listingEntry(ref, revision, filePath, token);
     if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
+    if (entry && "bad" in entry) return legacyError(res, 502, `The upstream hub ${this.upstream.base} lists ${filePath} of ${ref.id} with ${entry.bad}; the mirror does not serve it. Ask the upstream hub's operator.`);
     const finalPath = this.fills.finalPath(ref, revision, filePath);
     const kept = keptSize(finalPath);
     const keptOk = kept !== undefined && (!entry || (kept === entry.size && (entry.sha256 === null || (await this.keptSha(ref, revision, filePath)) === entry.sha256)));
@@ -242,7 +243,7 @@ export class Mirror {
    * as the clients ask (models: repo/files; datasets: repo/tree pages of DATASET_PAGE_SIZE), so the answers
    * they fetched through the mirror serve here too, and the other way round.
    */
-  private async listingEntry(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Promise<{ size: number; sha256: string | null } | "missing" | undefined> {
+  private async listingEntry(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Promise<{ size: number; sha256: string | null } | { bad: string } | "missing" | undefined> {
     for (let page = 1; page <= MAX_LISTING_PAGES; page++) {
       const q = new URLSearchParams({ Revision: revision, Recursive: "True" });
       if (ref.type === "dataset") {
@@ -266,7 +267,12 @@ export class Mirror {
         return "missing";
       }
       const f = files.find((x) => x.Path === filePath && x.Type !== "tree");
-      if (f) return typeof f.Size === "number" ? { size: f.Size, sha256: typeof f.Sha256 === "string" && f.Sha256 ? f.Sha256.toLowerCase() : null } : "missing";
+      if (f) {
+        // Upstream is untrusted: a size must be a byte count and a sha256 64 hex digits (as our client checks).
+        if (!Number.isSafeInteger(f.Size) || (f.Size as number) < 0) return { bad: "a size that is not a byte count" };
+        if (f.Sha256 !== null && f.Sha256 !== undefined && f.Sha256 !== "" && (typeof f.Sha256 !== "string" || !/^[0-9a-fA-F]{64}$/.test(f.Sha256))) return { bad: "a sha256 that is not 64 hex digits" };
+        return { size: f.Size as number, sha256: typeof f.Sha256 === "string" && f.Sha256 ? f.Sha256.toLowerCase() : null };
+      }
       // Models list in one answer; a dataset's last page is a short one.
       if (ref.type !== "dataset" || files.length < DATASET_PAGE_SIZE) return "missing";
     }
@@ -288,6 +294,7 @@ export class Mirror {
 }
 
 function relay(res: ServerResponse, answer: UpstreamAnswer): void {
-  res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": answer.body.length });
+  // Upstream's bytes go out under the mirror's origin: a browser must not read them as anything but their type.
+  res.writeHead(answer.status, { "content-type": answer.contentType, "content-length": answer.body.length, "x-content-type-options": "nosniff" });
   res.end(answer.body);
 }

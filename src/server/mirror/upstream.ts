@@ -22,6 +22,10 @@ export function isDown(status: number): boolean {
 }
 
 const META_TIMEOUT_MS = 15_000;
+/** The most an answer may carry (as our client takes from a hub): a listing of 100k files is ~30 MB. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** Content types relayed as upstream gave them; anything else (an HTML error page) goes out as plain text. */
+const RELAYED_TYPE = /^(application\/([\w.+-]*\+)?json|text\/plain)\s*(;|$)/i;
 
 export class Upstream {
   readonly base: string;
@@ -53,9 +57,31 @@ export class Upstream {
       const why = typeof code === "string" ? code : (err as Error).name === "TimeoutError" ? "no answer in time" : "no connection";
       throw new UpstreamDown(`the upstream hub ${this.base} cannot be reached (${why})`);
     }
-    const body = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    const body = await this.readCapped(res);
     if (isDown(res.status)) throw new UpstreamDown(`the upstream hub ${this.base} answered ${res.status}`);
-    return { status: res.status, body, contentType: res.headers.get("content-type") ?? "application/json; charset=utf-8" };
+    const type = res.headers.get("content-type") ?? "application/json; charset=utf-8";
+    return { status: res.status, body, contentType: RELAYED_TYPE.test(type) ? type : "text/plain; charset=utf-8" };
+  }
+
+  /** The whole body, or UpstreamDown past MAX_ANSWER_BYTES (a broken or hostile upstream could send forever). */
+  private async readCapped(res: Response): Promise<Buffer> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body ?? []) {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          await res.body?.cancel().catch(() => undefined);
+          throw new UpstreamDown(`the upstream hub ${this.base} sent an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      if (err instanceof UpstreamDown) throw err;
+      // Cut or timed out mid-answer: what came is not the answer.
+      throw new UpstreamDown(`the upstream hub ${this.base} ${(err as Error).name === "TimeoutError" ? "did not finish its answer in time" : "cut its answer short"}`);
+    }
+    return Buffer.concat(chunks);
   }
 
   /**

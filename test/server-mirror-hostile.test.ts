@@ -1,0 +1,105 @@
+// `serve --upstream` in front of a broken or hostile upstream: what upstream sends is untrusted. An answer
+// that never ends is refused past a cap, a listing's sizes and sha256s are checked as our client checks
+// them, a cut answer is not taken for the whole one, and upstream's content types do not turn the
+// mirror's origin into a web page.
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, test } from "node:test";
+import { tempDir } from "./helpers/hub.js";
+import { startServe, type ServeProcess } from "./helpers/serve-process.js";
+
+const MiB = 1024 * 1024;
+let upstream: http.Server;
+let mirror: ServeProcess;
+
+/** A listing of one file, as the hub answers repo/files. */
+const listing = (file: Record<string, unknown>) => JSON.stringify({ Code: 200, Data: { Files: [{ Path: "w.bin", Name: "w.bin", Type: "blob", ...file }] } });
+
+before(async () => {
+  upstream = http.createServer((req, res) => {
+    const url = new URL(req.url!, "http://x");
+    const repo = /^\/api\/v1\/models\/evil\/([^/]+)/.exec(url.pathname)?.[1];
+    if (req.method === "HEAD") return void res.writeHead(200).end();
+    if (repo === "huge") {
+      // A listing that goes on and on (70 MiB of JSON-looking bytes).
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(MiB, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 70) {
+          sent++;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      return pump();
+    }
+    if (repo === "cut") {
+      res.writeHead(200, { "content-type": "application/json", "content-length": 1000 });
+      res.write('{"Code": 200, "Data": {"Files": [');
+      return void setTimeout(() => res.socket?.destroy(), 50);
+    }
+    if (repo === "html") {
+      res.writeHead(200, { "content-type": "text/html" });
+      return void res.end("<script>alert(document.cookie)</script>");
+    }
+    const files = { badsize: { Size: -1 }, fractional: { Size: 1.5 }, badsha: { Size: 3, Sha256: "../../etc" } }[repo ?? ""];
+    if (files && url.pathname.endsWith("/repo/files")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      return void res.end(listing(files));
+    }
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ Code: 404, Message: "no such thing" }));
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  mirror = await startServe(["--root", tempDir("dc-mirror-hostile-"), "--upstream", `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, "--mirror-ttl", "0", "--access-log", "off"]);
+});
+
+after(async () => {
+  await mirror?.stop();
+  upstream?.closeAllConnections();
+  await new Promise((r) => upstream?.close(r));
+});
+
+const get = async (path: string) => {
+  const res = await fetch(`${mirror.url}${path}`);
+  return { status: res.status, type: res.headers.get("content-type"), sniff: res.headers.get("x-content-type-options"), text: await res.text() };
+};
+
+test("an upstream answer past 64 MiB is refused, not held in memory and relayed", async () => {
+  const r = await get("/api/v1/models/evil/huge/repo/files?Revision=master&Recursive=True");
+  assert.equal(r.status, 502);
+  assert.match(r.text, /sent an answer larger than 64 MiB, and evil\/huge was never fetched through this mirror/);
+  // The mirror is still there.
+  assert.equal((await get("/api/v1/models/evil/nothing")).status, 404);
+});
+
+test("an upstream answer cut short is not taken for the whole one", async () => {
+  const r = await get("/api/v1/models/evil/cut/repo/files?Revision=master&Recursive=True");
+  assert.equal(r.status, 502);
+  assert.match(r.text, /cut its answer short/);
+});
+
+test("a listed size or sha256 that is not one: the file is refused with upstream named, nothing fetched", async () => {
+  for (const [repo, why] of [
+    ["badsize", /with a size that is not a byte count/],
+    ["fractional", /with a size that is not a byte count/],
+    ["badsha", /with a sha256 that is not 64 hex digits/],
+  ] as const) {
+    const r = await get(`/api/v1/models/evil/${repo}/repo?Revision=master&FilePath=w.bin`);
+    assert.equal(r.status, 502, repo);
+    assert.match(r.text, why, repo);
+    assert.match(r.text, /The upstream hub http:\/\/127\.0\.0\.1:\d+ lists w\.bin of evil\//, repo);
+  }
+});
+
+test("upstream's HTML goes out as plain text, never sniffed", async () => {
+  const r = await get("/api/v1/models/evil/html");
+  assert.equal(r.status, 200);
+  assert.equal(r.type, "text/plain; charset=utf-8");
+  assert.equal(r.sniff, "nosniff");
+  // JSON stays JSON.
+  const j = await get("/api/v1/models/evil/nothing");
+  assert.equal(j.type, "application/json");
+});
