@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
+import { MetaCache } from "../src/server/mirror/meta-cache.js";
 import { tempDir } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
@@ -102,4 +103,14 @@ test("upstream's HTML goes out as plain text, never sniffed", async () => {
   // JSON stays JSON.
   const j = await get("/api/v1/models/evil/nothing");
   assert.equal(j.type, "application/json");
+});
+
+test("answers kept in memory are bounded in bytes, the oldest going first", () => {
+  const cache = new MetaCache(tempDir("dc-meta-"), 60_000);
+  // One buffer put under five keys: the cache counts each answer's bytes (60 MiB each, 300 MiB in all).
+  const body = Buffer.alloc(60 * MiB);
+  for (let i = 1; i <= 5; i++) cache.put("some-token-hash", `/api/v1/models/evil/m${i}/repo/files`, { status: 200, body, contentType: "application/json" });
+  assert.equal(cache.get("some-token-hash", "/api/v1/models/evil/m1/repo/files"), undefined);
+  assert.ok(cache.get("some-token-hash", "/api/v1/models/evil/m5/repo/files"));
+  assert.ok(cache.get("some-token-hash", "/api/v1/models/evil/m2/repo/files"));
 });

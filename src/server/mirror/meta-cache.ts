@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { writeSmallFileAtomicSync } from "../../util/atomic-write.js";
+import { readJsonSmallSync } from "../../util/safe-open.js";
 import { hubStateDir } from "../shared-secret.js";
 import type { UpstreamAnswer } from "./upstream.js";
 
@@ -16,6 +17,10 @@ export interface CachedAnswer extends UpstreamAnswer {
 }
 
 const MAX_ENTRIES = 10_000;
+/** Bytes of answers kept in memory at most (an answer may be up to 64 MiB: upstream.ts). */
+const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+/** A saved answer's file at most: a 64 MiB answer in base64, and its envelope. */
+const MAX_SAVED_BYTES = 90 * 1024 * 1024;
 
 export function hashOf(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -23,6 +28,7 @@ export function hashOf(text: string): string {
 
 export class MetaCache {
   private readonly mem = new Map<string, CachedAnswer>();
+  private memBytes = 0;
   private readonly dir: string;
 
   constructor(
@@ -38,7 +44,7 @@ export class MetaCache {
     const inMem = this.mem.get(key);
     if (inMem || scope !== "anon") return inMem;
     try {
-      const saved = JSON.parse(fs.readFileSync(this.file(pathAndQuery), "utf8")) as { status: number; body: string; contentType: string; at: number };
+      const saved = readJsonSmallSync(this.file(pathAndQuery), MAX_SAVED_BYTES) as { status: number; body: string; contentType: string; at: number };
       return { status: saved.status, body: Buffer.from(saved.body, "base64"), contentType: saved.contentType, at: saved.at };
     } catch {
       return undefined;
@@ -51,8 +57,15 @@ export class MetaCache {
 
   put(scope: string, pathAndQuery: string, answer: UpstreamAnswer): void {
     const entry = { ...answer, at: Date.now() };
-    if (this.mem.size >= MAX_ENTRIES) this.mem.delete(this.mem.keys().next().value!);
-    this.mem.set(`${scope} ${pathAndQuery}`, entry);
+    const key = `${scope} ${pathAndQuery}`;
+    this.forget(key);
+    // The oldest answers go first, to keep to both limits.
+    for (const [oldest] of this.mem) {
+      if (this.mem.size < MAX_ENTRIES && this.memBytes + entry.body.length <= MAX_MEMORY_BYTES) break;
+      this.forget(oldest);
+    }
+    this.mem.set(key, entry);
+    this.memBytes += entry.body.length;
     if (scope === "anon" && answer.status === 200) {
       try {
         fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -61,6 +74,13 @@ export class MetaCache {
         // the memory copy still serves this process
       }
     }
+  }
+
+  private forget(key: string): void {
+    const known = this.mem.get(key);
+    if (!known) return;
+    this.mem.delete(key);
+    this.memBytes -= known.body.length;
   }
 
   private file(pathAndQuery: string): string {
