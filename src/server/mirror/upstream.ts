@@ -70,10 +70,8 @@ export class Upstream {
     try {
       for await (const chunk of res.body ?? []) {
         size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) {
-          await res.body?.cancel().catch(() => undefined);
-          throw new UpstreamDown(`the upstream hub ${this.base} sent an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
-        }
+        // Leaving the loop cancels the stream (and its connection).
+        if (size > MAX_ANSWER_BYTES) throw new UpstreamDown(`the upstream hub ${this.base} sent an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
         chunks.push(chunk);
       }
     } catch (err) {
