@@ -462,6 +462,8 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   noSuchOrg: { line: "{path} 中没有组织 '{name}'", fix: "用 `modelscope serve org list --root DIR` 查看组织" },
   hubJsonBusy: { line: "{path} 正在被另一个命令修改", fix: "请稍后再试" },
   rootUnreadable: { line: "无法读取文件夹 {path}", fix: "请提供运行 hub 的用户可读的文件夹，或修正其权限" },
+  hubSecretOpen: { line: "{path} 必须是只有其所有者可读的普通文件", fix: "chmod 600 {path}；或停止此目录上的所有 hub 进程后删除它，以生成新的" },
+  hubSecretBad: { line: "{path} 不是 hub 密钥（32 字节）", fix: "停止此目录上的所有 hub 进程，删除该文件，再启动 hub：会生成新的密钥" },
   hubJsonUnreadable: { line: "无法读取 {path}（{code}）", fix: "请让运行 hub 的用户可以读取该文件，或删除它以公开提供所有模型" },
   portInUse: { line: "{host} 上的端口 {port} 已被占用", fix: "请用 --port N 换一个端口（--port 0 自动选择空闲端口），或停止占用它的程序" },
   portDenied: { line: "无权监听端口 {port}", fix: "请使用大于 1023 的端口，例如 --port 8777" },
