@@ -8,6 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { MetaCache } from "../src/server/mirror/meta-cache.js";
 import { rawRequest, tempDir } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
@@ -82,4 +83,28 @@ test("a fill that fails on the mirror's own disk does not tell the client the mi
     // The operator is told where.
     assert.ok(mirror.stderr().includes(path.join(root, "models", `evil--${repo}`)), mirror.stderr());
   }
+});
+
+test("anonymous answers saved to the root are bounded in count and bytes: distinct queries cannot fill the disk", () => {
+  const dir = tempDir("dc-attack-meta-");
+  const answer = (n: number) => ({ status: 200, body: Buffer.alloc(n, 0x20), contentType: "application/json" });
+  const saved = () => fs.readdirSync(path.join(dir, ".dc-hub", "mirror-meta")).length;
+  const cache = new MetaCache(dir, 60_000, { files: 3, bytes: 1024 * 1024 });
+  for (let i = 1; i <= 5; i++) cache.put("anon", `/openapi/v1/models?search=q${i}`, answer(10));
+  assert.equal(saved(), 3);
+  // Another process of the hub (or a restart) finds the first three on disk, not the rest.
+  const other = new MetaCache(dir, 60_000, { files: 3, bytes: 1024 * 1024 });
+  assert.ok(other.get("anon", "/openapi/v1/models?search=q1"));
+  assert.equal(other.get("anon", "/openapi/v1/models?search=q5"), undefined);
+  // A saved answer is still replaced when full, and it counts what is on disk.
+  other.put("anon", "/openapi/v1/models?search=q1", answer(20));
+  assert.equal(new MetaCache(dir, 60_000).get("anon", "/openapi/v1/models?search=q1")?.body.length, 20);
+  other.put("anon", "/openapi/v1/models?search=q6", answer(10));
+  assert.equal(saved(), 3);
+  // The bytes bound: one answer past it is kept in memory only.
+  const smallDir = tempDir("dc-attack-meta-");
+  const small = new MetaCache(smallDir, 60_000, { files: 100, bytes: 1000 });
+  small.put("anon", "/openapi/v1/models?search=big", answer(2000));
+  assert.ok(small.get("anon", "/openapi/v1/models?search=big"), "served from memory");
+  assert.equal(new MetaCache(smallDir, 60_000).get("anon", "/openapi/v1/models?search=big"), undefined);
 });
