@@ -44,7 +44,7 @@ const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"])
 /** A listing longer than this many pages is not searched further for one file. */
 const MAX_LISTING_PAGES = 5000;
 const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
-/** The longest file name a disk takes (NAME_MAX), less the longest prefix the mirror adds (`datasets--`: access.ts). */
+/** The longest file name a disk takes (NAME_MAX). */
 const NAME_MAX = 255;
 /** The query parameters of the metadata endpoints; anything else is dropped (it would only make cache keys). */
 const META_PARAMS = ["Revision", "Recursive", "Root", "PageNumber", "PageSize", "owner", "page_number", "page_size", "search", "sort"];
@@ -309,7 +309,10 @@ export class Mirror {
   }
 }
 
-/** Every name the file makes on disk (repo folder, revision, path segments) within NAME_MAX bytes. */
+/**
+ * Every name the file makes on disk within NAME_MAX bytes: the repo folder (as access.ts's public marker
+ * `dataset--<folder>`, its longest use, with room), the revision, each path segment.
+ */
 function fitsOnDisk(ref: RepoRef, revision: string, filePath: string): boolean {
   return [`datasets--${ref.folder}`, revision, ...filePath.split("/")].every((name) => Buffer.byteLength(name) <= NAME_MAX);
 }
