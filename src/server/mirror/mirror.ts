@@ -25,6 +25,8 @@ export interface MirrorOptions {
   metaTtlMs?: number;
   /** How long upstream's answer to "may this token have this repo" is kept (default 60 s). */
   accessTtlMs?: number;
+  /** Whether fills follow redirects to loopback/private/link-local addresses (default: when upstream's own address is one). */
+  privateRedirects?: boolean;
 }
 
 /** A repo in a path: its type's segment, owner and name. */
@@ -72,7 +74,7 @@ export class Mirror {
     opts: MirrorOptions,
   ) {
     const root = hub.opts.root;
-    this.upstream = new Upstream(opts.upstream, root);
+    this.upstream = new Upstream(opts.upstream, root, opts.privateRedirects);
     this.meta = new MetaCache(root, opts.metaTtlMs ?? 60_000);
     this.access = new MirrorAccess(root, this.upstream, opts.accessTtlMs ?? 60_000);
     this.fills = new Fills(root, this.upstream);
@@ -232,7 +234,9 @@ export class Mirror {
     if (outcome === "failed" && !res.headersSent) {
       const err = fill.state.error;
       if (isLocalFailure(err)) return this.diskError(res, ref, filePath, err);
-      const why = err instanceof Error ? err.message.split("\n")[0]! : "the upstream download failed";
+      // The file's own failure, rather than "1 file(s) failed to download".
+      const inner = innerError(err);
+      const why = inner instanceof Error ? inner.message.split("\n")[0]! : "the upstream download failed";
       legacyError(res, 502, `The mirror could not fetch ${filePath} of ${ref.id} from upstream: ${why}`);
     } else if (outcome === "failed") {
       res.destroy();
