@@ -91,6 +91,8 @@ export interface NetworkSettings {
   maxRetries: number;
   /** Longest single backoff sleep in ms, whatever Retry-After says. */
   maxBackoffMs: number;
+  /** false: a redirect to a loopback, private or link-local address is refused (a mirror of a public hub). */
+  privateRedirects?: boolean;
 }
 
 export function networkSettings(env: Env = process.env): NetworkSettings {

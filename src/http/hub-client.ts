@@ -11,6 +11,7 @@ import type { Readable } from "node:stream";
 import { ModelScopeError, AbortedError, BadResponseError, ConnectionFailedError, type ErrorSubject } from "../errors.js";
 import type { NetworkSettings } from "../settings.js";
 import { DirectBody, DirectBodyTooLargeError, DirectUnsupportedError, directAllowed, directGet } from "./direct-get.js";
+import { isPrivateHost } from "./private-address.js";
 import { directPut, isBodySource, sourceStream, type BodySource } from "./direct-put.js";
 import { dispatcherFor, requestVia } from "./dispatcher.js";
 import { errorForNetwork, errorForStatus, isRetryableError } from "./error-mapping.js";
@@ -215,6 +216,9 @@ export class HubClient {
         const next = new URL(Array.isArray(location) ? location[0]! : location, url);
         if (next.protocol !== "https:" && next.protocol !== "http:") {
           throw new BadResponseError(`Refused a redirect to a ${next.protocol} URL`, opts.subject ?? {});
+        }
+        if (this.network.privateRedirects === false && isPrivateHost(next.hostname)) {
+          throw new BadResponseError(`Refused a redirect to a private address (${next.host})`, opts.subject ?? {});
         }
         if (next.origin !== this.origin) credentialsAllowed = false;
         if (opts.body && body !== undefined && !(res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST"))) {

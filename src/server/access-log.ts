@@ -1,8 +1,9 @@
 // The access log: one line per request, written when the response is done (or the client went away):
 //   <ISO time> <client address> <user or -> <method> <path?query> <status> <body bytes> <duration ms>ms
 // Never a token, its hash or a session value: the user is the name hub.json gives the caller, query
-// values that are credentials (CDN signatures) are replaced by `-`, and anything a client sent is escaped
-// so it cannot forge a line or reach a terminal as control characters.
+// values that are credentials (CDN signatures; any key naming a token, session, password...) are replaced
+// by `-`, and anything a client sent is escaped so it cannot forge a line or reach a terminal as control
+// characters.
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -15,7 +16,20 @@ export interface AccessLog {
   close(): void;
 }
 
-const SECRET_PARAMS = new Set(["signature", "accesstoken", "token", "access_token", "session", "m_session_id"]);
+/**
+ * Query keys whose values are credentials: the CDN's signature, and whatever a client may put a token,
+ * session, password or key in. Matched on the key as the hub reads it (percent-decoded, any case).
+ */
+const SECRET_KEY = /token|signature|session|secret|passw|authori[sz]ation|cookie|api[-_]?key|credential/i;
+
+/** A query key as URLSearchParams reads it; undefined when it does not decode. */
+function decodedKey(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Control characters, spaces and non-ASCII as %XX: one field, printable, unforgeable. */
 function clean(text: string): string {
@@ -31,8 +45,10 @@ export function loggedPath(rawUrl: string): string {
     .split("&")
     .map((kv) => {
       const eq = kv.indexOf("=");
-      const key = eq < 0 ? kv : kv.slice(0, eq);
-      return eq >= 0 && SECRET_PARAMS.has(key.toLowerCase()) ? `${key}=-` : kv;
+      const raw = eq < 0 ? kv : kv.slice(0, eq);
+      // Decoded, the key may hold an `=` of its own (`t%6Fken%3DSECRET`): only what comes before it names the value.
+      const key = (decodedKey(raw) ?? raw).split("=")[0]!;
+      return SECRET_KEY.test(key) && (eq >= 0 || key !== decodedKey(raw)) ? `${key}=-` : kv;
     });
   return clean(`${rawUrl.slice(0, q)}?${params.join("&")}`);
 }

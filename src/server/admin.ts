@@ -73,7 +73,8 @@ export async function setAccess(root: string, type: RepoType, id: string, visibi
 
 /** Creates or replaces an organisation: its members may upload under `name/`. */
 export async function setOrg(root: string, name: string, members: string[]): Promise<void> {
-  if (!/^[A-Za-z0-9][\w.-]*$/.test(name) || name.includes("--")) throw new UsageError(`Invalid organisation name '${name}'`, "use letters, digits, '.', '_' or '-'", { key: "badOrgName", vars: { name } });
+  // At most 100 characters: the name is the owner folder of the organisation's repos (as a user's: users.ts).
+  if (!/^[A-Za-z0-9][\w.-]{0,99}$/.test(name) || name.includes("--")) throw new UsageError(`Invalid organisation name '${name}'`, "use letters, digits, '.', '_' or '-' (at most 100)", { key: "badOrgName", vars: { name } });
   await editHubConfig(root, (config) => {
     checkUsers(root, config, members);
     if (config.users.some((u) => u.username === name)) throw new UsageError(`'${name}' is a user's name`, "an organisation needs a name of its own", { key: "orgIsUser", vars: { name } });

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { UsageError } from "../errors.js";
 
 export const HUB_STATE_DIR = ".dc-hub";
 const SECRET_BYTES = 32;
@@ -23,9 +24,15 @@ function readSecret(file: string): Buffer | undefined {
   const st = fs.lstatSync(file, { throwIfNoEntry: false });
   if (!st) return undefined;
   // Never a link we did not make, never a file others may read.
-  if (!st.isFile() || (st.mode & 0o077) !== 0) throw new Error(`${file} must be a regular file readable only by its owner (chmod 600)`);
+  // Refused, never replaced here: another process of the hub may be deciding the same at this moment.
+  if (!st.isFile() || (st.mode & 0o077) !== 0) {
+    throw new UsageError(`${file} must be a regular file readable only by its owner`, `chmod 600 ${file}, or remove it (with every hub process on this root stopped) to make a new one`, { key: "hubSecretOpen", vars: { path: file } });
+  }
   const key = fs.readFileSync(file);
-  if (key.length !== SECRET_BYTES) throw new Error(`${file} is not a hub secret (${SECRET_BYTES} bytes); remove it to make a new one`);
+  if (key.length !== SECRET_BYTES) {
+    // An empty or cut file (a crash as it was made): no key to sign with, so nothing is served on a guess.
+    throw new UsageError(`${file} is not a hub secret (${SECRET_BYTES} bytes)`, "stop every hub process on this root, remove the file, and start the hub again: a new one is made", { key: "hubSecretBad", vars: { path: file } });
+  }
   return key;
 }
 

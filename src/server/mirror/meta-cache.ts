@@ -21,6 +21,12 @@ const MAX_ENTRIES = 10_000;
 const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 /** A saved answer's file at most: a 64 MiB answer in base64, and its envelope. */
 const MAX_SAVED_BYTES = 90 * 1024 * 1024;
+/**
+ * Saved answers at most, and their bytes (per process): every distinct query an anonymous client makes
+ * (`search=...`, `PageNumber=...`) is an answer, so the disk would otherwise fill at a client's pace. Past
+ * either, new answers are kept in memory only; answers already saved are still replaced.
+ */
+export const DISK_LIMITS = { files: 100_000, bytes: 2 * 1024 * 1024 * 1024 };
 
 export function hashOf(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -30,10 +36,13 @@ export class MetaCache {
   private readonly mem = new Map<string, CachedAnswer>();
   private memBytes = 0;
   private readonly dir: string;
+  /** The saved answers' count and bytes: counted from the folder at the first save, then kept up. */
+  private saved: { files: number; bytes: number } | undefined;
 
   constructor(
     root: string,
     readonly ttlMs: number,
+    private readonly diskLimits = DISK_LIMITS,
   ) {
     this.dir = path.join(hubStateDir(root), "mirror-meta");
   }
@@ -66,14 +75,36 @@ export class MetaCache {
     }
     this.mem.set(key, entry);
     this.memBytes += entry.body.length;
-    if (scope === "anon" && answer.status === 200) {
-      try {
-        fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-        writeSmallFileAtomicSync(this.file(pathAndQuery), JSON.stringify({ status: entry.status, body: entry.body.toString("base64"), contentType: entry.contentType, at: entry.at }));
-      } catch {
-        // the memory copy still serves this process
-      }
+    if (scope === "anon" && answer.status === 200) this.save(pathAndQuery, entry);
+  }
+
+  private save(pathAndQuery: string, entry: CachedAnswer): void {
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const file = this.file(pathAndQuery);
+      const text = JSON.stringify({ status: entry.status, body: entry.body.toString("base64"), contentType: entry.contentType, at: entry.at });
+      const saved = (this.saved ??= this.count());
+      const old = fs.statSync(file, { throwIfNoEntry: false })?.size;
+      const bytes = saved.bytes - (old ?? 0) + text.length;
+      if (old === undefined && saved.files >= this.diskLimits.files) return;
+      if (bytes > this.diskLimits.bytes) return;
+      writeSmallFileAtomicSync(file, text);
+      saved.bytes = bytes;
+      if (old === undefined) saved.files++;
+    } catch {
+      // the memory copy still serves this process
     }
+  }
+
+  private count(): { files: number; bytes: number } {
+    const out = { files: 0, bytes: 0 };
+    for (const name of fs.readdirSync(this.dir)) {
+      const st = fs.statSync(path.join(this.dir, name), { throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      out.files++;
+      out.bytes += st.size;
+    }
+    return out;
   }
 
   private forget(key: string): void {

@@ -9,6 +9,7 @@ import { legacyError, openApiError } from "../respond.js";
 import { parseRange, sendFile } from "../routes/file-body.js";
 import { repoRef, type RepoRef } from "../store/layout.js";
 import { repoTypeSegment } from "../../hub/types.js";
+import { DownloadFailedError, LocalWriteError, ModelScopeError, UnsafeLocalFileError } from "../../errors.js";
 // The dataset listing's page size as our client (and the official one) ask for it: their pages are the cache's.
 import { DATASET_PAGE_SIZE } from "../../hub/api.js";
 import { unsafePathReason } from "../../hub/repo-path.js";
@@ -24,6 +25,8 @@ export interface MirrorOptions {
   metaTtlMs?: number;
   /** How long upstream's answer to "may this token have this repo" is kept (default 60 s). */
   accessTtlMs?: number;
+  /** Whether fills follow redirects to loopback/private/link-local addresses (default: when upstream's own address is one). */
+  privateRedirects?: boolean;
 }
 
 /** A repo in a path: its type's segment, owner and name. */
@@ -43,6 +46,8 @@ const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"])
 /** A listing longer than this many pages is not searched further for one file. */
 const MAX_LISTING_PAGES = 5000;
 const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
+/** The longest file name a disk takes (NAME_MAX). */
+const NAME_MAX = 255;
 /** The query parameters of the metadata endpoints; anything else is dropped (it would only make cache keys). */
 const META_PARAMS = ["Revision", "Recursive", "Root", "PageNumber", "PageSize", "owner", "page_number", "page_size", "search", "sort"];
 
@@ -69,7 +74,7 @@ export class Mirror {
     opts: MirrorOptions,
   ) {
     const root = hub.opts.root;
-    this.upstream = new Upstream(opts.upstream, root);
+    this.upstream = new Upstream(opts.upstream, root, opts.privateRedirects);
     this.meta = new MetaCache(root, opts.metaTtlMs ?? 60_000);
     this.access = new MirrorAccess(root, this.upstream, opts.accessTtlMs ?? 60_000);
     this.fills = new Fills(root, this.upstream);
@@ -187,7 +192,7 @@ export class Mirror {
     const q = url.searchParams;
     const revision = q.get("Revision") || "master";
     const filePath = q.get("FilePath") ?? "";
-    if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
+    if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath) || !fitsOnDisk(ref, revision, filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
     const token = tokenOf(req);
     const verdict = await this.access.mayDownload(ref, revision, filePath, token);
     if (!verdict.ok) return "answer" in verdict ? this.denied(res, ref, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
@@ -196,7 +201,12 @@ export class Mirror {
     if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
     if (entry && "bad" in entry) return legacyError(res, 502, `The upstream hub ${this.upstream.base} lists ${filePath} of ${ref.id} with ${entry.bad}; the mirror does not serve it. Ask the upstream hub's operator.`);
     const finalPath = this.fills.finalPath(ref, revision, filePath);
-    const kept = keptSize(finalPath);
+    let kept: number | undefined;
+    try {
+      kept = keptSize(finalPath);
+    } catch (err) {
+      return this.diskError(res, ref, filePath, err);
+    }
     const keptOk = kept !== undefined && (!entry || (kept === entry.size && (entry.sha256 === null || (await this.keptSha(ref, revision, filePath)) === entry.sha256)));
     if (keptOk) {
       return this.sendKept(req, res, url, ref, revision, filePath);
@@ -223,11 +233,21 @@ export class Mirror {
     if (outcome === "cut") res.destroy();
     if (outcome === "failed" && !res.headersSent) {
       const err = fill.state.error;
-      const why = err instanceof Error ? err.message.split("\n")[0]! : "the upstream download failed";
+      if (isLocalFailure(err)) return this.diskError(res, ref, filePath, err);
+      // The file's own failure, rather than "1 file(s) failed to download".
+      const inner = innerError(err);
+      const why = inner instanceof Error ? inner.message.split("\n")[0]! : "the upstream download failed";
       legacyError(res, 502, `The mirror could not fetch ${filePath} of ${ref.id} from upstream: ${why}`);
     } else if (outcome === "failed") {
       res.destroy();
     }
+  }
+
+  /** The mirror's own disk failed: the operator is told where, the client only that it is the mirror's side. */
+  private diskError(res: ServerResponse, ref: RepoRef, filePath: string, err: unknown): void {
+    const failed = innerError(err);
+    (this.hub.opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(`Mirror: could not keep ${ref.id}/${filePath}: ${failed instanceof Error ? failed.message : String(failed)}`);
+    legacyError(res, 502, `The mirror could not keep ${filePath} of ${ref.id} on its disk; ask the hub's operator.`);
   }
 
   /** Upstream said no to a HEAD (no body): the same status, in the hub's envelope. */
@@ -291,6 +311,26 @@ export class Mirror {
     if (!repo || !file) return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
     await sendFile(new Call(this.hub, req, res, url, [ref.owner, ref.name]), repo, revision, file);
   }
+}
+
+/**
+ * Every name the file makes on disk within NAME_MAX bytes: the repo folder (as access.ts's public marker
+ * `dataset--<folder>`, its longest use, with room), the revision, each path segment.
+ */
+function fitsOnDisk(ref: RepoRef, revision: string, filePath: string): boolean {
+  return [`datasets--${ref.folder}`, revision, ...filePath.split("/")].every((name) => Buffer.byteLength(name) <= NAME_MAX);
+}
+
+/** A one-file download's failure as the file's own error. */
+function innerError(err: unknown): unknown {
+  return err instanceof DownloadFailedError && err.failures.length === 1 ? err.failures[0]!.error : err;
+}
+
+/** A fill that failed on the mirror's side (its disk), not upstream's: the message would name the mirror's paths. */
+function isLocalFailure(err: unknown): boolean {
+  const e = innerError(err);
+  if (e instanceof LocalWriteError || e instanceof UnsafeLocalFileError) return true;
+  return !(e instanceof ModelScopeError) && typeof (e as NodeJS.ErrnoException | undefined)?.syscall === "string";
 }
 
 function relay(res: ServerResponse, answer: UpstreamAnswer): void {

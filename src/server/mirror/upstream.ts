@@ -6,6 +6,7 @@ import { HubApi } from "../../hub/api.js";
 import { repoTypeSegment } from "../../hub/types.js";
 import type { RepoRef } from "../store/layout.js";
 import { normalizeEndpoint, type Env } from "../../settings.js";
+import { isPrivateHost } from "../../http/private-address.js";
 
 /** What upstream answered (status and body), or that it could not be reached / failed (5xx). */
 export interface UpstreamAnswer {
@@ -29,12 +30,20 @@ const RELAYED_TYPE = /^(application\/([\w.+-]*\+)?json|text\/plain)\s*(;|$)/i;
 
 export class Upstream {
   readonly base: string;
+  /**
+   * Whether the fills follow redirects to loopback, private and link-local addresses: only for an upstream
+   * inside such a network itself (a lab's hub and its CDN name); a public one could otherwise point the
+   * mirror at its own network and have the answer served to clients.
+   */
+  readonly privateRedirects: boolean;
 
   constructor(
     base: string,
     private readonly root: string,
+    privateRedirects?: boolean,
   ) {
     this.base = normalizeEndpoint(base);
+    this.privateRedirects = privateRedirects ?? isPrivateHost(new URL(this.base).hostname);
   }
 
   private headers(token: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
@@ -95,7 +104,7 @@ export class Upstream {
 
   /** The download engine's view of upstream, signed with this token only (no env token, no saved token). */
   api(token: string | undefined): HubApi {
-    return new HubApi({ endpoint: this.base, token, env: fillEnv(), home: path.join(this.root, ".dc-hub", "no-home") });
+    return new HubApi({ endpoint: this.base, token, env: fillEnv(), home: path.join(this.root, ".dc-hub", "no-home"), network: { privateRedirects: this.privateRedirects } });
   }
 }
 

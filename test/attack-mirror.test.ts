@@ -1,0 +1,110 @@
+// `serve --upstream` attacked by its clients and by its upstream: what a hostile party sends must not
+// crash the mirror, reach its disk under names the disk refuses, or tell a client where the mirror keeps
+// its files.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { MetaCache } from "../src/server/mirror/meta-cache.js";
+import { rawRequest, tempDir } from "./helpers/hub.js";
+import { startServe, type ServeProcess } from "./helpers/serve-process.js";
+
+const BODY = "hello world 0123456789";
+const SHA = createHash("sha256").update(BODY).digest("hex");
+let upstream: http.Server;
+let mirror: ServeProcess;
+let root: string;
+
+before(async () => {
+  // An upstream that has every repo, every revision and every file a client names: the mirror alone must refuse.
+  upstream = http.createServer((req, res) => {
+    const url = new URL(req.url!, "http://x");
+    const json = (v: unknown) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(v));
+    };
+    if (url.pathname.endsWith("/revisions")) return json({ Code: 200, Data: { RevisionMap: { Branches: [{ Revision: "master" }], Tags: [] } } });
+    if (url.pathname.endsWith("/repo/files")) {
+      const names = ["w.bin", "s".repeat(300)];
+      return json({ Code: 200, Data: { Files: names.map((n) => ({ Path: n, Name: n, Type: "blob", Size: BODY.length, Sha256: SHA })) } });
+    }
+    if (url.pathname.endsWith("/repo")) {
+      res.writeHead(200, { "content-length": BODY.length });
+      return void res.end(req.method === "HEAD" ? undefined : BODY);
+    }
+    json({ Code: 200, Data: { Id: 1 } });
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  root = tempDir("dc-attack-mirror-");
+  const env = { MODELSCOPE_DOWNLOAD_MAX_RETRIES: "0", MODELSCOPE_API_MAX_RETRIES: "0" };
+  mirror = await startServe(["--root", root, "--upstream", `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, "--mirror-ttl", "0", "--access-log", "off"], env);
+});
+
+after(async () => {
+  await mirror?.stop();
+  upstream?.closeAllConnections();
+  await new Promise((r) => upstream?.close(r));
+});
+
+const get = (p: string) => rawRequest(`${mirror.url}${p}`);
+
+test("names too long for a file name are refused as missing: no 500, no local path in the answer", async () => {
+  const long = "n".repeat(250);
+  for (const p of [
+    `/api/v1/models/evil/${long}/repo?Revision=master&FilePath=w.bin`,
+    `/api/v1/datasets/evil/${long}/repo?Revision=master&FilePath=w.bin`,
+    `/api/v1/models/evil/m/repo?Revision=${"r".repeat(300)}&FilePath=w.bin`,
+    `/api/v1/models/evil/m/repo?Revision=master&FilePath=${"s".repeat(300)}`,
+    `/api/v1/models/evil/m/repo?Revision=master&FilePath=dir/${"s".repeat(300)}`,
+  ]) {
+    const r = await get(p);
+    assert.equal(r.status, 404, `${p.slice(0, 60)}: ${r.text.slice(0, 200)}`);
+    assert.ok(!r.text.includes(root), "the answer names the mirror's folder");
+  }
+  // Still serving.
+  assert.equal((await get("/api/v1/models/evil/m/repo?Revision=master&FilePath=w.bin")).text, BODY);
+});
+
+test("a fill that fails on the mirror's own disk does not tell the client the mirror's paths", async () => {
+  // Files where folders must go (a crash, an operator's mistake): the snapshot folder (found before the
+  // fill) and the bookkeeping folder (found by the fill).
+  for (const [repo, folder] of [["blocked", "snapshots"], ["meta", ".dc-meta"]]) {
+    fs.mkdirSync(path.join(root, "models", `evil--${repo}`), { recursive: true });
+    fs.writeFileSync(path.join(root, "models", `evil--${repo}`, folder!), "not a folder");
+  }
+  for (const repo of ["blocked", "meta"]) {
+    const r = await get(`/api/v1/models/evil/${repo}/repo?Revision=master&FilePath=w.bin`);
+    assert.equal(r.status, 502, r.text);
+    assert.ok(!r.text.includes(root), `the answer names the mirror's folder: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, new RegExp(`The mirror could not keep w\\.bin of evil/${repo} on its disk`));
+    // The operator is told where.
+    assert.ok(mirror.stderr().includes(path.join(root, "models", `evil--${repo}`)), mirror.stderr());
+  }
+});
+
+test("anonymous answers saved to the root are bounded in count and bytes: distinct queries cannot fill the disk", () => {
+  const dir = tempDir("dc-attack-meta-");
+  const answer = (n: number) => ({ status: 200, body: Buffer.alloc(n, 0x20), contentType: "application/json" });
+  const saved = () => fs.readdirSync(path.join(dir, ".dc-hub", "mirror-meta")).length;
+  const cache = new MetaCache(dir, 60_000, { files: 3, bytes: 1024 * 1024 });
+  for (let i = 1; i <= 5; i++) cache.put("anon", `/openapi/v1/models?search=q${i}`, answer(10));
+  assert.equal(saved(), 3);
+  // Another process of the hub (or a restart) finds the first three on disk, not the rest.
+  const other = new MetaCache(dir, 60_000, { files: 3, bytes: 1024 * 1024 });
+  assert.ok(other.get("anon", "/openapi/v1/models?search=q1"));
+  assert.equal(other.get("anon", "/openapi/v1/models?search=q5"), undefined);
+  // A saved answer is still replaced when full, and it counts what is on disk.
+  other.put("anon", "/openapi/v1/models?search=q1", answer(20));
+  assert.equal(new MetaCache(dir, 60_000).get("anon", "/openapi/v1/models?search=q1")?.body.length, 20);
+  other.put("anon", "/openapi/v1/models?search=q6", answer(10));
+  assert.equal(saved(), 3);
+  // The bytes bound: one answer past it is kept in memory only.
+  const smallDir = tempDir("dc-attack-meta-");
+  const small = new MetaCache(smallDir, 60_000, { files: 100, bytes: 1000 });
+  small.put("anon", "/openapi/v1/models?search=big", answer(2000));
+  assert.ok(small.get("anon", "/openapi/v1/models?search=big"), "served from memory");
+  assert.equal(new MetaCache(smallDir, 60_000).get("anon", "/openapi/v1/models?search=big"), undefined);
+});
