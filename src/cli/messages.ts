@@ -417,7 +417,7 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   hubJsonInvalid: { line: "{path} 不是有效的 JSON：{detail}", fix: "请修正该文件，或删除它以公开提供所有模型" },
   hubJsonShape: { line: "{path}：{where}：{detail}", fix: "请修正该文件；格式见 README 的 “Local hub” 一节" },
   badUserName: { line: "无效的用户名 '{name}'", fix: "只能使用字母、数字、'.'、'_' 或 '-'" },
-  userExists: { line: "用户 '{name}' 已存在于 {path}", fix: "换一个用户名，或先从 hub.json 中删除该用户" },
+  userExists: { line: "用户 '{name}' 已存在于 {path}", fix: "换一个用户名，或先删除该用户：`modelscope serve user rm {name} --root DIR`" },
   rmNeedsYes: { line: "未经确认，拒绝删除 {scope}", fix: "传入 -y 可不经询问直接删除" },
   badPtqKind: { line: "未知的 ptq 类型 '{kind}'", fix: "请使用 `deepcompressor ptq llm CFG...` 或 `deepcompressor ptq diffusion CFG...`" },
   noConfig: { line: "没有指定配置文件", fix: "请传入一个或多个 DeepCompressor YAML 文件，例如 `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`" },
@@ -466,6 +466,7 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   portDenied: { line: "无权监听端口 {port}", fix: "请使用大于 1023 的端口，例如 --port 8777" },
   badHost: { line: "无法监听 {host}：不是本机的地址", fix: "请使用 --host 127.0.0.1（仅本机）或 --host 0.0.0.0（所有网络）" },
   badPublicUrl: { line: "无效的 --public-url '{value}'", fix: "请给出客户端访问 hub 的地址，例如 http://hub.lab.example:8777 或 https://models.lab.example" },
+  accessLogUnwritable: { line: "无法写入访问日志 {path}（{code}）", fix: "请指定 hub 的运行用户可写的文件夹中的文件，或使用 --access-log off" },
   badServeNumber: { line: "无效的 {flag} '{value}'", fix: "请使用不小于 {min} 的整数" },
 };
 

@@ -4,6 +4,7 @@
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { lockWithin } from "../download/lock.js";
+import { checkRoot } from "./check-root.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { hubConfigPath, readHubConfig, rulesOf, type HubConfig, type HubUser } from "./hub-config.js";
 import { hubStateDir } from "./shared-secret.js";
@@ -11,8 +12,12 @@ import { parseRepoId, type RepoType } from "./store/layout.js";
 
 const LOCK_WAIT_MS = 10_000;
 
-/** Reads hub.json, lets `change` edit it, writes it back atomically; all under the root's hub.json lock. */
-export async function editHubConfig<T>(root: string, change: (config: HubConfig) => T): Promise<T> {
+/**
+ * Reads hub.json, lets `change` edit it, writes it back atomically; all under the root's hub.json lock.
+ * The root must exist unless `makeRoot` (a new hub's first user): a mistyped --root is said, not made.
+ */
+export async function editHubConfig<T>(root: string, change: (config: HubConfig) => T, makeRoot = false): Promise<T> {
+  if (!makeRoot) checkRoot(root);
   const lockFile = path.join(hubStateDir(root), "hub.json.lock");
   const lock = await lockWithin(lockFile, LOCK_WAIT_MS, 50);
   if (!lock) throw new UsageError(`${hubConfigPath(root)} is being changed by another command`, "try again in a moment", { key: "hubJsonBusy", vars: { path: hubConfigPath(root) } });
@@ -28,6 +33,7 @@ export async function editHubConfig<T>(root: string, change: (config: HubConfig)
 
 /** The users, without their token hashes. */
 export function listUsers(root: string): Omit<HubUser, "token_sha256">[] {
+  checkRoot(root);
   return readHubConfig(root).users.map(({ token_sha256: _hash, ...rest }) => rest);
 }
 
@@ -79,6 +85,12 @@ export async function setOrg(root: string, name: string, members: string[]): Pro
     if (config.users.some((u) => u.username === name)) throw new UsageError(`'${name}' is a user's name`, "an organisation needs a name of its own", { key: "orgIsUser", vars: { name } });
     config.organizations[name] = [...new Set(members)];
   });
+}
+
+/** The organisations and their members. */
+export function listOrgs(root: string): Record<string, string[]> {
+  checkRoot(root);
+  return readHubConfig(root).organizations;
 }
 
 export async function removeOrg(root: string, name: string): Promise<void> {

@@ -18,12 +18,12 @@ export async function addUser(root: string, username: string, email?: string): P
   const token = `ms-${randomUUID()}`;
   const user = await editHubConfig(root, (config) => {
     if (config.users.some((u) => u.username === username)) {
-      throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, "pick another name, or remove the user from hub.json first", { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
+      throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, `pick another name, or remove the user first: \`modelscope serve user rm ${username} --root DIR\``, { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
     }
     const nextId = config.users.reduce((max, u) => (typeof u.id === "number" && u.id > max ? u.id : max), 0) + 1;
     const added: HubUser = { username, email: email ?? `${username}@example.com`, id: nextId, token_sha256: sha256Hex(token) };
     config.users.push(added);
     return added;
-  });
+  }, true);
   return { user, token };
 }

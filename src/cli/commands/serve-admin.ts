@@ -58,8 +58,8 @@ export function registerAdminCommands(serve: Command, user: Command): void {
     .requiredOption("--root <dir>", "the hub's folder")
     .action(
       action(async (flags: { root: string }) => {
-        const { readHubConfig } = await import("../../server/hub-config.js");
-        for (const [name, members] of Object.entries(readHubConfig(path.resolve(flags.root)).organizations)) process.stdout.write(`${name}\t${members.join(",")}\n`);
+        const { listOrgs } = await import("../../server/admin.js");
+        for (const [name, members] of Object.entries(listOrgs(path.resolve(flags.root)))) process.stdout.write(`${name}\t${members.join(",")}\n`);
       }),
     );
   org

@@ -1,0 +1,70 @@
+// Issue 15 tried as a cluster admin would, following the README and --help: what went wrong on the way.
+// Each problem an admin can cause is one line and its fix, exit 2, never "this is a bug"; a typo in
+// --root is said, not answered by a new empty hub.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { cleanEnv, modelscope, secrets, tempDir } from "./helpers/hub.js";
+
+const run = (args: string[], env: Record<string, string> = {}) => modelscope(args, { env: cleanEnv(tempDir(), env), timeoutMs: 20_000 });
+
+/** One line and a fix, exit 2, no stack, not called a bug. */
+function assertUsage(r: { code: number | null; stderr: string }, line: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, line);
+  assert.match(r.stderr, /^ {2}Fix: /m);
+  assert.equal(r.stderr.split("\n").filter((l) => l.startsWith("Error:")).length, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /bug|\n\s+at /i);
+}
+
+describe("serve start-up: what an admin can get wrong", () => {
+  test("--access-log in a folder that does not exist: one line naming the file, exit 2", async () => {
+    const file = path.join(tempDir(), "no", "such", "access.log");
+    const r = await run(["serve", "--root", tempDir(), "--port", "0", "--access-log", file]);
+    assertUsage(r, new RegExp(`^Error: Cannot write the access log ${file.replace(/[.]/g, "\\.")} \\(ENOENT\\)$`, "m"));
+    assert.match(r.stderr, /--access-log off/);
+    const zh = await run(["serve", "--root", tempDir(), "--port", "0", "--access-log", file], { LANG: "zh_CN.UTF-8" });
+    assert.equal(zh.code, 2);
+    assert.match(zh.stderr, /访问日志/);
+  });
+});
+
+describe("admin commands on a --root that does not exist: said, nothing made", () => {
+  test("access, org add|list|rm, user list|rm refuse a missing root and create nothing", async () => {
+    const missing = path.join(tempDir(), "typo");
+    const cases = [
+      ["serve", "access", "acme/m", "private", "--root", missing],
+      ["serve", "org", "add", "lab", "--members", "", "--root", missing],
+      ["serve", "org", "list", "--root", missing],
+      ["serve", "org", "rm", "lab", "--root", missing],
+      ["serve", "user", "list", "--root", missing],
+      ["serve", "user", "rm", "alice", "--root", missing],
+    ];
+    for (const args of cases) {
+      const r = await run(args);
+      assertUsage(r, new RegExp(`^Error: No such folder: ${missing.replace(/[.]/g, "\\.")}$`, "m"));
+      assert.equal(fs.existsSync(missing), false, `${args.join(" ")} made the folder`);
+    }
+  });
+
+  test("serve user add still makes a new hub's folder (the README's first step)", async () => {
+    const fresh = path.join(tempDir(), "new-hub");
+    const r = await run(["serve", "user", "add", "alice", "--root", fresh]);
+    assert.equal(r.code, 0, r.stderr);
+    secrets.add(r.stdout.trim());
+    assert.ok(fs.existsSync(path.join(fresh, "hub.json")));
+  });
+});
+
+describe("admin messages point at the admin commands", () => {
+  test("adding a user that exists says `serve user rm`, not 'edit hub.json'", async () => {
+    const root = tempDir();
+    const first = await run(["serve", "user", "add", "alice", "--root", root]);
+    assert.equal(first.code, 0, first.stderr);
+    secrets.add(first.stdout.trim());
+    const again = await run(["serve", "user", "add", "alice", "--root", root]);
+    assertUsage(again, /^Error: User 'alice' already exists in .*hub\.json$/m);
+    assert.match(again.stderr, /modelscope serve user rm alice --root /);
+  });
+});
