@@ -68,3 +68,24 @@ describe("admin messages point at the admin commands", () => {
     assert.match(again.stderr, /modelscope serve user rm alice --root /);
   });
 });
+
+describe("a hand-edited hub.json that is not JSON: where, as line and column (README's promise)", () => {
+  test("a missing comma, a stray comma, a bare word, an unclosed bracket: each at its line and column", async () => {
+    const cases: [string, string][] = [
+      ['{\n  "users": []\n  "private": {}\n}\n', "line 3, column 3"],
+      ['{"users": [,]}', "line 1, column 12"],
+      ['{\n  "private": { "acme/m": [alice] }\n}', "line 2, column 27"],
+      ['{"users": [', "line 1, column 12"],
+      ['{"users": [], "token_sha256": "SECRET-HASH",,}', "line 1, column 45"],
+    ];
+    for (const [text, place] of cases) {
+      const root = tempDir();
+      fs.writeFileSync(path.join(root, "hub.json"), text);
+      for (const args of [["serve", "user", "list", "--root", root], ["serve", "--root", root, "--port", "0"]]) {
+        const r = await run(args);
+        assertUsage(r, new RegExp(`hub\\.json is not valid JSON \\(${place}\\)$`, "m"));
+        assert.doesNotMatch(r.stderr, /SECRET-HASH|alice/);
+      }
+    }
+  });
+});
