@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { cleanEnv, modelscope, secrets, tempDir } from "./helpers/hub.js";
+import { cleanEnv, modelscope, secrets, tempDir, writeModel } from "./helpers/hub.js";
+import { startServe } from "./helpers/serve-process.js";
 
 const run = (args: string[], env: Record<string, string> = {}) => modelscope(args, { env: cleanEnv(tempDir(), env), timeoutMs: 20_000 });
 
@@ -86,6 +87,34 @@ describe("a hand-edited hub.json that is not JSON: where, as line and column (RE
         assertUsage(r, new RegExp(`hub\\.json is not valid JSON \\(${place}\\)$`, "m"));
         assert.doesNotMatch(r.stderr, /SECRET-HASH|alice/);
       }
+    }
+  });
+});
+
+describe("a mirror whose upstream is away", () => {
+  test("kept private bytes it cannot confirm: says so, not 'never fetched' (they were)", async () => {
+    const upRoot = tempDir();
+    writeModel(upRoot, "acme/priv", { "p.txt": "private bytes" });
+    const add = await run(["serve", "user", "add", "alice", "--root", upRoot]);
+    assert.equal(add.code, 0, add.stderr);
+    const alice = add.stdout.trim();
+    secrets.add(alice);
+    assert.equal((await run(["serve", "access", "acme/priv", "private", "--users", "alice", "--root", upRoot])).code, 0);
+    const upstream = await startServe(["--root", upRoot, "--access-log", "off"]);
+    // --mirror-ttl 0: every request asks upstream again, so its going away shows at once.
+    const mirror = await startServe(["--root", tempDir(), "--upstream", upstream.url, "--mirror-ttl", "0", "--access-log", "off"]);
+    try {
+      const url = `${mirror.url}/api/v1/models/acme/priv/repo?Revision=master&FilePath=p.txt`;
+      const first = await fetch(url, { headers: { authorization: `Bearer ${alice}` } });
+      assert.equal(await first.text(), "private bytes");
+      await upstream.stop();
+      const later = await fetch(url, { headers: { authorization: `Bearer ${alice}` } });
+      assert.equal(later.status, 502);
+      const message = ((await later.json()) as { Message: string }).Message;
+      assert.doesNotMatch(message, /never fetched/);
+      assert.match(message, /cannot be reached .*acme\/priv is not public: its kept files are served only once upstream confirms who may have them; try again when it is back/);
+    } finally {
+      await Promise.all([mirror.stop(), upstream.stop()]);
     }
   });
 });

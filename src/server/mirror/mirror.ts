@@ -190,11 +190,16 @@ export class Mirror {
     if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
     const token = tokenOf(req);
     const verdict = await this.access.mayDownload(ref, revision, filePath, token);
-    if (!verdict.ok) return "answer" in verdict ? this.denied(res, ref, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
+    const finalPath = this.fills.finalPath(ref, revision, filePath);
+    if (!verdict.ok && "answer" in verdict) return this.denied(res, ref, verdict.answer);
+    if (!verdict.ok) {
+      // Kept bytes of a repo not known public wait for upstream's word; bytes never kept were never fetched.
+      if (keptSize(finalPath) === undefined) return this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
+      return legacyError(res, 502, `${verdict.down}, and ${ref.id} is not public: its kept files are served only once upstream confirms who may have them; try again when it is back`);
+    }
     // The listing gives the size to announce and the sha256 the kept copy must have.
     const entry = await this.listingEntry(ref, revision, filePath, token);
     if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
-    const finalPath = this.fills.finalPath(ref, revision, filePath);
     const kept = keptSize(finalPath);
     const keptOk = kept !== undefined && (!entry || (kept === entry.size && (entry.sha256 === null || (await this.keptSha(ref, revision, filePath)) === entry.sha256)));
     if (keptOk) {
