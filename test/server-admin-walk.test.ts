@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { cleanEnv, modelscope, secrets, tempDir, writeModel } from "./helpers/hub.js";
+import { cleanEnv, modelscope, secrets, tempDir, waitFor, writeModel } from "./helpers/hub.js";
 import { startServe } from "./helpers/serve-process.js";
 
 const run = (args: string[], env: Record<string, string> = {}) => modelscope(args, { env: cleanEnv(tempDir(), env), timeoutMs: 20_000 });
@@ -28,6 +28,24 @@ describe("serve start-up: what an admin can get wrong", () => {
     const zh = await run(["serve", "--root", tempDir(), "--port", "0", "--access-log", file], { LANG: "zh_CN.UTF-8" });
     assert.equal(zh.code, 2);
     assert.match(zh.stderr, /访问日志/);
+  });
+});
+
+describe("serve flags that only a mirror uses", () => {
+  test("--mirror-ttl without --upstream is said, not ignored", async () => {
+    assertUsage(await run(["serve", "--root", tempDir(), "--port", "0", "--mirror-ttl", "5"]), /^Error: --mirror-ttl applies only with --upstream$/m);
+  });
+
+  test("a mirror says at start what it mirrors", async () => {
+    const upstream = await startServe(["--root", tempDir(), "--access-log", "off"]);
+    const mirror = await startServe(["--root", tempDir(), "--upstream", `${upstream.url}/`, "--access-log", "off"]);
+    try {
+      await waitFor(() => mirror.stderr().includes("Point clients at it"), "the start-up lines");
+      assert.match(mirror.stderr(), new RegExp(`^Mirror of ${upstream.url.replace(/[.]/g, "\\.")}: `, "m"));
+      assert.doesNotMatch(upstream.stderr(), /Mirror of/);
+    } finally {
+      await Promise.all([mirror.stop(), upstream.stop()]);
+    }
   });
 });
 
