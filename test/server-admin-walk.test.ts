@@ -49,6 +49,29 @@ describe("serve flags that only a mirror uses", () => {
   });
 });
 
+describe("--upstream that leads back to the hub itself", () => {
+  test("refused at start, one line and the fix, exit 2 (not a 15 s hang per request and a 502 'cannot be reached')", async () => {
+    const net = await import("node:net");
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as import("node:net").AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const r = await run(["serve", "--root", tempDir(), "--port", String(port), "--upstream", `http://127.0.0.1:${port}`, "--access-log", "off"]);
+    assertUsage(r, new RegExp(`^Error: --upstream http://127\\.0\\.0\\.1:${port} leads back to this hub itself$`, "m"));
+    // Another process of the same root (as behind a load balancer) is the same hub too; another root's is not.
+    const root = tempDir();
+    const upstream = await startServe(["--root", tempDir(), "--access-log", "off"]);
+    const sibling = await startServe(["--root", root, "--upstream", upstream.url, "--access-log", "off"]);
+    try {
+      assertUsage(await run(["serve", "--root", root, "--port", "0", "--upstream", sibling.url, "--access-log", "off"]), /leads back to this hub itself$/m);
+      const chained = await startServe(["--root", tempDir(), "--upstream", sibling.url, "--access-log", "off"]);
+      await chained.stop();
+    } finally {
+      await Promise.all([sibling.stop(), upstream.stop()]);
+    }
+  });
+});
+
 describe("admin commands on a --root that does not exist: said, nothing made", () => {
   test("access, org add|list|rm, user list|rm refuse a missing root and create nothing", async () => {
     const missing = path.join(tempDir(), "typo");

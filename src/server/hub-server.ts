@@ -77,6 +77,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   hub.port = (server.address() as AddressInfo).port;
+  try {
+    await hub.mirror?.refuseLoop();
+  } catch (err) {
+    server.close();
+    server.closeAllConnections();
+    log?.close();
+    throw err;
+  }
   // Every network: this machine reaches it at 127.0.0.1 (others at the Host they use, or --public-url).
   const localHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   const urlHost = localHost.includes(":") ? `[${localHost}]` : localHost;

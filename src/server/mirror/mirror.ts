@@ -3,7 +3,9 @@
 // (meta-cache.ts); file bytes come from the root when kept there, otherwise they are filled from upstream
 // once and streamed to every waiting client as they land (fill.ts). Upstream decides who may have what
 // (access.ts). Sign-in and whoami go to upstream: the tokens are upstream's.
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { UsageError } from "../../errors.js";
 import { Call, decodePart, tokenOf, type Hub } from "../context.js";
 import { legacyError, openApiError } from "../respond.js";
 import { parseRange, sendFile } from "../routes/file-body.js";
@@ -15,7 +17,7 @@ import { unsafePathReason } from "../../hub/repo-path.js";
 import { MirrorAccess } from "./access.js";
 import { Fills, keptSize, sendWhileLanding } from "./fill.js";
 import { MetaCache, hashOf, type CachedAnswer } from "./meta-cache.js";
-import { Upstream, UpstreamDown, type UpstreamAnswer } from "./upstream.js";
+import { LOOP_HEADER, Upstream, UpstreamDown, UpstreamIsSelf, type UpstreamAnswer } from "./upstream.js";
 
 export interface MirrorOptions {
   /** The hub to pull through, e.g. https://modelscope.cn. */
@@ -40,6 +42,8 @@ const META_PATHS = [
 ];
 const FILE_PATH = new RegExp(`^${REPO}/repo$`);
 const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"]);
+/** How long the start-up look at upstream may take (an upstream that is away is no reason not to start). */
+const START_PROBE_MS = 2_000;
 /** A listing longer than this many pages is not searched further for one file. */
 const MAX_LISTING_PAGES = 5000;
 const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
@@ -69,14 +73,29 @@ export class Mirror {
     opts: MirrorOptions,
   ) {
     const root = hub.opts.root;
-    this.upstream = new Upstream(opts.upstream, root);
+    this.upstream = new Upstream(opts.upstream, root, createHash("sha256").update(hub.cdnSecret).update("mirror loop").digest("hex").slice(0, 32));
     this.meta = new MetaCache(root, opts.metaTtlMs ?? 60_000);
     this.access = new MirrorAccess(root, this.upstream, opts.accessTtlMs ?? 60_000);
     this.fills = new Fills(root, this.upstream);
   }
 
+  /**
+   * Asks upstream once at start-up (a short wait at most): a request that comes back to this hub means
+   * --upstream is this hub itself (or a process of the same root), which would make every miss wait on itself.
+   */
+  async refuseLoop(): Promise<void> {
+    const probe = await this.upstream.request("/api/v1/repos/internalAccelerationInfo", undefined, { timeoutMs: START_PROBE_MS }).catch((err: unknown) => err);
+    if (probe instanceof UpstreamIsSelf) {
+      throw new UsageError(`--upstream ${this.upstream.base} leads back to this hub itself`, "give another hub's address: modelscope.cn or another `modelscope serve` (its own --root)", { key: "upstreamIsSelf", vars: { url: this.upstream.base } });
+    }
+  }
+
   /** Answers the request when it is one the mirror serves; false leaves it to the hub's own routes. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (req.headers[LOOP_HEADER] === this.upstream.loopId) {
+      legacyError(res, 508, "This hub's --upstream leads back to itself.", { [LOOP_HEADER]: this.upstream.loopId });
+      return true;
+    }
     const method = req.method ?? "GET";
     const p = url.pathname;
     if (PASS_THROUGH.has(`${method} ${p}`)) {
