@@ -99,6 +99,24 @@ describe("admin commands on a --root that does not exist: said, nothing made", (
   });
 });
 
+describe("serve access on an id the root does not hold", () => {
+  test("a note says so (a typo would leave the real repo as it was), and points at --dataset when that is the id's type", async () => {
+    const root = tempDir();
+    writeModel(root, "acme/llama", { "a.txt": "a" });
+    writeModel(root, "acme/data", { "x.csv": "x" }, "master", "datasets");
+    const typo = await run(["serve", "access", "acme/lama", "private", "--root", root]);
+    assert.equal(typo.code, 0, typo.stderr);
+    assert.match(typo.stderr, /^Note: .* has no model acme\/lama yet; the rule applies once it is there\.$/m);
+    const dataset = await run(["serve", "access", "acme/data", "gated", "--root", root]);
+    assert.match(dataset.stderr, /has no model acme\/data yet; .*there is a dataset of that id: add --dataset/);
+    for (const args of [["acme/llama", "private"], ["acme/data", "gated", "--dataset"]]) {
+      const r = await run(["serve", "access", ...args, "--root", root]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /Note:/);
+    }
+  });
+});
+
 describe("admin messages point at the admin commands", () => {
   test("adding a user that exists says `serve user rm`, not 'edit hub.json'", async () => {
     const root = tempDir();

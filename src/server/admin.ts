@@ -1,6 +1,7 @@
 // Administration of a hub without editing JSON (`serve user list|rm`, `serve access`, `serve org`):
 // each change reads hub.json, checks it, and writes it back atomically (0600), under a lock so that two
 // admins at once cannot lose each other's change. Running hubs see the new file on their next request.
+import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { lockWithin } from "../download/lock.js";
@@ -8,7 +9,7 @@ import { checkRoot } from "./check-root.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { hubConfigPath, readHubConfig, rulesOf, type HubConfig, type HubUser } from "./hub-config.js";
 import { hubStateDir } from "./shared-secret.js";
-import { parseRepoId, type RepoType } from "./store/layout.js";
+import { parseRepoId, typeFolder, type RepoType } from "./store/layout.js";
 
 const LOCK_WAIT_MS = 10_000;
 
@@ -75,6 +76,12 @@ export async function setAccess(root: string, type: RepoType, id: string, visibi
     if (visibility !== "public") rules[visibility][id] = list;
     return visibility === "public" ? [] : list;
   });
+}
+
+/** Is there a folder for this repo in the root? (A rule for a mistyped id would leave the real repo as it was.) */
+export function repoInRoot(root: string, type: RepoType, id: string): boolean {
+  const ref = parseRepoId(type, id);
+  return !!ref && fs.existsSync(path.join(root, typeFolder(type), ref.folder));
 }
 
 /** Creates or replaces an organisation: its members may upload under `name/`. */

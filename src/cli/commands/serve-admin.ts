@@ -45,9 +45,16 @@ export function registerAdminCommands(serve: Command, user: Command): void {
         if (!(VISIBILITIES as readonly string[]).includes(visibility)) {
           throw new UsageError(`Unknown visibility '${visibility}'`, "use private, gated or public", { key: "badAccessLevel", vars: { value: visibility } });
         }
-        const { setAccess } = await import("../../server/admin.js");
-        const list = await setAccess(path.resolve(flags.root), flags.dataset ? "dataset" : "model", id, visibility as (typeof VISIBILITIES)[number], names(flags.users));
+        const { repoInRoot, setAccess } = await import("../../server/admin.js");
+        const root = path.resolve(flags.root);
+        const type = flags.dataset ? "dataset" : "model";
+        const list = await setAccess(root, type, id, visibility as (typeof VISIBILITIES)[number], names(flags.users));
         process.stderr.write(visibility === "public" ? `${id} is public.\n` : `${id} is ${visibility}; allowed: ${list.join(", ") || "(nobody)"}.\n`);
+        // A typo here would leave the repo meant as it was: say when the id names nothing in the root.
+        if (!repoInRoot(root, type, id)) {
+          const other = !flags.dataset && repoInRoot(root, "dataset", id) ? " (there is a dataset of that id: add --dataset)" : "";
+          process.stderr.write(`Note: ${root} has no ${type} ${id} yet; the rule applies once it is there${other}.\n`);
+        }
       }),
     );
 
