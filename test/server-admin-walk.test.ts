@@ -117,6 +117,20 @@ describe("serve access on an id the root does not hold", () => {
   });
 });
 
+describe("serve user list and add: text from hub.json or an argument never drives the terminal", () => {
+  test("an email with escapes and a line break (a hand-edited hub.json) is listed escaped, on its one line; user add refuses one", async () => {
+    const root = tempDir();
+    const hash = "0".repeat(64);
+    fs.writeFileSync(path.join(root, "hub.json"), JSON.stringify({ users: [{ username: "bob", email: "x\u001b[31mRED\nfake\tline", id: 1, token_sha256: hash }] }));
+    const list = await run(["serve", "user", "list", "--root", root]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout, "bob\tx\\x1b[31mRED\\x0afake\\x09line\n");
+    const add = await run(["serve", "user", "add", "eve", "--email", "a\u001b[2Jb", "--root", root]);
+    assertUsage(add, /^Error: Invalid --email: empty, or with control characters$/m);
+    assert.doesNotMatch(fs.readFileSync(path.join(root, "hub.json"), "utf8"), /eve/);
+  });
+});
+
 describe("admin messages point at the admin commands", () => {
   test("adding a user that exists says `serve user rm`, not 'edit hub.json'", async () => {
     const root = tempDir();

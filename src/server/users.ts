@@ -1,6 +1,7 @@
 // `serve user add`: a new user in hub.json (written through admin.ts, under its lock). Tokens are stored only as sha256; a new token is shown once.
 import { randomUUID } from "node:crypto";
 import { UsageError } from "../errors.js";
+import { hasControlChars } from "../util/terminal-text.js";
 import { editHubConfig } from "./admin.js";
 import { sha256Hex } from "./config-watch.js";
 import { hubConfigPath, type HubUser } from "./hub-config.js";
@@ -14,6 +15,9 @@ const USER_NAME = /^[A-Za-z0-9][\w.-]*$/;
 export async function addUser(root: string, username: string, email?: string): Promise<{ user: HubUser; token: string }> {
   if (!USER_NAME.test(username)) {
     throw new UsageError(`Invalid user name '${username}'`, "use letters, digits, '.', '_' or '-'", { key: "badUserName", vars: { name: username } });
+  }
+  if (email !== undefined && (!email || hasControlChars(email))) {
+    throw new UsageError("Invalid --email: empty, or with control characters", "give a plain address, e.g. alice@lab.example", { key: "badUserEmail" });
   }
   const token = `ms-${randomUUID()}`;
   const user = await editHubConfig(root, (config) => {

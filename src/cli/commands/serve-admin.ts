@@ -3,6 +3,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { action } from "../run.js";
 
 const VISIBILITIES = ["private", "gated", "public"] as const;
@@ -19,7 +20,8 @@ export function registerAdminCommands(serve: Command, user: Command): void {
     .action(
       action(async (flags: { root: string }) => {
         const { listUsers } = await import("../../server/admin.js");
-        for (const u of listUsers(path.resolve(flags.root))) process.stdout.write(`${u.username}\t${u.email ?? ""}\n`);
+        // hub.json may have been edited by hand: an email's control characters are shown, not obeyed.
+        for (const u of listUsers(path.resolve(flags.root))) process.stdout.write(`${u.username}\t${forTerminal(u.email ?? "")}\n`);
       }),
     );
   user
