@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { cleanEnv, modelscope, secrets, tempDir, waitFor, writeModel } from "./helpers/hub.js";
+import { spawn } from "node:child_process";
+import { MODELSCOPE_BIN, cleanEnv, modelscope, secrets, tempDir, waitFor, writeModel } from "./helpers/hub.js";
 import { startServe } from "./helpers/serve-process.js";
 
 const run = (args: string[], env: Record<string, string> = {}) => modelscope(args, { env: cleanEnv(tempDir(), env), timeoutMs: 20_000 });
@@ -68,6 +69,38 @@ describe("--upstream that leads back to the hub itself", () => {
       await chained.stop();
     } finally {
       await Promise.all([sibling.stop(), upstream.stop()]);
+    }
+  });
+});
+
+describe("the access log on standard output, and its reader going away", () => {
+  test("`serve | some-log-reader` whose reader exits: the hub says so once on stderr and goes on serving (it used to exit 0 at the next line)", async () => {
+    const root = tempDir();
+    writeModel(root, "acme/m", { "a.txt": "a" });
+    const child = spawn(process.execPath, [MODELSCOPE_BIN, "serve", "--root", root, "--port", "0"], { env: cleanEnv(tempDir()), stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+          const m = /Serving .* at (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+      });
+      child.stdout.destroy(); // the reader goes away
+      for (let i = 0; i < 5; i++) {
+        const r = await fetch(`${url}/api/v1/models/acme/m/repo?Revision=master&FilePath=a.txt`);
+        assert.equal(r.status, 200);
+        assert.equal(await r.text(), "a");
+      }
+      await waitFor(() => /access log/.test(err), "the note on stderr");
+      assert.equal(child.exitCode, null, `the hub stopped: ${err}`);
+      assert.equal(err.match(/access log/g)!.length, 1, err);
+    } finally {
+      child.kill("SIGTERM");
     }
   });
 });

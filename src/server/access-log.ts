@@ -52,8 +52,9 @@ export function createAccessLog(target: AccessLogTarget): AccessLog | undefined 
   if (target === "off") return undefined;
   const fd = target === "stdout" ? undefined : openLogFile(target.file);
   const out = (line: string) => {
-    if (fd === undefined) process.stdout.write(line);
-    else fs.write(fd, line, () => undefined);
+    // Standard output whose reader went away (destroyed): the log ends there, the hub goes on (cli/run.ts).
+    if (fd !== undefined) fs.write(fd, line, () => undefined);
+    else if (process.stdout.writable) process.stdout.write(line);
   };
   return {
     track(req, res, user) {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { action } from "../run.js";
+import { action, keepRunningWithoutStdout } from "../run.js";
 import { registerAdminCommands } from "./serve-admin.js";
 
 function parsePort(v: string): number {
@@ -127,6 +127,9 @@ export function registerServeCommand(program: Command): void {
           maxUploadBytes: maxUpload === undefined ? undefined : Math.floor(maxUpload * 1024 * 1024),
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
+        keepRunningWithoutStdout(() => {
+          process.stderr.write(`Standard output was closed: no access log from now on; serving goes on (use --access-log FILE to keep one)\n`);
+        });
         if (mirror) process.stderr.write(`Mirror of ${mirror.upstream}: what is not in the root is fetched from it once and kept\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
         if (!flags.publicUrl && (flags.host === "0.0.0.0" || flags.host === "::")) {
