@@ -105,6 +105,28 @@ describe("the access log on standard output, and its reader going away", () => {
   });
 });
 
+describe("a mirror whose upstream cannot be reached at start", () => {
+  test("starts (kept files are served) and says upstream cannot be reached, naming why", async () => {
+    const net = await import("node:net");
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as import("node:net").AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const mirror = await startServe(["--root", tempDir(), "--upstream", `http://127.0.0.1:${port}`, "--access-log", "off"]);
+    try {
+      await waitFor(() => mirror.stderr().includes("Point clients at it"), "the start-up lines");
+      assert.match(mirror.stderr(), new RegExp(`^Note: the upstream hub http://127\\.0\\.0\\.1:${port} cannot be reached \\(ECONNREFUSED\\) now; `, "m"));
+      const up = await startServe(["--root", tempDir(), "--access-log", "off"]);
+      const fine = await startServe(["--root", tempDir(), "--upstream", up.url, "--access-log", "off"]);
+      await waitFor(() => fine.stderr().includes("Point clients at it"), "the start-up lines");
+      assert.doesNotMatch(fine.stderr(), /Note:/);
+      await Promise.all([fine.stop(), up.stop()]);
+    } finally {
+      await mirror.stop();
+    }
+  });
+});
+
 describe("admin commands on a --root that does not exist: said, nothing made", () => {
   test("access, org add|list|rm, user list|rm refuse a missing root and create nothing", async () => {
     const missing = path.join(tempDir(), "typo");

@@ -78,7 +78,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
   });
   hub.port = (server.address() as AddressInfo).port;
   try {
-    await hub.mirror?.refuseLoop();
+    await hub.mirror?.checkUpstream(opts.warn ?? ((line) => process.stderr.write(`${line}\n`)));
   } catch (err) {
     server.close();
     server.closeAllConnections();

@@ -82,12 +82,14 @@ export class Mirror {
   /**
    * Asks upstream once at start-up (a short wait at most): a request that comes back to this hub means
    * --upstream is this hub itself (or a process of the same root), which would make every miss wait on itself.
+   * An upstream that cannot be reached is no reason not to start (kept files are served), but is said.
    */
-  async refuseLoop(): Promise<void> {
+  async checkUpstream(warn: (line: string) => void): Promise<void> {
     const probe = await this.upstream.request("/api/v1/repos/internalAccelerationInfo", undefined, { timeoutMs: START_PROBE_MS }).catch((err: unknown) => err);
     if (probe instanceof UpstreamIsSelf) {
       throw new UsageError(`--upstream ${this.upstream.base} leads back to this hub itself`, "give another hub's address: modelscope.cn or another `modelscope serve` (its own --root)", { key: "upstreamIsSelf", vars: { url: this.upstream.base } });
     }
+    if (probe instanceof UpstreamDown) warn(`Note: ${probe.message} now; kept files are served, misses fail until it answers (check --upstream if it should)`);
   }
 
   /** Answers the request when it is one the mirror serves; false leaves it to the hub's own routes. */
