@@ -186,6 +186,18 @@ describe("serve user list and add: text from hub.json or an argument never drive
   });
 });
 
+describe("serve access public with --users", () => {
+  test("is refused (the list would limit nothing), hub.json untouched", async () => {
+    const root = tempDir();
+    const add = await run(["serve", "user", "add", "alice", "--root", root]);
+    secrets.add(add.stdout.trim());
+    assert.equal((await run(["serve", "access", "acme/m", "private", "--users", "alice", "--root", root])).code, 0);
+    const before = fs.readFileSync(path.join(root, "hub.json"), "utf8");
+    assertUsage(await run(["serve", "access", "acme/m", "public", "--users", "alice", "--root", root]), /^Error: A public repo takes no --users: everyone may see and download it$/m);
+    assert.equal(fs.readFileSync(path.join(root, "hub.json"), "utf8"), before);
+  });
+});
+
 describe("admin messages point at the admin commands", () => {
   test("adding a user that exists says `serve user rm`, not 'edit hub.json'", async () => {
     const root = tempDir();

@@ -466,6 +466,7 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   portDenied: { line: "无权监听端口 {port}", fix: "请使用大于 1023 的端口，例如 --port 8777" },
   badHost: { line: "无法监听 {host}：不是本机的地址", fix: "请使用 --host 127.0.0.1（仅本机）或 --host 0.0.0.0（所有网络）" },
   badPublicUrl: { line: "无效的 --public-url '{value}'", fix: "请给出客户端访问 hub 的地址，例如 http://hub.lab.example:8777 或 https://models.lab.example" },
+  publicWithUsers: { line: "公开仓库不接受 --users：所有人都可以查看和下载", fix: "去掉 --users，或改为 private 或 gated" },
   badUserEmail: { line: "无效的 --email：为空或含有控制字符", fix: "请给出普通的地址，例如 alice@lab.example" },
   upstreamIsSelf: { line: "--upstream {url} 指回了这个 hub 自己", fix: "请给出另一个 hub 的地址：modelscope.cn 或另一个 `modelscope serve`（使用它自己的 --root）" },
   mirrorTtlAlone: { line: "--mirror-ttl 只在使用 --upstream 时有效", fix: "加上 --upstream URL 以运行镜像，或去掉 --mirror-ttl" },

@@ -66,6 +66,8 @@ function checkUsers(root: string, config: HubConfig, users: string[]): void {
 export async function setAccess(root: string, type: RepoType, id: string, visibility: Visibility, users?: string[]): Promise<string[]> {
   const ref = parseRepoId(type, id);
   if (!ref || ref.id !== id) throw new UsageError(`Invalid ${type} id '${id}'`, "use owner/name, e.g. acme/llama-7b", { key: "badAccessId", vars: { id } });
+  // A list would mean nothing for a public repo; taking it silently could let an admin think it limits something.
+  if (visibility === "public" && users?.length) throw new UsageError("A public repo takes no --users: everyone may see and download it", "drop --users, or make it private or gated", { key: "publicWithUsers" });
   return editHubConfig(root, (config) => {
     if (users) checkUsers(root, config, users);
     const rules = rulesOf(config, type);
