@@ -10,7 +10,7 @@ test("an email with control characters is refused; one already in hub.json is li
   const root = tempDir("dc-attack-admin-");
   const r = await modelscope(["serve", "user", "add", "alice", "--root", root, "--email", "a\x1b]0;PWNED\x07\x1b[2J@x"]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /Invalid email 'a\\x1b\]0;PWNED\\x07\\x1b\[2J@x'/);
+  assert.match(r.stderr, /Invalid --email: empty, with control characters, or over 254 characters/);
   assert.equal(r.stdout, "", "no token for a user that was not added");
   assert.ok(!fs.existsSync(path.join(root, "hub.json")), "nothing written");
   // An administrator's own edit of hub.json: `user list` must not hand its escapes to the terminal.

@@ -417,8 +417,7 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   hubJsonInvalid: { line: "{path} 不是有效的 JSON：{detail}", fix: "请修正该文件，或删除它以公开提供所有模型" },
   hubJsonShape: { line: "{path}：{where}：{detail}", fix: "请修正该文件；格式见 README 的 “Local hub” 一节" },
   badUserName: { line: "无效的用户名 '{name}'", fix: "只能使用字母、数字、'.'、'_' 或 '-'（最多 100 个）" },
-  badUserEmail: { line: "无效的邮箱 '{email}'", fix: "请给出不含控制字符的普通地址，例如 alice@example.com" },
-  userExists: { line: "用户 '{name}' 已存在于 {path}", fix: "换一个用户名，或先从 hub.json 中删除该用户" },
+  userExists: { line: "用户 '{name}' 已存在于 {path}", fix: "换一个用户名，或先删除该用户：`modelscope serve user rm {name} --root DIR`" },
   rmNeedsYes: { line: "未经确认，拒绝删除 {scope}", fix: "传入 -y 可不经询问直接删除" },
   badPtqKind: { line: "未知的 ptq 类型 '{kind}'", fix: "请使用 `deepcompressor ptq llm CFG...` 或 `deepcompressor ptq diffusion CFG...`" },
   noConfig: { line: "没有指定配置文件", fix: "请传入一个或多个 DeepCompressor YAML 文件，例如 `deepcompressor fetch examples/llm/qwen-7b-chat.yaml`" },
@@ -469,6 +468,11 @@ const USAGE_ZH: Record<string, { line: string; fix?: string }> = {
   portDenied: { line: "无权监听端口 {port}", fix: "请使用大于 1023 的端口，例如 --port 8777" },
   badHost: { line: "无法监听 {host}：不是本机的地址", fix: "请使用 --host 127.0.0.1（仅本机）或 --host 0.0.0.0（所有网络）" },
   badPublicUrl: { line: "无效的 --public-url '{value}'", fix: "请给出客户端访问 hub 的地址，例如 http://hub.lab.example:8777 或 https://models.lab.example" },
+  publicWithUsers: { line: "公开仓库不接受 --users：所有人都可以查看和下载", fix: "去掉 --users，或改为 private 或 gated" },
+  badUserEmail: { line: "无效的 --email：为空、含有控制字符或超过 254 个字符", fix: "请给出普通的地址，例如 alice@lab.example" },
+  upstreamIsSelf: { line: "--upstream {url} 指回了这个 hub 自己", fix: "请给出另一个 hub 的地址：modelscope.cn 或另一个 `modelscope serve`（使用它自己的 --root）" },
+  mirrorTtlAlone: { line: "--mirror-ttl 只在使用 --upstream 时有效", fix: "加上 --upstream URL 以运行镜像，或去掉 --mirror-ttl" },
+  accessLogUnwritable: { line: "无法写入访问日志 {path}（{code}）", fix: "请指定 hub 的运行用户可写的文件夹中的文件，或使用 --access-log off" },
   badServeNumber: { line: "无效的 {flag} '{value}'", fix: "请使用不小于 {min} 的整数" },
 };
 

@@ -151,10 +151,23 @@ export async function runProgram(program: Command, argv = process.argv): Promise
 function quietClosedPipes(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (stream === process.stdout && stdoutLogOnly) {
+        // A server whose standard output is only its log: the log ends, the server goes on.
+        if (!stdoutLogOnly.closed) stdoutLogOnly.onClosed();
+        stdoutLogOnly.closed = true;
+        return;
+      }
       if (err.code === "EPIPE") process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
       throw err;
     });
   }
+}
+
+let stdoutLogOnly: { onClosed: () => void; closed: boolean } | undefined;
+
+/** For `serve`: standard output is its access log, and its reader going away must not stop the hub. */
+export function keepRunningWithoutStdout(onClosed: () => void): void {
+  stdoutLogOnly = { onClosed, closed: false };
 }
 
 /**

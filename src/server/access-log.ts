@@ -6,6 +6,7 @@
 // characters.
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { UsageError } from "../errors.js";
 
 /** Where the lines go: standard output, a file (appended), or nowhere. */
 export type AccessLogTarget = "stdout" | "off" | { file: string };
@@ -53,12 +54,23 @@ export function loggedPath(rawUrl: string): string {
   return clean(`${rawUrl.slice(0, q)}?${params.join("&")}`);
 }
 
+/** Opens the log file for appending; a file the hub cannot write is the admin's to fix, said before it listens. */
+function openLogFile(file: string): number {
+  try {
+    return fs.openSync(file, "a", 0o640);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new UsageError(`Cannot write the access log ${file} (${code})`, "give a file in a folder the hub's user may write, or --access-log off", { key: "accessLogUnwritable", vars: { path: file, code } });
+  }
+}
+
 export function createAccessLog(target: AccessLogTarget): AccessLog | undefined {
   if (target === "off") return undefined;
-  const fd = target === "stdout" ? undefined : fs.openSync(target.file, "a", 0o640);
+  const fd = target === "stdout" ? undefined : openLogFile(target.file);
   const out = (line: string) => {
-    if (fd === undefined) process.stdout.write(line);
-    else fs.write(fd, line, () => undefined);
+    // Standard output whose reader went away (destroyed): the log ends there, the hub goes on (cli/run.ts).
+    if (fd !== undefined) fs.write(fd, line, () => undefined);
+    else if (process.stdout.writable) process.stdout.write(line);
   };
   return {
     track(req, res, user) {

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { jsonErrorOffset } from "../util/json-error-offset.js";
 import { parseRepoId, type RepoType } from "./store/layout.js";
 
 const NAME = /^[A-Za-z0-9][\w.-]*$/;
@@ -74,11 +75,12 @@ export function rulesOf(config: HubConfig, type: RepoType): RepoRules {
   return type === "model" ? config : config.datasets;
 }
 
-/** Where a JSON syntax error is, without quoting the file (V8's messages can include its text). */
+/** Where a JSON syntax error is, as line and column, without quoting the file (V8's messages can include its text). */
 function jsonErrorPlace(text: string, err: Error): string {
-  const at = /position (\d+)/.exec(err.message);
-  if (!at) return "somewhere in the file";
-  const before = text.slice(0, Number(at[1]));
+  const found = jsonErrorOffset(text);
+  const at = found >= 0 ? found : Number(/position (\d+)/.exec(err.message)?.[1] ?? -1);
+  if (at < 0) return "somewhere in the file";
+  const before = text.slice(0, at);
   return `line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
 }
 

@@ -3,11 +3,11 @@
 // HTTP server and hands each request to its route (routes/); what a route may serve is decided by
 // access.ts, where bytes live by store/.
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
 import { createAccessLog } from "./access-log.js";
+import { checkRoot } from "./check-root.js";
 import { HubConfigWatcher } from "./config-watch.js";
 import { DEFAULT_CONNECTION_LIMITS, closeStalled, isRefused, limitConnections } from "./connections.js";
 import { BadRequest, Call, decodePart, tokenOf, type Hub, type HubServerOptions } from "./context.js";
@@ -77,6 +77,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   hub.port = (server.address() as AddressInfo).port;
+  try {
+    await hub.mirror?.checkUpstream(opts.warn ?? ((line) => process.stderr.write(`${line}\n`)));
+  } catch (err) {
+    server.close();
+    server.closeAllConnections();
+    log?.close();
+    throw err;
+  }
   // Every network: this machine reaches it at 127.0.0.1 (others at the Host they use, or --public-url).
   const localHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   const urlHost = localHost.includes(":") ? `[${localHost}]` : localHost;
@@ -116,19 +124,6 @@ async function handle(hub: Hub, req: IncomingMessage, res: ServerResponse): Prom
     return route.handle(new Call(hub, req, res, url, params));
   }
   legacyError(res, pathKnown ? 405 : 404, pathKnown ? "Method not allowed" : `No such endpoint: ${url.pathname}`);
-}
-
-/** The root must be a folder the hub can read: said at start-up in one line, not on the first request. */
-function checkRoot(root: string): void {
-  const st = fs.statSync(root, { throwIfNoEntry: false });
-  if (!st?.isDirectory()) {
-    throw new UsageError(`No such folder: ${root}`, "pass a ModelScope cache folder (models/<owner>--<name>/snapshots/<revision>/...), e.g. ~/.cache/modelscope", { key: "noSuchFolder", vars: { path: root } });
-  }
-  try {
-    fs.accessSync(root, fs.constants.R_OK | fs.constants.X_OK);
-  } catch {
-    throw new UsageError(`Cannot read the folder ${root}`, "serve a folder the user running the hub can read, or fix its permissions", { key: "rootUnreadable", vars: { path: root } });
-  }
 }
 
 /** A failure to listen that the user can fix, as one line and the fix; anything else as it is. */

@@ -18,18 +18,18 @@ export async function addUser(root: string, username: string, email?: string): P
     throw new UsageError(`Invalid user name '${username}'`, "use letters, digits, '.', '_' or '-' (at most 100)", { key: "badUserName", vars: { name: username } });
   }
   // `serve user list` prints it and whoami hands it out: one printable line.
-  if (email !== undefined && (hasControlChars(email) || email.length > 254)) {
-    throw new UsageError(`Invalid email '${email}'`, "give a plain address without control characters, e.g. alice@example.com", { key: "badUserEmail", vars: { email } });
+  if (email !== undefined && (!email || hasControlChars(email) || email.length > 254)) {
+    throw new UsageError("Invalid --email: empty, with control characters, or over 254 characters", "give a plain address, e.g. alice@lab.example", { key: "badUserEmail" });
   }
   const token = `ms-${randomUUID()}`;
   const user = await editHubConfig(root, (config) => {
     if (config.users.some((u) => u.username === username)) {
-      throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, "pick another name, or remove the user from hub.json first", { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
+      throw new UsageError(`User '${username}' already exists in ${hubConfigPath(root)}`, `pick another name, or remove the user first: \`modelscope serve user rm ${username} --root DIR\``, { key: "userExists", vars: { name: username, path: hubConfigPath(root) } });
     }
     const nextId = config.users.reduce((max, u) => (typeof u.id === "number" && u.id > max ? u.id : max), 0) + 1;
     const added: HubUser = { username, email: email ?? `${username}@example.com`, id: nextId, token_sha256: sha256Hex(token) };
     config.users.push(added);
     return added;
-  });
+  }, true);
   return { user, token };
 }

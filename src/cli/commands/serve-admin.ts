@@ -20,6 +20,7 @@ export function registerAdminCommands(serve: Command, user: Command): void {
     .action(
       action(async (flags: { root: string }) => {
         const { listUsers } = await import("../../server/admin.js");
+        // hub.json may have been edited by hand: an email's control characters are shown, not obeyed.
         for (const u of listUsers(path.resolve(flags.root))) process.stdout.write(`${u.username}\t${forTerminal(u.email ?? "")}\n`);
       }),
     );
@@ -46,9 +47,16 @@ export function registerAdminCommands(serve: Command, user: Command): void {
         if (!(VISIBILITIES as readonly string[]).includes(visibility)) {
           throw new UsageError(`Unknown visibility '${visibility}'`, "use private, gated or public", { key: "badAccessLevel", vars: { value: visibility } });
         }
-        const { setAccess } = await import("../../server/admin.js");
-        const list = await setAccess(path.resolve(flags.root), flags.dataset ? "dataset" : "model", id, visibility as (typeof VISIBILITIES)[number], names(flags.users));
+        const { repoInRoot, setAccess } = await import("../../server/admin.js");
+        const root = path.resolve(flags.root);
+        const type = flags.dataset ? "dataset" : "model";
+        const list = await setAccess(root, type, id, visibility as (typeof VISIBILITIES)[number], names(flags.users));
         process.stderr.write(visibility === "public" ? `${id} is public.\n` : `${id} is ${visibility}; allowed: ${list.join(", ") || "(nobody)"}.\n`);
+        // A typo here would leave the repo meant as it was: say when the id names nothing in the root.
+        if (!repoInRoot(root, type, id)) {
+          const other = !flags.dataset && repoInRoot(root, "dataset", id) ? " (there is a dataset of that id: add --dataset)" : "";
+          process.stderr.write(`Note: ${root} has no ${type} ${id} yet; the rule applies once it is there${other}.\n`);
+        }
       }),
     );
 
@@ -59,8 +67,8 @@ export function registerAdminCommands(serve: Command, user: Command): void {
     .requiredOption("--root <dir>", "the hub's folder")
     .action(
       action(async (flags: { root: string }) => {
-        const { readHubConfig } = await import("../../server/hub-config.js");
-        for (const [name, members] of Object.entries(readHubConfig(path.resolve(flags.root)).organizations)) process.stdout.write(`${name}\t${members.join(",")}\n`);
+        const { listOrgs } = await import("../../server/admin.js");
+        for (const [name, members] of Object.entries(listOrgs(path.resolve(flags.root)))) process.stdout.write(`${name}\t${members.join(",")}\n`);
       }),
     );
   org

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { action } from "../run.js";
+import { action, keepRunningWithoutStdout } from "../run.js";
 import { registerAdminCommands } from "./serve-admin.js";
 
 function parsePort(v: string): number {
@@ -97,6 +97,9 @@ export function registerServeCommand(program: Command): void {
         const root = path.resolve(flags.root);
         const ttl = Number(flags.mirrorTtl);
         if (!(ttl >= 0)) throw new UsageError(`Invalid --mirror-ttl '${flags.mirrorTtl}'`, "use a number of seconds, e.g. 60", { key: "badMirrorTtl", vars: { value: flags.mirrorTtl } });
+        if (!flags.upstream && serve.getOptionValueSource("mirrorTtl") === "cli") {
+          throw new UsageError("--mirror-ttl applies only with --upstream", "add --upstream URL to run a mirror, or drop --mirror-ttl", { key: "mirrorTtlAlone" });
+        }
         const mirror = flags.upstream ? { upstream: parseUpstream(flags.upstream), metaTtlMs: ttl * 1000, accessTtlMs: ttl * 1000 } : undefined;
         const accessLog = !flags.accessLog ? "stdout" : flags.accessLog === "off" ? "off" : { file: path.resolve(flags.accessLog) };
         // A mirror starts empty: its root is made (0700) rather than refused. A plain hub serves what is there.
@@ -124,6 +127,10 @@ export function registerServeCommand(program: Command): void {
           maxUploadBytes: maxUpload === undefined ? undefined : Math.floor(maxUpload * 1024 * 1024),
         });
         process.stdout.write(`Serving ${root} at ${hub.url}\n`);
+        keepRunningWithoutStdout(() => {
+          process.stderr.write(`Standard output was closed: no access log from now on; serving goes on (use --access-log FILE to keep one)\n`);
+        });
+        if (mirror) process.stderr.write(`Mirror of ${mirror.upstream}: what is not in the root is fetched from it once and kept\n`);
         process.stderr.write(`Point clients at it with: export MODELSCOPE_ENDPOINT=${hub.url}\n`);
         if (!flags.publicUrl && (flags.host === "0.0.0.0" || flags.host === "::")) {
           process.stderr.write(`Other machines use this machine's address (http://<address>:${hub.port}); redirects follow the address each client used, or set --public-url\n`);

@@ -3,7 +3,9 @@
 // (meta-cache.ts); file bytes come from the root when kept there, otherwise they are filled from upstream
 // once and streamed to every waiting client as they land (fill.ts). Upstream decides who may have what
 // (access.ts). Sign-in and whoami go to upstream: the tokens are upstream's.
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { UsageError } from "../../errors.js";
 import { Call, decodePart, tokenOf, type Hub } from "../context.js";
 import { legacyError, openApiError } from "../respond.js";
 import { parseRange, sendFile } from "../routes/file-body.js";
@@ -16,7 +18,7 @@ import { unsafePathReason } from "../../hub/repo-path.js";
 import { MirrorAccess } from "./access.js";
 import { Fills, keptSize, sendWhileLanding } from "./fill.js";
 import { MetaCache, hashOf, type CachedAnswer } from "./meta-cache.js";
-import { Upstream, UpstreamDown, type UpstreamAnswer } from "./upstream.js";
+import { LOOP_HEADER, Upstream, UpstreamDown, UpstreamIsSelf, type UpstreamAnswer } from "./upstream.js";
 
 export interface MirrorOptions {
   /** The hub to pull through, e.g. https://modelscope.cn. */
@@ -43,6 +45,8 @@ const META_PATHS = [
 ];
 const FILE_PATH = new RegExp(`^${REPO}/repo$`);
 const PASS_THROUGH = new Set(["POST /api/v1/login", "GET /openapi/v1/users/me"]);
+/** How long the start-up look at upstream may take (an upstream that is away is no reason not to start). */
+const START_PROBE_MS = 2_000;
 /** A listing longer than this many pages is not searched further for one file. */
 const MAX_LISTING_PAGES = 5000;
 const SAFE_REVISION = /^[A-Za-z0-9][\w.-]*$/;
@@ -74,14 +78,31 @@ export class Mirror {
     opts: MirrorOptions,
   ) {
     const root = hub.opts.root;
-    this.upstream = new Upstream(opts.upstream, root, opts.privateRedirects);
+    this.upstream = new Upstream(opts.upstream, root, createHash("sha256").update(hub.cdnSecret).update("mirror loop").digest("hex").slice(0, 32), opts.privateRedirects);
     this.meta = new MetaCache(root, opts.metaTtlMs ?? 60_000);
     this.access = new MirrorAccess(root, this.upstream, opts.accessTtlMs ?? 60_000);
     this.fills = new Fills(root, this.upstream);
   }
 
+  /**
+   * Asks upstream once at start-up (a short wait at most): a request that comes back to this hub means
+   * --upstream is this hub itself (or a process of the same root), which would make every miss wait on itself.
+   * An upstream that cannot be reached is no reason not to start (kept files are served), but is said.
+   */
+  async checkUpstream(warn: (line: string) => void): Promise<void> {
+    const probe = await this.upstream.request("/api/v1/repos/internalAccelerationInfo", undefined, { timeoutMs: START_PROBE_MS }).catch((err: unknown) => err);
+    if (probe instanceof UpstreamIsSelf) {
+      throw new UsageError(`--upstream ${this.upstream.base} leads back to this hub itself`, "give another hub's address: modelscope.cn or another `modelscope serve` (its own --root)", { key: "upstreamIsSelf", vars: { url: this.upstream.base } });
+    }
+    if (probe instanceof UpstreamDown) warn(`Note: ${probe.message} now; kept files are served, misses fail until it answers (check --upstream if it should)`);
+  }
+
   /** Answers the request when it is one the mirror serves; false leaves it to the hub's own routes. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (req.headers[LOOP_HEADER] === this.upstream.loopId) {
+      legacyError(res, 508, "This hub's --upstream leads back to itself.", { [LOOP_HEADER]: this.upstream.loopId });
+      return true;
+    }
     const method = req.method ?? "GET";
     const p = url.pathname;
     if (PASS_THROUGH.has(`${method} ${p}`)) {
@@ -195,11 +216,6 @@ export class Mirror {
     if (!ref || !SAFE_REVISION.test(revision) || unsafePathReason(filePath) || !fitsOnDisk(ref, revision, filePath)) return legacyError(res, 404, `File ${filePath} does not exist.`);
     const token = tokenOf(req);
     const verdict = await this.access.mayDownload(ref, revision, filePath, token);
-    if (!verdict.ok) return "answer" in verdict ? this.denied(res, ref, verdict.answer) : this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
-    // The listing gives the size to announce and the sha256 the kept copy must have.
-    const entry = await this.listingEntry(ref, revision, filePath, token);
-    if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
-    if (entry && "bad" in entry) return legacyError(res, 502, `The upstream hub ${this.upstream.base} lists ${filePath} of ${ref.id} with ${entry.bad}; the mirror does not serve it. Ask the upstream hub's operator.`);
     const finalPath = this.fills.finalPath(ref, revision, filePath);
     let kept: number | undefined;
     try {
@@ -207,6 +223,16 @@ export class Mirror {
     } catch (err) {
       return this.diskError(res, ref, filePath, err);
     }
+    if (!verdict.ok && "answer" in verdict) return this.denied(res, ref, verdict.answer);
+    if (!verdict.ok) {
+      // Kept bytes of a repo not known public wait for upstream's word; bytes never kept were never fetched.
+      if (kept === undefined) return this.downError(res, false, verdict.down, `${ref.id}/${filePath}`);
+      return legacyError(res, 502, `${verdict.down}, and ${ref.id} is not public: its kept files are served only once upstream confirms who may have them; try again when it is back`);
+    }
+    // The listing gives the size to announce and the sha256 the kept copy must have.
+    const entry = await this.listingEntry(ref, revision, filePath, token);
+    if (entry === "missing") return legacyError(res, 404, `File ${filePath} does not exist in ${ref.id} at ${revision}.`);
+    if (entry && "bad" in entry) return legacyError(res, 502, `The upstream hub ${this.upstream.base} lists ${filePath} of ${ref.id} with ${entry.bad}; the mirror does not serve it. Ask the upstream hub's operator.`);
     const keptOk = kept !== undefined && (!entry || (kept === entry.size && (entry.sha256 === null || (await this.keptSha(ref, revision, filePath)) === entry.sha256)));
     if (keptOk) {
       return this.sendKept(req, res, url, ref, revision, filePath);

@@ -17,6 +17,12 @@ export interface UpstreamAnswer {
 
 export class UpstreamDown extends Error {}
 
+/** Upstream's answer came from this hub itself (any process of its root): --upstream points back at it. */
+export class UpstreamIsSelf extends UpstreamDown {}
+
+/** The header a mirror's own requests to upstream carry: seeing its own value come back means --upstream is itself. */
+export const LOOP_HEADER = "x-dc-mirror-of";
+
 /** Upstream failed in a way that says nothing about the repo: unreachable, a timeout, a 5xx or a 429. */
 export function isDown(status: number): boolean {
   return status >= 500 || status === 429;
@@ -40,6 +46,8 @@ export class Upstream {
   constructor(
     base: string,
     private readonly root: string,
+    /** This hub's value of LOOP_HEADER (the same for every process of the root). */
+    readonly loopId: string,
     privateRedirects?: boolean,
   ) {
     this.base = normalizeEndpoint(base);
@@ -47,11 +55,12 @@ export class Upstream {
   }
 
   private headers(token: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
-    return token ? { ...extra, authorization: `Bearer ${token}` } : extra;
+    const headers = { ...extra, [LOOP_HEADER]: this.loopId };
+    return token ? { ...headers, authorization: `Bearer ${token}` } : headers;
   }
 
   /** One request; throws UpstreamDown when upstream cannot be reached or fails (5xx, 429). */
-  async request(pathAndQuery: string, token: string | undefined, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<UpstreamAnswer> {
+  async request(pathAndQuery: string, token: string | undefined, init: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<UpstreamAnswer> {
     let res: Response;
     try {
       res = await fetch(this.base + pathAndQuery, {
@@ -59,7 +68,7 @@ export class Upstream {
         headers: this.headers(token, init.headers),
         body: init.body,
         redirect: "manual",
-        signal: AbortSignal.timeout(META_TIMEOUT_MS),
+        signal: AbortSignal.timeout(init.timeoutMs ?? META_TIMEOUT_MS),
       });
     } catch (err) {
       const code = (err as { cause?: { code?: unknown } }).cause?.code;
@@ -67,6 +76,7 @@ export class Upstream {
       throw new UpstreamDown(`the upstream hub ${this.base} cannot be reached (${why})`);
     }
     const body = await this.readCapped(res);
+    if (res.status === 508 && res.headers.get(LOOP_HEADER) === this.loopId) throw new UpstreamIsSelf(`the upstream hub ${this.base} leads back to this hub itself`);
     if (isDown(res.status)) throw new UpstreamDown(`the upstream hub ${this.base} answered ${res.status}`);
     const type = res.headers.get("content-type") ?? "application/json; charset=utf-8";
     return { status: res.status, body, contentType: RELAYED_TYPE.test(type) ? type : "text/plain; charset=utf-8" };
