@@ -28,7 +28,7 @@ before(async () => {
     };
     if (url.pathname.endsWith("/revisions")) return json({ Code: 200, Data: { RevisionMap: { Branches: [{ Revision: "master" }], Tags: [] } } });
     if (url.pathname.endsWith("/repo/files")) {
-      const names = ["w.bin", "s".repeat(300)];
+      const names = ["w.bin", "sub/w.bin", "s".repeat(300)];
       return json({ Code: 200, Data: { Files: names.map((n) => ({ Path: n, Name: n, Type: "blob", Size: BODY.length, Sha256: SHA })) } });
     }
     if (url.pathname.endsWith("/repo")) {
@@ -69,20 +69,26 @@ test("names too long for a file name are refused as missing: no 500, no local pa
 });
 
 test("a fill that fails on the mirror's own disk does not tell the client the mirror's paths", async () => {
-  // Files where folders must go (a crash, an operator's mistake): the snapshot folder (found before the
-  // fill) and the bookkeeping folder (found by the fill).
-  for (const [repo, folder] of [["blocked", "snapshots"], ["meta", ".dc-meta"]]) {
-    fs.mkdirSync(path.join(root, "models", `evil--${repo}`), { recursive: true });
-    fs.writeFileSync(path.join(root, "models", `evil--${repo}`, folder!), "not a folder");
-  }
-  for (const repo of ["blocked", "meta"]) {
-    const r = await get(`/api/v1/models/evil/${repo}/repo?Revision=master&FilePath=w.bin`);
+  // A file where a folder must go (a crash, an operator's mistake: found before the fill), and a folder that
+  // is a link (found by the fill, which never writes through one).
+  fs.mkdirSync(path.join(root, "models", "evil--blocked"), { recursive: true });
+  fs.writeFileSync(path.join(root, "models", "evil--blocked", "snapshots"), "not a folder");
+  fs.mkdirSync(path.join(root, "models", "evil--linked", "snapshots", "master"), { recursive: true });
+  fs.symlinkSync(tempDir("dc-attack-elsewhere-"), path.join(root, "models", "evil--linked", "snapshots", "master", "sub"));
+  for (const [repo, file] of [["blocked", "w.bin"], ["linked", "sub/w.bin"]] as const) {
+    const r = await get(`/api/v1/models/evil/${repo}/repo?Revision=master&FilePath=${file}`);
     assert.equal(r.status, 502, r.text);
     assert.ok(!r.text.includes(root), `the answer names the mirror's folder: ${r.text.slice(0, 300)}`);
-    assert.match(r.text, new RegExp(`The mirror could not keep w\\.bin of evil/${repo} on its disk`));
+    assert.match(r.text, new RegExp(`The mirror could not keep ${file.replace(".", "\\.")} of evil/${repo} on its disk`));
     // The operator is told where.
     assert.ok(mirror.stderr().includes(path.join(root, "models", `evil--${repo}`)), mirror.stderr());
   }
+  // The engine's bookkeeping folder blocked: only its records are lost; the file is fetched, checked and served.
+  fs.mkdirSync(path.join(root, "models", "evil--meta"), { recursive: true });
+  fs.writeFileSync(path.join(root, "models", "evil--meta", ".dc-meta"), "not a folder");
+  const meta = await get("/api/v1/models/evil/meta/repo?Revision=master&FilePath=w.bin");
+  assert.equal(meta.status, 200, meta.text);
+  assert.equal(meta.text, BODY);
 });
 
 test("anonymous answers saved to the root are bounded in count and bytes: distinct queries cannot fill the disk", () => {

@@ -34,6 +34,7 @@ before(async () => {
     models: {
       "acme/pub": { "small.txt": "hello", "big.bin": BIG, "c.bin": CORRUPT, "cut.bin": CUT },
       "acme/later": { "x.txt": "never fetched" },
+      "acme/three": { "a.txt": "one", "b.txt": "two", "dir/c.txt": "three" },
       "acme/priv": { "p.txt": "private bytes" },
       "acme/gated": { "g.txt": "gated bytes" },
     },
@@ -334,6 +335,21 @@ describe("pull-through mirror", () => {
       assert.equal(sha256(Buffer.from(await again.arrayBuffer())), sha256(BIG));
     } finally {
       await Promise.all([second.stop(), plain.stop()]);
+    }
+  });
+
+  test("a model's files filled through the mirror cost upstream one listing, not one more per file", async () => {
+    await clearFaults(upstream);
+    // Its own mirror, with the default metadata TTL (the shared one asks upstream every time).
+    const cached = await startServe(["--root", path.join(tempDir("dc-mirror-listing-"), "root"), "--upstream", upstream.url, "--access-log", "off"]);
+    try {
+      const r = await modelscope(["download", "acme/three"], { env: cleanEnv(tempDir(), { MODELSCOPE_ENDPOINT: cached.url }) });
+      assert.equal(r.code, 0, r.stderr);
+      const listings = (await hubStats(upstream)).requests.filter((q) => q.path === "/api/v1/models/acme/three/repo/files");
+      assert.equal(listings.length, 1, `upstream listed acme/three ${listings.length} times`);
+      assert.equal(await upstreamFetches("dir/c.txt"), 1);
+    } finally {
+      await cached.stop();
     }
   });
 

@@ -62,7 +62,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
   const offline = opts.offline ?? offlineFromEnv(api.env);
   if (offline) return offlineResult(run, selection);
 
-  const listing = await api.listFiles(modelId, { revision, signal: opts.signal, repoType });
+  const listing = opts.listed ?? (await api.listFiles(modelId, { revision, signal: opts.signal, repoType }));
   const chosen = select(listing, selection, opts, modelId, revision, api);
   warnIfUnhashed(modelId, chosen);
   // A cache hit: one summary read and one stat per file.
@@ -77,7 +77,7 @@ export async function download(modelId: string, selection: Selection, opts: Down
   const allCached = planned.every((p) => p.cached);
   if (!allCached) {
     await fsp.mkdir(target.root, { recursive: true });
-    await saveListing(target, modelId, revision, listing);
+    if (!opts.listed) await saveListing(target, modelId, revision, listing);
   }
   const results = await runPool(run, planned, summary);
   return { modelId, repoType, revision, path: target.root, files: results };

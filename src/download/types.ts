@@ -1,6 +1,6 @@
 // The download engine's public shapes. The engine itself: snapshot.ts / file.ts (issue 3).
 import type { HubApi } from "../hub/api.js";
-import type { RepoType } from "../hub/types.js";
+import type { RepoFile, RepoType } from "../hub/types.js";
 
 export interface DownloadOptions {
   /** `dataset` downloads a dataset (the hub's `datasets/...`, cached under `{cache}/datasets/`); default `model`. */
@@ -31,6 +31,11 @@ export interface DownloadOptions {
    * pull-through mirror sends them to its waiting clients meanwhile.
    */
   onLanded?: ((path: string, bytes: number) => void) | undefined;
+  /**
+   * The listing entries of the files asked for, when the caller has them already (a mirror: from upstream's
+   * listing it keeps): no listing request is made, and none is saved in the cache (the caller keeps its own).
+   */
+  listed?: RepoFile[] | undefined;
   /** The hub to use (endpoint and token chain); default `new HubApi()`. */
   api?: HubApi | undefined;
 }

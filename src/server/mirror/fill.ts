@@ -17,6 +17,7 @@ import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir 
 import { SendBudget, budgetedSender } from "../send-file.js";
 import { Landing, RangeStateReader } from "./landing.js";
 import { SHARED_CHUNKS_BUDGET_BYTES, SHARED_CHUNK_BYTES, SharedChunks } from "./shared-chunks.js";
+import type { RepoFile } from "../../hub/types.js";
 import type { RepoRef } from "../store/layout.js";
 import type { Upstream } from "./upstream.js";
 
@@ -53,15 +54,19 @@ export class Fills {
     return [snapshotDir(this.root, ref.id, revision, ref.type), ...filePath.split("/")].join("/");
   }
 
-  /** The fill of this file: the one under way, or a new one with this client's token. */
-  fill(ref: RepoRef, revision: string, filePath: string, token: string | undefined): Fill {
+  /**
+   * The fill of this file: the one under way, or a new one with this client's token. `listed` is upstream's
+   * listing entry for it, as the mirror has it: the engine does not list the repo again for each file.
+   */
+  fill(ref: RepoRef, revision: string, filePath: string, token: string | undefined, listed: { size: number; sha256: string | null }): Fill {
     const key = this.finalPath(ref, revision, filePath);
     const known = this.running.get(key);
     if (known) return known;
     const state: FillResult = { done: false };
     const landing = new Landing();
     const onLanded = (_: string, bytes: number) => landing.update(bytes);
-    const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision, repoType: ref.type, onLanded }).then(
+    const file: RepoFile = { path: filePath, name: filePath.split("/").pop()!, size: listed.size, sha256: listed.sha256, isLfs: false };
+    const promise = downloadFile(ref.id, filePath, { api: this.upstream.api(token), cacheDir: this.root, revision, repoType: ref.type, onLanded, listed: [file] }).then(
       () => {
         state.done = true;
       },

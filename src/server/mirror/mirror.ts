@@ -254,7 +254,7 @@ export class Mirror {
       headers();
       return void res.end();
     }
-    const fill = this.fills.fill(ref, revision, filePath, token);
+    const fill = this.fills.fill(ref, revision, filePath, token, entry);
     const outcome = await sendWhileLanding(res, finalPath, entry.size, start, end, fill, headers, this.hub.sendBudget);
     if (outcome === "cut") res.destroy();
     if (outcome === "failed" && !res.headersSent) {
