@@ -7,12 +7,13 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { isPrivateHost } from "../src/http/private-address.js";
 import { startHubServer, type RunningHub } from "../src/server/index.js";
+import { fakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { rawRequest, tempDir } from "./helpers/hub.js";
 
 const INTERNAL = "INTERNAL-ONLY-DATA:0123456789abc";
 let internal: http.Server;
 let internalHits = 0;
-let upstream: http.Server;
+let upstream: FakeUpstream;
 let mirror: RunningHub;
 
 const listen = async (s: http.Server) => {
@@ -27,13 +28,7 @@ before(async () => {
     res.end(INTERNAL);
   });
   const internalPort = await listen(internal);
-  upstream = http.createServer((req, res) => {
-    const url = new URL(req.url!, "http://x");
-    const json = (v: unknown) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(v));
-    };
-    if (url.pathname.endsWith("/revisions")) return json({ Code: 200, Data: { RevisionMap: { Branches: [{ Revision: "master" }], Tags: [] } } });
+  upstream = await fakeUpstream((req, res, url, json) => {
     // No sha256 listed (the real hub leaves it out for some files): nothing would catch the bytes afterwards.
     if (url.pathname.endsWith("/repo/files")) return json({ Code: 200, Data: { Files: [{ Path: "w.bin", Name: "w.bin", Type: "blob", Size: INTERNAL.length, Sha256: "" }] } });
     if (url.pathname.endsWith("/repo")) {
@@ -43,17 +38,15 @@ before(async () => {
     }
     json({ Code: 200, Data: { Id: 1 } });
   });
-  const upstreamPort = await listen(upstream);
   // Upstream is on 127.0.0.1 only because the test runs on one machine: it stands for a public hub.
-  mirror = await startHubServer({ root: tempDir("dc-attack-upstream-"), mirror: { upstream: `http://127.0.0.1:${upstreamPort}`, privateRedirects: false } });
+  mirror = await startHubServer({ root: tempDir("dc-attack-upstream-"), mirror: { upstream: upstream.url, privateRedirects: false } });
 });
 
 after(async () => {
   await mirror?.close();
-  for (const s of [upstream, internal]) {
-    s?.closeAllConnections();
-    await new Promise((r) => s?.close(r));
-  }
+  await upstream?.close();
+  internal?.closeAllConnections();
+  await new Promise((r) => internal?.close(r));
 });
 
 test("a public upstream's redirect into the mirror's own network is refused: nothing fetched there, nothing served", async () => {

@@ -4,29 +4,22 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { MetaCache } from "../src/server/mirror/meta-cache.js";
+import { fakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { rawRequest, tempDir } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
 const BODY = "hello world 0123456789";
 const SHA = createHash("sha256").update(BODY).digest("hex");
-let upstream: http.Server;
+let upstream: FakeUpstream;
 let mirror: ServeProcess;
 let root: string;
 
 before(async () => {
   // An upstream that has every repo, every revision and every file a client names: the mirror alone must refuse.
-  upstream = http.createServer((req, res) => {
-    const url = new URL(req.url!, "http://x");
-    const json = (v: unknown) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(v));
-    };
-    if (url.pathname.endsWith("/revisions")) return json({ Code: 200, Data: { RevisionMap: { Branches: [{ Revision: "master" }], Tags: [] } } });
+  upstream = await fakeUpstream((req, res, url, json) => {
     if (url.pathname.endsWith("/repo/files")) {
       const names = ["w.bin", "sub/w.bin", "s".repeat(300)];
       return json({ Code: 200, Data: { Files: names.map((n) => ({ Path: n, Name: n, Type: "blob", Size: BODY.length, Sha256: SHA })) } });
@@ -37,16 +30,14 @@ before(async () => {
     }
     json({ Code: 200, Data: { Id: 1 } });
   });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
   root = tempDir("dc-attack-mirror-");
   const env = { MODELSCOPE_DOWNLOAD_MAX_RETRIES: "0", MODELSCOPE_API_MAX_RETRIES: "0" };
-  mirror = await startServe(["--root", root, "--upstream", `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, "--mirror-ttl", "0", "--access-log", "off"], env);
+  mirror = await startServe(["--root", root, "--upstream", upstream.url, "--mirror-ttl", "0", "--access-log", "off"], env);
 });
 
 after(async () => {
   await mirror?.stop();
-  upstream?.closeAllConnections();
-  await new Promise((r) => upstream?.close(r));
+  await upstream?.close();
 });
 
 const get = (p: string) => rawRequest(`${mirror.url}${p}`);

@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { spawn } from "node:child_process";
-import { MODELSCOPE_BIN, cleanEnv, modelscope, secrets, tempDir, waitFor, writeModel } from "./helpers/hub.js";
+import { cleanEnv, freePort, modelscope, secrets, tempDir, waitFor, writeModel } from "./helpers/hub.js";
 import { startServe } from "./helpers/serve-process.js";
 
 const run = (args: string[], env: Record<string, string> = {}) => modelscope(args, { env: cleanEnv(tempDir(), env), timeoutMs: 20_000 });
@@ -52,11 +51,7 @@ describe("serve flags that only a mirror uses", () => {
 
 describe("--upstream that leads back to the hub itself", () => {
   test("refused at start, one line and the fix, exit 2 (not a 15 s hang per request and a 502 'cannot be reached')", async () => {
-    const net = await import("node:net");
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const port = (probe.address() as import("node:net").AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const r = await run(["serve", "--root", tempDir(), "--port", String(port), "--upstream", `http://127.0.0.1:${port}`, "--access-log", "off"]);
     assertUsage(r, new RegExp(`^Error: --upstream http://127\\.0\\.0\\.1:${port} leads back to this hub itself$`, "m"));
     // Another process of the same root (as behind a load balancer) is the same hub too; another root's is not.
@@ -77,41 +72,28 @@ describe("the access log on standard output, and its reader going away", () => {
   test("`serve | some-log-reader` whose reader exits: the hub says so once on stderr and goes on serving (it used to exit 0 at the next line)", async () => {
     const root = tempDir();
     writeModel(root, "acme/m", { "a.txt": "a" });
-    const child = spawn(process.execPath, [MODELSCOPE_BIN, "serve", "--root", root, "--port", "0"], { env: cleanEnv(tempDir()), stdio: ["ignore", "pipe", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
+    const hub = await startServe(["--root", root]);
+    const { child, url } = hub;
+    const err = () => hub.stderr();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-          const m = /Serving .* at (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once("exit", (code) => reject(new Error(`serve exited (${code}): ${err}`)));
-      });
-      child.stdout.destroy(); // the reader goes away
+      child.stdout!.destroy(); // the reader goes away
       for (let i = 0; i < 5; i++) {
         const r = await fetch(`${url}/api/v1/models/acme/m/repo?Revision=master&FilePath=a.txt`);
         assert.equal(r.status, 200);
         assert.equal(await r.text(), "a");
       }
-      await waitFor(() => /access log/.test(err), "the note on stderr");
-      assert.equal(child.exitCode, null, `the hub stopped: ${err}`);
-      assert.equal(err.match(/access log/g)!.length, 1, err);
+      await waitFor(() => /access log/.test(err()), "the note on stderr");
+      assert.equal(child.exitCode, null, `the hub stopped: ${err()}`);
+      assert.equal(err().match(/access log/g)!.length, 1, err());
     } finally {
-      child.kill("SIGTERM");
+      await hub.stop();
     }
   });
 });
 
 describe("a mirror whose upstream cannot be reached at start", () => {
   test("starts (kept files are served) and says upstream cannot be reached, naming why", async () => {
-    const net = await import("node:net");
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    const port = (probe.address() as import("node:net").AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const mirror = await startServe(["--root", tempDir(), "--upstream", `http://127.0.0.1:${port}`, "--access-log", "off"]);
     try {
       await waitFor(() => mirror.stderr().includes("Point clients at it"), "the start-up lines");

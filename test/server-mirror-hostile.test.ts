@@ -3,23 +3,21 @@
 // them, a cut answer is not taken for the whole one, and upstream's content types do not turn the
 // mirror's origin into a web page.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { MetaCache } from "../src/server/mirror/meta-cache.js";
+import { fakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { tempDir } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
 
 const MiB = 1024 * 1024;
-let upstream: http.Server;
+let upstream: FakeUpstream;
 let mirror: ServeProcess;
 
 /** A listing of one file, as the hub answers repo/files. */
 const listing = (file: Record<string, unknown>) => JSON.stringify({ Code: 200, Data: { Files: [{ Path: "w.bin", Name: "w.bin", Type: "blob", ...file }] } });
 
 before(async () => {
-  upstream = http.createServer((req, res) => {
-    const url = new URL(req.url!, "http://x");
+  upstream = await fakeUpstream((req, res, url) => {
     const repo = /^\/api\/v1\/models\/evil\/([^/]+)/.exec(url.pathname)?.[1];
     if (req.method === "HEAD") return void res.writeHead(200).end();
     if (repo === "huge") {
@@ -53,14 +51,12 @@ before(async () => {
     res.writeHead(404, { "content-type": "application/json" });
     res.end(JSON.stringify({ Code: 404, Message: "no such thing" }));
   });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  mirror = await startServe(["--root", tempDir("dc-mirror-hostile-"), "--upstream", `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, "--mirror-ttl", "0", "--access-log", "off"]);
+  mirror = await startServe(["--root", tempDir("dc-mirror-hostile-"), "--upstream", upstream.url, "--mirror-ttl", "0", "--access-log", "off"]);
 });
 
 after(async () => {
   await mirror?.stop();
-  upstream?.closeAllConnections();
-  await new Promise((r) => upstream?.close(r));
+  await upstream?.close();
 });
 
 const get = async (path: string) => {

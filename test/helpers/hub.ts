@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -310,4 +311,13 @@ export async function rawRequest(url: string, opts: { method?: string; headers?:
     req.on("error", reject);
     req.end(opts.body);
   });
+}
+
+/** A port nothing listens on now (taken and let go at once): an address that refuses connections. */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
 }
