@@ -74,6 +74,11 @@ test("a fill that fails on the mirror's own disk does not tell the client the mi
     // The operator is told where.
     assert.ok(mirror.stderr().includes(path.join(root, "models", `evil--${repo}`)), mirror.stderr());
   }
+  // A folder where the fill's landing file goes: an error before any byte, not a 200 cut short.
+  fs.mkdirSync(path.join(root, "models", "evil--landing", "snapshots", "master", "w.bin.incomplete"), { recursive: true });
+  const landing = await get("/api/v1/models/evil/landing/repo?Revision=master&FilePath=w.bin");
+  assert.equal(landing.status, 502, landing.text);
+  assert.match(landing.text, /The mirror could not keep w\.bin of evil\/landing on its disk/);
   // The engine's bookkeeping folder blocked: only its records are lost; the file is fetched, checked and served.
   fs.mkdirSync(path.join(root, "models", "evil--meta"), { recursive: true });
   fs.writeFileSync(path.join(root, "models", "evil--meta", ".dc-meta"), "not a folder");

@@ -183,10 +183,14 @@ export async function sendWhileLanding(
         for (const [file, kind] of [[incomplete, "single"], [ranges, "ranges"]] as const) {
           try {
             fh = await fsp.open(file, "r");
-            ino = (await fh.stat()).ino;
+            const st = await fh.stat();
+            // Only a regular file is a landing file (a folder of that name opens too, and has no bytes).
+            if (!st.isFile()) throw new Error("not a file");
+            ino = st.ino;
             mode = kind;
             break;
           } catch {
+            await fh?.close().catch(() => undefined);
             fh = undefined;
           }
         }
