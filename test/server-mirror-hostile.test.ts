@@ -4,7 +4,10 @@
 // mirror's origin into a web page.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { MirrorAccess } from "../src/server/mirror/access.js";
 import { MetaCache } from "../src/server/mirror/meta-cache.js";
+import type { Upstream } from "../src/server/mirror/upstream.js";
+import { repoRef } from "../src/server/store/layout.js";
 import { fakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { tempDir } from "./helpers/hub.js";
 import { startServe, type ServeProcess } from "./helpers/serve-process.js";
@@ -109,4 +112,20 @@ test("answers kept in memory are bounded in bytes, the oldest going first", () =
   // Booleans only: a failed assertion would print the 60 MiB answer.
   const kept = (i: number) => cache.get("some-token-hash", `/api/v1/models/evil/m${i}/repo/files`) !== undefined;
   assert.deepEqual([1, 2, 3, 4, 5].map(kept), [false, true, true, true, true]);
+});
+
+test("a client with many tokens costs the others at most their oldest access answers, not all at once", async () => {
+  let asked = 0;
+  const upstream = { mayDownload: async () => (asked++, { ok: true as const }) } as unknown as Upstream;
+  const access = new MirrorAccess(tempDir("dc-access-"), upstream, 60_000);
+  const ref = repoRef("model", "acme", "priv")!;
+  const ask = (i: number) => access.mayDownload(ref, "master", "w.bin", `token-${i}`);
+  await ask(0);
+  for (let i = 1; i <= 10_000; i++) await ask(i); // 10,001 tokens: one more than the mirror keeps
+  asked = 0;
+  await ask(5_000);
+  await ask(10_000);
+  assert.equal(asked, 0, "recent tokens' answers were dropped");
+  await ask(0);
+  assert.equal(asked, 1, "the oldest answer was kept past the bound");
 });

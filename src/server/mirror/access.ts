@@ -50,7 +50,8 @@ export class MirrorAccess {
 
   private setPublic(ref: RepoRef, isPublic: boolean): void {
     if (isPublic) {
-      if (this.publicAt.size >= MAX_ENTRIES) this.publicAt.clear();
+      this.publicAt.delete(repoKey(ref));
+      forgetOldest(this.publicAt);
       this.publicAt.set(repoKey(ref), Date.now());
       try {
         fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -65,13 +66,22 @@ export class MirrorAccess {
   }
 
   private remember(key: string, verdict: MirrorVerdict): void {
-    if (this.byToken.size >= MAX_ENTRIES) this.byToken.clear();
+    this.byToken.delete(key);
+    forgetOldest(this.byToken);
     this.byToken.set(key, { verdict, at: Date.now() });
   }
 
   private marker(ref: RepoRef): string {
     return path.join(this.dir, `${ref.type}--${ref.folder}`);
   }
+}
+
+/**
+ * Makes room for one more answer by letting the oldest go (a Map keeps insertion order): a client with
+ * many tokens then costs the others at most their oldest answers, not all of them at once.
+ */
+function forgetOldest(map: Map<string, unknown>): void {
+  while (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
 }
 
 /** A model and a dataset may share an id: the type is part of every key. */
