@@ -14,6 +14,13 @@ import type { ServerResponse } from "node:http";
 const CHUNK_BYTES = 1024 * 1024;
 const SMALL_CHUNK_BYTES = 64 * 1024;
 
+/** A file held fewer bytes than it was said to (a listing, or a fill's landed count that it started over since). */
+export class ShortReadError extends Error {
+  constructor() {
+    super("the file is shorter than its listing");
+  }
+}
+
 /** Bytes of send buffers in use across every transfer, against a limit. */
 export class SendBudget {
   private used = 0;
@@ -123,7 +130,7 @@ export class ChunkSender {
       const buf = this.buffers[i]!;
       const length = Math.min(buf.length, to - pos);
       const bytesRead = typeof fh === "number" ? fs.readSync(fh, buf, 0, length, pos) : (await fh.read(buf, 0, length, pos)).bytesRead;
-      if (bytesRead === 0) throw new Error("the file is shorter than its listing");
+      if (bytesRead === 0) throw new ShortReadError();
       pos += bytesRead;
       this.write(i, bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), undefined);
     }
@@ -192,7 +199,7 @@ async function sendSmall(absPath: string, start: number, end: number, res: Serve
     body = Buffer.allocUnsafe(end - start + 1);
     for (let got = 0; got < body.length; ) {
       const n = fs.readSync(fd, body, got, body.length - got, start + got);
-      if (n === 0) throw new Error("the file is shorter than its listing");
+      if (n === 0) throw new ShortReadError();
       got += n;
     }
   } finally {

@@ -14,7 +14,7 @@ import fsp from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { downloadFile } from "../../download/index.js";
 import { INCOMPLETE_SUFFIX, PARALLEL_STATE_SUFFIX, PARALLEL_SUFFIX, snapshotDir } from "../../download/layout.js";
-import { SendBudget, budgetedSender } from "../send-file.js";
+import { SendBudget, ShortReadError, budgetedSender } from "../send-file.js";
 import { Landing, RangeStateReader } from "./landing.js";
 import { SHARED_CHUNKS_BUDGET_BYTES, SHARED_CHUNK_BYTES, SharedChunks } from "./shared-chunks.js";
 import type { RepoFile } from "../../hub/types.js";
@@ -116,7 +116,9 @@ export async function sendWhileLanding(
    */
   let openedAt = -1;
   let pos = start;
+  /** Headers sent (the status can no longer change); body bytes sent is `pos > start`. */
   let started = false;
+  const sentBody = () => pos > start;
   const { sender, release } = budgetedSender(res, stop - start, budget);
   fill.waiters++;
   /**
@@ -161,7 +163,7 @@ export async function sendWhileLanding(
         try {
           // What was sent must have come from the very file that was verified and kept.
           const keptIno = (await kept.stat()).ino;
-          if (started && fh && keptIno !== ino) return "cut";
+          if (sentBody() && fh && keptIno !== ino) return "cut";
           await send(kept, keptIno, stop, size);
           await sender.flush();
         } finally {
@@ -174,7 +176,7 @@ export async function sendWhileLanding(
       const here = landing.bytes >= 0;
       if (fh && here && landing.restarts !== openedAt) {
         // The fetch here started over in a new file: what was sent may not be what will be kept.
-        if (started) return "cut";
+        if (sentBody()) return "cut";
         await fh.close();
         fh = undefined;
       }
@@ -211,7 +213,15 @@ export async function sendWhileLanding(
         const landed = Math.min(stop, holdBack, landedNow ?? pos);
         if (landed > pos) {
           const before = pos;
-          await send(fh, ino, landed, landedNow ?? pos);
+          try {
+            await send(fh, ino, landed, landedNow ?? pos);
+          } catch (err) {
+            // The file holds less than had landed: the fetch started over in it (an integrity retry) before
+            // saying so. With none of its bytes sent yet, this client waits for the new ones.
+            if (!(err instanceof ShortReadError) || sentBody()) throw err;
+            await fh.close();
+            fh = undefined;
+          }
           if (pos > before) continue;
         }
       }

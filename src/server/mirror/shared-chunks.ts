@@ -5,7 +5,7 @@
 // memory is reused once it has left the window and every write of it is done, and given back to the budget
 // when the last client of the fill has gone: nothing is allocated per chunk in the steady state.
 import type fsp from "node:fs/promises";
-import type { SendBudget } from "../send-file.js";
+import { ShortReadError, type SendBudget } from "../send-file.js";
 
 export const SHARED_CHUNK_BYTES = 1024 * 1024;
 /** Chunks kept at once per file: 64 MiB (with 16, eight curls on one machine drifted apart enough that 46% of
@@ -102,7 +102,7 @@ export class SharedChunks {
     const length = Math.min(SHARED_CHUNK_BYTES, this.size - start);
     for (let got = 0; got < length; ) {
       const { bytesRead } = await fh.read(mem, got, length - got, start + got);
-      if (bytesRead === 0) throw new Error("the file is shorter than it should be");
+      if (bytesRead === 0) throw new ShortReadError();
       got += bytesRead;
     }
     return mem.subarray(0, length);
