@@ -7,7 +7,7 @@ import { UsageError } from "../errors.js";
 import { lockWithin } from "../download/lock.js";
 import { checkRoot } from "./check-root.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { hubConfigPath, readHubConfig, rulesOf, type HubConfig, type HubUser } from "./hub-config.js";
+import { NEW_OWNER_NAME, hubConfigPath, readHubConfig, rulesOf, type HubConfig, type HubUser } from "./hub-config.js";
 import { hubStateDir } from "./shared-secret.js";
 import { parseRepoId, typeFolder, type RepoType } from "./store/layout.js";
 
@@ -88,8 +88,7 @@ export function repoInRoot(root: string, type: RepoType, id: string): boolean {
 
 /** Creates or replaces an organisation: its members may upload under `name/`. */
 export async function setOrg(root: string, name: string, members: string[]): Promise<void> {
-  // At most 100 characters: the name is the owner folder of the organisation's repos (as a user's: users.ts).
-  if (!/^[A-Za-z0-9][\w.-]{0,99}$/.test(name) || name.includes("--")) throw new UsageError(`Invalid organisation name '${name}'`, "use letters, digits, '.', '_' or '-' (at most 100)", { key: "badOrgName", vars: { name } });
+  if (!NEW_OWNER_NAME.test(name) || name.includes("--")) throw new UsageError(`Invalid organisation name '${name}'`, "use letters, digits, '.', '_' or '-' (at most 100)", { key: "badOrgName", vars: { name } });
   await editHubConfig(root, (config) => {
     checkUsers(root, config, members);
     if (config.users.some((u) => u.username === name)) throw new UsageError(`'${name}' is a user's name`, "an organisation needs a name of its own", { key: "orgIsUser", vars: { name } });

@@ -62,6 +62,8 @@ export interface Hub {
   readonly cdnSecret: Buffer;
   readonly signIns: SignInLimiter;
   readonly sendBudget: SendBudget;
+  /** Where the hub's warnings go: `opts.warn`, or standard error. */
+  readonly warn: (line: string) => void;
   /** The port the hub listens on (known once it listens). */
   port: number;
   /** Set when the hub mirrors an upstream hub. */

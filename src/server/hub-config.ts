@@ -15,6 +15,11 @@ import { jsonErrorOffset } from "../util/json-error-offset.js";
 import { parseRepoId, type RepoType } from "./store/layout.js";
 
 const NAME = /^[A-Za-z0-9][\w.-]*$/;
+/**
+ * A new user's or organisation's name (admin commands): as NAME, and at most 100 characters, since it is
+ * also the owner folder of their repos (`<owner>--<name>`, within a file name's 255).
+ */
+export const NEW_OWNER_NAME = /^[A-Za-z0-9][\w.-]{0,99}$/;
 
 const UserSchema = z.strictObject({
   username: z.string().regex(NAME, "letters, digits, '.', '_' or '-'"),

@@ -35,8 +35,9 @@ export interface RunningHub {
 export async function startHubServer(opts: HubServerOptions): Promise<RunningHub> {
   const host = opts.host ?? "127.0.0.1";
   checkRoot(opts.root);
+  const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Reads hub.json strictly now: a broken file stops the start, not the first request.
-  const config = new HubConfigWatcher(opts.root, opts.warn);
+  const config = new HubConfigWatcher(opts.root, warn);
   const blobs = new BlobStore(opts.root);
   const hub: Hub = {
     opts,
@@ -47,9 +48,10 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
     config,
     faults: opts.testFaults ? createTestFaults(() => ({ hubJsonChecks: config.checks, hubJsonReads: config.reads })) : NO_FAULTS,
     // Shared by every process serving this root: a URL one signs, any other accepts.
-    cdnSecret: hubSecret(opts.root, opts.warn ?? ((line) => process.stderr.write(`${line}\n`))),
+    cdnSecret: hubSecret(opts.root, warn),
     signIns: new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.root),
     sendBudget: new SendBudget(opts.sendBufferBudgetBytes ?? DEFAULT_SEND_BUDGET_BYTES),
+    warn,
     port: 0,
   };
   if (opts.mirror) hub.mirror = new Mirror(hub, opts.mirror);
@@ -78,7 +80,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<RunningHub
   });
   hub.port = (server.address() as AddressInfo).port;
   try {
-    await hub.mirror?.checkUpstream(opts.warn ?? ((line) => process.stderr.write(`${line}\n`)));
+    await hub.mirror?.checkUpstream();
   } catch (err) {
     server.close();
     server.closeAllConnections();

@@ -4,17 +4,14 @@ import { UsageError } from "../errors.js";
 import { hasControlChars } from "../util/terminal-text.js";
 import { editHubConfig } from "./admin.js";
 import { sha256Hex } from "./config-watch.js";
-import { hubConfigPath, type HubUser } from "./hub-config.js";
+import { NEW_OWNER_NAME, hubConfigPath, type HubUser } from "./hub-config.js";
 
 export { sha256Hex } from "./config-watch.js";
 export { readHubConfig, type HubConfig, type HubUser } from "./hub-config.js";
 
-/** At most 100 characters: a user's name is also the owner folder of their repos (`<owner>--<name>`, within a file name's 255). */
-const USER_NAME = /^[A-Za-z0-9][\w.-]{0,99}$/;
-
 /** Adds a user to hub.json (created 0600 if missing) and returns the new token: the only time it is shown. */
 export async function addUser(root: string, username: string, email?: string): Promise<{ user: HubUser; token: string }> {
-  if (!USER_NAME.test(username)) {
+  if (!NEW_OWNER_NAME.test(username)) {
     throw new UsageError(`Invalid user name '${username}'`, "use letters, digits, '.', '_' or '-' (at most 100)", { key: "badUserName", vars: { name: username } });
   }
   // `serve user list` prints it and whoami hands it out: one printable line.

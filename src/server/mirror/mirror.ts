@@ -5,13 +5,12 @@
 // (access.ts). Sign-in and whoami go to upstream: the tokens are upstream's.
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { UsageError } from "../../errors.js";
 import { Call, decodePart, tokenOf, type Hub } from "../context.js";
 import { legacyError, openApiError } from "../respond.js";
 import { parseRange, sendFile } from "../routes/file-body.js";
 import { repoRef, type RepoRef } from "../store/layout.js";
 import { repoTypeSegment } from "../../hub/types.js";
-import { DownloadFailedError, LocalWriteError, ModelScopeError, UnsafeLocalFileError } from "../../errors.js";
+import { DownloadFailedError, LocalWriteError, ModelScopeError, UnsafeLocalFileError, UsageError } from "../../errors.js";
 // The dataset listing's page size as our client (and the official one) ask for it: their pages are the cache's.
 import { DATASET_PAGE_SIZE } from "../../hub/api.js";
 import { unsafePathReason } from "../../hub/repo-path.js";
@@ -89,12 +88,12 @@ export class Mirror {
    * --upstream is this hub itself (or a process of the same root), which would make every miss wait on itself.
    * An upstream that cannot be reached is no reason not to start (kept files are served), but is said.
    */
-  async checkUpstream(warn: (line: string) => void): Promise<void> {
+  async checkUpstream(): Promise<void> {
     const probe = await this.upstream.request("/api/v1/repos/internalAccelerationInfo", undefined, { timeoutMs: START_PROBE_MS }).catch((err: unknown) => err);
     if (probe instanceof UpstreamIsSelf) {
       throw new UsageError(`--upstream ${this.upstream.base} leads back to this hub itself`, "give another hub's address: modelscope.cn or another `modelscope serve` (its own --root)", { key: "upstreamIsSelf", vars: { url: this.upstream.base } });
     }
-    if (probe instanceof UpstreamDown) warn(`Note: ${probe.message} now; kept files are served, misses fail until it answers (check --upstream if it should)`);
+    if (probe instanceof UpstreamDown) this.hub.warn(`Note: ${probe.message} now; kept files are served, misses fail until it answers (check --upstream if it should)`);
   }
 
   /** Answers the request when it is one the mirror serves; false leaves it to the hub's own routes. */
@@ -272,7 +271,7 @@ export class Mirror {
   /** The mirror's own disk failed: the operator is told where, the client only that it is the mirror's side. */
   private diskError(res: ServerResponse, ref: RepoRef, filePath: string, err: unknown): void {
     const failed = innerError(err);
-    (this.hub.opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(`Mirror: could not keep ${ref.id}/${filePath}: ${failed instanceof Error ? failed.message : String(failed)}`);
+    this.hub.warn(`Mirror: could not keep ${ref.id}/${filePath}: ${failed instanceof Error ? failed.message : String(failed)}`);
     legacyError(res, 502, `The mirror could not keep ${filePath} of ${ref.id} on its disk; ask the hub's operator.`);
   }
 
